@@ -1,0 +1,16 @@
+// Engine-neutral error codes. Engines map SQLSTATE / errno to these; callers branch on them.
+export const ERROR_CODES = {
+  /** connection refused, host unreachable, server shutting down */
+  serverDown: 'server-down',
+  authFailed: 'auth-failed',
+  tooManyConnections: 'too-many-connections',
+  badDsn: 'bad-dsn',
+  unknownDatabase: 'unknown-database',
+  /** the session died (terminated, network drop): re-open it */
+  connectionLost: 'connection-lost',
+  permissionDenied: 'permission-denied',
+  timeout: 'timeout',
+  queryFailed: 'query-failed',
+} as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

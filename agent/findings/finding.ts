@@ -1,0 +1,77 @@
+// The unit of advice (see DESIGN.md "Findings"). Every advisor returns these.
+
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const FINDING_KINDS = [
+  'missing-index',
+  'fk-without-index',
+  'unused-index',
+  'duplicate-index',
+  'pool-saturation',
+  'low-cache-hit',
+  'stale-statistics',
+  'table-bloat',
+  'idle-in-transaction',
+  'long-running-transaction',
+  'extension-missing',
+  'slow-query',
+] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
+export type EvidenceValue =
+  | string
+  | number
+  | boolean
+  | null
+  | EvidenceValue[]
+  | { [key: string]: EvidenceValue };
+
+/** Machine-readable index proposal: columns in index order, as written in the DDL. */
+export interface IndexProposal {
+  table: string;
+  columns: string[];
+  where?: string;
+}
+
+export interface Fix {
+  /** one line: what to do */
+  summary: string;
+  /** ready-to-paste statements or settings, in order */
+  statements: string[];
+  /** what it locks or restarts, what it costs */
+  risk: string;
+  rollback: string;
+  index?: IndexProposal;
+  /** anything else a machine may want (cost before/after, sizes) */
+  details?: Record<string, EvidenceValue>;
+}
+
+export interface Finding {
+  /** stable across samples: kind + target + object */
+  id: string;
+  kind: FindingKind;
+  severity: Severity;
+  target: string;
+  object: string;
+  summary: string;
+  evidence: Record<string, EvidenceValue>;
+  fix: Fix | null;
+  runbook: string;
+  /** ids of findings that explain this one */
+  related: string[];
+}
+
+export function findingId(kind: FindingKind, target: string, object: string): string {
+  return `${kind}:${target}:${object}`;
+}
+
+export function severityAtLeast(severity: Severity, threshold: Severity): boolean {
+  return SEVERITIES.indexOf(severity) >= SEVERITIES.indexOf(threshold);
+}
+
+/** The one place a runbook URL is built, for findings and alert rules alike. */
+export function runbookUrl(baseUrl: string, kind: string, anchor?: string): string {
+  const base = baseUrl.endsWith('/') ? baseUrl.slice(0, -1) : baseUrl;
+  return `${base}/${kind}${anchor ? `#${anchor}` : ''}`;
+}

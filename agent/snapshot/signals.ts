@@ -1,0 +1,197 @@
+// The engine-neutral vocabulary. Engines convert their catalog rows into these shapes at the
+// probe boundary; everything above agent/engines/ (rates, advisors, metrics, reports) reads
+// only these. Counters are cumulative since the server (or its statistics) last reset;
+// rates.ts turns them into per-interval deltas. Times are epoch milliseconds.
+
+export type EngineName = 'postgres' | 'mysql';
+
+export interface ConnectionStates {
+  active: number;
+  idle: number;
+  idleInTransaction: number;
+  /** waiting on a row lock, table lock or (MySQL) metadata lock */
+  waitingLock: number;
+  other: number;
+}
+
+export interface ConnectionSignals {
+  at: number;
+  /** client connections holding a slot, the agent's own included (that slot is taken) */
+  used: number;
+  max: number;
+  /** slots ordinary clients can never take: PostgreSQL superuser_reserved_connections (+ reserved_connections on 16+); MySQL the one extra connection kept for an administrative user */
+  reserved: number;
+  byState: ConnectionStates;
+  /** age of the oldest open transaction of any client session other than the agent's */
+  oldestTransactionSeconds: number | null;
+  oldestIdleInTransactionSeconds: number | null;
+  /** highest concurrent connections since server start, when the server keeps it (MySQL Max_used_connections) */
+  peakUsed: number | null;
+  /** cumulative: connections refused because the server was full (MySQL Connection_errors_max_connections) */
+  refusedTotal: number | null;
+  /** cumulative: failed connection attempts (MySQL Aborted_connects) */
+  abortedConnectsTotal: number | null;
+  /** per-connection memory the server may hand each session, for sizing advice (work_mem, sort/join buffers) */
+  perConnectionMemoryBytes: number | null;
+}
+
+export interface PoolStat {
+  /** database/user pair as the pooler names it, e.g. "app/app_user" */
+  pool: string;
+  clientsActive: number;
+  clientsWaiting: number;
+  serversActive: number;
+  serversIdle: number;
+  maxWaitSeconds: number;
+  /** pool_size the pooler is configured with, when it says */
+  poolSize: number | null;
+}
+
+export interface PoolerSignals {
+  at: number;
+  kind: 'pgbouncer';
+  pools: PoolStat[];
+}
+
+export interface StatementStat {
+  /** the server's stable id: PostgreSQL queryid, MySQL DIGEST (as text) */
+  id: string;
+  /** normalized text as the server gives it ($1 / ?), may be truncated by the server */
+  fingerprint: string;
+  database: string | null;
+  user: string | null;
+  calls: number;
+  totalSeconds: number;
+  /** rows returned or affected (PostgreSQL rows, MySQL ROWS_SENT + ROWS_AFFECTED) */
+  rows: number;
+  /** rows the server had to read (MySQL ROWS_EXAMINED); null where the engine does not say */
+  rowsExamined: number | null;
+  /** calls that used no index (MySQL SUM_NO_INDEX_USED); null where the engine does not say */
+  noIndexUsedCalls: number | null;
+  blocksHit: number | null;
+  blocksRead: number | null;
+  /** a real statement with its literals, when the server keeps one (for EXPLAIN) */
+  sample: string | null;
+}
+
+export interface StatementSignals {
+  at: number;
+  source: 'pg_stat_statements' | 'performance_schema';
+  /** when the statement statistics were last reset, if the server says */
+  resetAt: number | null;
+  /** cumulative since resetAt; the engine may bound the list (top by total time, plus everything it needs for deltas) */
+  statements: StatementStat[];
+}
+
+export interface CacheSignals {
+  at: number;
+  /** cumulative logical reads satisfied from the buffer cache */
+  hits: number;
+  /** cumulative reads that went to disk (or the OS cache) */
+  reads: number;
+  /** shared_buffers / innodb_buffer_pool_size */
+  sizeBytes: number | null;
+  /** total data + index size of the databases the cache serves, when known */
+  dataBytes: number | null;
+}
+
+export interface TableStat {
+  /** schema.table */
+  table: string;
+  seqScans: number;
+  seqRowsRead: number;
+  indexScans: number;
+  indexRowsFetched: number | null;
+  liveRows: number | null;
+  deadRows: number | null;
+  rowsModifiedSinceAnalyze: number | null;
+  lastVacuumAt: number | null;
+  lastAnalyzeAt: number | null;
+  dataBytes: number | null;
+  indexBytes: number | null;
+  /** allocated but unused space (MySQL DATA_FREE) */
+  freeBytes: number | null;
+  /** cumulative buffer-cache counters per table (PostgreSQL pg_statio_user_tables); null where the engine has none */
+  heapBlocksHit: number | null;
+  heapBlocksRead: number | null;
+  indexBlocksHit: number | null;
+  indexBlocksRead: number | null;
+}
+
+export interface IndexStat {
+  table: string;
+  index: string;
+  /** columns or expressions in index order, as in the DDL */
+  columns: string[];
+  unique: boolean;
+  primary: boolean;
+  /** partial-index predicate, if any */
+  where: string | null;
+  /** cumulative scans; null where the engine does not count them */
+  scans: number | null;
+  sizeBytes: number | null;
+  definition: string | null;
+}
+
+export interface ForeignKeyStat {
+  table: string;
+  name: string;
+  columns: string[];
+  referencedTable: string;
+  referencedColumns: string[];
+}
+
+export interface TableSignals {
+  at: number;
+  /** when table statistics were last reset (PostgreSQL stats_reset of the database), if known */
+  resetAt: number | null;
+  tables: TableStat[];
+  indexes: IndexStat[];
+  foreignKeys: ForeignKeyStat[];
+}
+
+/** Server settings the advisors size their proposals with. Values as numbers in base units. */
+export interface SettingsSignals {
+  at: number;
+  serverStartedAt: number | null;
+  values: Record<string, string>;
+  /** total memory of the server host when known (bytes) */
+  hostMemoryBytes: number | null;
+}
+
+/** One class of the slow-query log digest (agent/slowlog), cumulative since the agent began following the log. */
+export interface SlowQueryClass {
+  /** short stable id of the fingerprint */
+  id: string;
+  fingerprint: string;
+  count: number;
+  totalSeconds: number;
+  maxSeconds: number;
+  lockSeconds: number;
+  rowsSent: number;
+  rowsExamined: number;
+  databases: string[];
+  /** the worst statement of the class with its real literals */
+  sample: string | null;
+  firstSeenAt: number | null;
+  lastSeenAt: number | null;
+}
+
+export interface SlowLogSignals {
+  at: number;
+  path: string;
+  classes: SlowQueryClass[];
+  linesSkipped: number;
+}
+
+export interface Signals {
+  connections?: ConnectionSignals;
+  pooler?: PoolerSignals;
+  statements?: StatementSignals;
+  cache?: CacheSignals;
+  tables?: TableSignals;
+  settings?: SettingsSignals;
+  slowlog?: SlowLogSignals;
+}
+
+export type SignalName = keyof Signals;
