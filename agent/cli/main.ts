@@ -4,11 +4,11 @@ import { hideBin } from 'yargs/helpers';
 import { agentCommand } from './agent.js';
 import { checkCommand } from './check.js';
 
-// Every command is one module; add it to this list.
-const commands = [agentCommand, checkCommand] as const;
-
 async function main(): Promise<void> {
-  let cli = yargs(hideBin(process.argv))
+  // Every command is one module; register it in this chain.
+  await yargs(hideBin(process.argv))
+    .command(agentCommand)
+    .command(checkCommand)
     .scriptName('dbdiag')
     .usage('$0 <command> [options]')
     .strict()
@@ -16,9 +16,8 @@ async function main(): Promise<void> {
     .help()
     .alias('h', 'help')
     .version()
-    .wrap(Math.min(110, process.stdout.columns ?? 110));
-  for (const command of commands) cli = cli.command(command);
-  await cli.parseAsync();
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .parseAsync();
 }
 
 main().catch((error: unknown) => {

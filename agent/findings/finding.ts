@@ -70,8 +70,11 @@ export function severityAtLeast(severity: Severity, threshold: Severity): boolea
   return SEVERITIES.indexOf(severity) >= SEVERITIES.indexOf(threshold);
 }
 
-/** The one place a runbook URL is built, for findings and alert rules alike. */
+/**
+ * The one place a runbook URL is built, for findings and alert rules alike: `<base>/<kind>.md`,
+ * which the agent serves at /runbooks/<kind>.md and which also works as a file:// or repository URL.
+ */
 export function runbookUrl(baseUrl: string, kind: string, anchor?: string): string {
   const base = baseUrl.endsWith('/') ? baseUrl.slice(0, -1) : baseUrl;
-  return `${base}/${kind}${anchor ? `#${anchor}` : ''}`;
+  return `${base}/${kind}.md${anchor ? `#${anchor}` : ''}`;
 }

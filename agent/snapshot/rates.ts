@@ -39,6 +39,8 @@ export interface TableRate {
 }
 
 export interface IntervalRates<T> {
+  /** when the later of the two samples was taken: tells a fresh rate from one carried over */
+  at: number;
   seconds: number;
   /** true when at least one counter went backwards (reset) in this interval */
   resetSeen: boolean;
@@ -78,7 +80,12 @@ export function cacheRate(previous: CacheSignals, current: CacheSignals): Interv
   const h = resetSeen ? current.hits : hits.delta;
   const r = resetSeen ? current.reads : reads.delta;
   const total = h + r;
-  return { seconds, resetSeen, items: { seconds, hits: h, reads: r, ratio: total > 0 ? h / total : null } };
+  return {
+    at: current.at,
+    seconds,
+    resetSeen,
+    items: { seconds, hits: h, reads: r, ratio: total > 0 ? h / total : null },
+  };
 }
 
 function statementDelta(
@@ -129,7 +136,7 @@ export function statementRates(
     if (rate.calls > 0 || rate.totalSeconds > 0) items.push(rate);
   }
   items.sort((a, b) => b.totalSeconds - a.totalSeconds);
-  return { seconds, resetSeen, items };
+  return { at: current.at, seconds, resetSeen, items };
 }
 
 function tableDelta(
@@ -168,7 +175,7 @@ export function tableRates(previous: TableSignals, current: TableSignals): Inter
     resetSeen ||= reset;
     items.push(rate);
   }
-  return { seconds, resetSeen, items };
+  return { at: current.at, seconds, resetSeen, items };
 }
 
 /**

@@ -1,0 +1,58 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { loadConfig } from '../config/load.js';
+import { componentLogger } from '../log.js';
+import { startAgent } from '../runtime/agent.js';
+import { runnerOptionsFor } from '../runtime/runner-options.js';
+
+interface AgentArgs {
+  config?: string;
+  url?: string[];
+  listen?: string;
+  interval?: number;
+}
+
+export const agentCommand: CommandModule<object, AgentArgs> = {
+  command: 'agent',
+  describe: 'Sample the targets continuously and serve /metrics, /api/findings and /runbooks',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('config', { alias: 'c', type: 'string', describe: 'config file (YAML or JSON)' })
+      .option('url', {
+        type: 'string',
+        array: true,
+        describe: 'a target DSN (postgres://, mysql://, mariadb://); repeatable',
+      })
+      .option('listen', {
+        type: 'string',
+        describe: 'HTTP listen address host:port (default 127.0.0.1:9187)',
+      })
+      .option('interval', { type: 'number', describe: 'seconds between sampling cycles (default 15)' })
+      .check((args) => {
+        if (!args.config && (!args.url || args.url.length === 0)) {
+          throw new Error('give --url DSN (repeatable) or --config FILE');
+        }
+        return true;
+      }) as Argv<AgentArgs>,
+  handler: async (args: ArgumentsCamelCase<AgentArgs>) => {
+    const log = componentLogger('agent');
+    const config = loadConfig(args.config, {
+      urls: args.url,
+      listen: args.listen,
+      intervalSeconds: args.interval,
+    });
+    const agent = await startAgent(config, { log, runnerOptions: runnerOptionsFor(config, log) });
+    process.stderr.write(
+      `dbdiag agent: serving ${agent.url}/metrics (targets: ${config.targets.map((t) => t.name).join(', ')})\n`,
+    );
+    const shutdown = (signal: string) => {
+      log.info({ signal }, 'stopping');
+      agent
+        .stop()
+        .then(() => process.exit(0))
+        .catch(() => process.exit(1));
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    await new Promise(() => undefined);
+  },
+};

@@ -1,0 +1,139 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Finding } from '../findings/finding.js';
+import { type Logger, redactDsn } from '../log.js';
+import { RUNBOOKS_DIR } from '../package-root.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import type { Metrics } from './metrics.js';
+
+// Every route answers from memory (the last snapshot, the findings): a slow or down database
+// never makes a request hang.
+
+export interface TargetStatus {
+  name: string;
+  engine: string;
+  dsn: string;
+  latest: Snapshot | undefined;
+  findings: readonly Finding[];
+}
+
+export interface HttpSource {
+  targets(): readonly TargetStatus[];
+}
+
+const KIND_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function targetsDocument(source: HttpSource): unknown {
+  return {
+    targets: source.targets().map((t) => ({
+      name: t.name,
+      engine: t.engine,
+      dsn: redactDsn(t.dsn),
+      up: t.latest?.up ?? false,
+      downReason: t.latest ? t.latest.downReason : 'not sampled yet',
+      serverVersion: t.latest?.serverVersion ?? null,
+      lastSampleAt: t.latest ? new Date(t.latest.at).toISOString() : null,
+      probes: Object.values(t.latest?.probes ?? {}).map((p) => ({
+        probe: p.probe,
+        status: p.status,
+        lastRunAt: p.lastRunAt === null ? null : new Date(p.lastRunAt).toISOString(),
+        durationSeconds: p.durationSeconds,
+        code: p.code,
+        message: p.message,
+      })),
+    })),
+  };
+}
+
+export function findingsDocument(source: HttpSource, target?: string): { findings: Finding[] } {
+  return {
+    findings: source
+      .targets()
+      .filter((t) => target === undefined || t.name === target)
+      .flatMap((t) => t.findings),
+  };
+}
+
+async function serveRunbook(res: ServerResponse, kind: string): Promise<void> {
+  const name = kind.replace(/\.md$/, '');
+  if (!KIND_PATTERN.test(name)) return send(res, 404, 'text/plain', 'no such runbook\n');
+  try {
+    const text = await readFile(join(RUNBOOKS_DIR, `${name}.md`), 'utf8');
+    send(res, 200, 'text/markdown; charset=utf-8', text);
+  } catch {
+    send(res, 404, 'text/plain', `no runbook for "${name}"\n`);
+  }
+}
+
+export interface HttpServerOptions {
+  metrics: Metrics;
+  source: HttpSource;
+  log: Logger;
+  /** extra routes (the web page); return true when handled */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
+}
+
+export function createHttpServer(options: HttpServerOptions): Server {
+  const { metrics, source, log } = options;
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const handle = async (): Promise<void> => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
+      if (url.pathname === '/metrics') {
+        return send(res, 200, metrics.registry.contentType, await metrics.render());
+      }
+      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (url.pathname === '/api/targets') return sendJson(res, 200, targetsDocument(source));
+      if (url.pathname === '/api/findings') {
+        return sendJson(res, 200, findingsDocument(source, url.searchParams.get('target') ?? undefined));
+      }
+      if (url.pathname.startsWith('/runbooks/'))
+        return serveRunbook(res, url.pathname.slice('/runbooks/'.length));
+      if (options.extraRoutes && (await options.extraRoutes(req, res, url))) return;
+      send(
+        res,
+        404,
+        'text/plain',
+        'not found: try /metrics, /healthz, /api/targets, /api/findings, /runbooks/<kind>\n',
+      );
+    };
+    handle().catch((error: unknown) => {
+      log.error({ err: error, path: url.pathname }, 'request failed');
+      if (!res.headersSent) send(res, 500, 'text/plain', 'internal error\n');
+      else res.end();
+    });
+  });
+}
+
+/** "127.0.0.1:9187" or ":9187" or "9187" -> host and port. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const match = /^(?:(\[[^\]]+\]|[^:]*):)?(\d+)$/.exec(listen.trim());
+  if (!match) throw new Error(`listen address "${listen}" is not host:port`);
+  const host = (match[1] ?? '').replace(/^\[|\]$/g, '') || '0.0.0.0';
+  return { host, port: Number(match[2]) };
+}
+
+export async function listen(server: Server, address: string): Promise<string> {
+  const { host, port } = parseListen(address);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+  const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  return `http://${shownHost}:${bound.port}`;
+}

@@ -1,0 +1,475 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Finding } from '../findings/finding.js';
+import type { Rates } from '../snapshot/rates.js';
+import type { ConnectionStates, EngineName } from '../snapshot/signals.js';
+import type { ProbeName, Snapshot } from '../snapshot/snapshot.js';
+import type { TargetCounters } from './target-counters.js';
+
+// Every metric dbdiag exports is defined here, and only here. A scrape reads the targets'
+// latest snapshots, rates and findings (never a database). Names are a contract with the
+// dashboards, alert rules and reports: see README "Metrics".
+
+export interface TargetView {
+  name: string;
+  engine: EngineName;
+  latest: Snapshot | undefined;
+  rates: Rates;
+  findings: readonly Finding[];
+  probeErrors: ReadonlyMap<ProbeName, number>;
+  counters: TargetCounters;
+}
+
+export interface MetricsSource {
+  targets(): readonly TargetView[];
+}
+
+const STATE_LABELS: Record<keyof ConnectionStates, string> = {
+  active: 'active',
+  idle: 'idle',
+  idleInTransaction: 'idle_in_transaction',
+  waitingLock: 'waiting_lock',
+  other: 'other',
+};
+
+/** Longest fingerprint put in a label: enough to recognise the statement, bounded in size. */
+const FINGERPRINT_LABEL_MAX = 160;
+
+function truncate(text: string, max: number): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+}
+
+type Setter = (source: MetricsSource) => void;
+
+export interface Metrics {
+  registry: Registry;
+  /** Fills every metric from the source (memory only) and renders the exposition text. */
+  render(): Promise<string>;
+}
+
+/** Creates a private registry with every dbdiag metric, filled from `source` at each scrape. */
+export function createMetrics(source: MetricsSource): Metrics {
+  const registry = new Registry();
+  const setters: Setter[] = [];
+
+  // A gauge refilled at each scrape: reset so that series of vanished objects disappear.
+  function gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    fill: (g: Gauge<L>, s: MetricsSource) => void,
+  ): void {
+    const metric = new Gauge<L>({ name, help, labelNames, registers: [registry] });
+    setters.push((s) => {
+      metric.reset();
+      fill(metric, s);
+    });
+  }
+
+  // Counters hold values the agent accumulated itself (see accumulator.ts); reset + inc re-states them.
+  function counter<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    fill: (c: Counter<L>, s: MetricsSource) => void,
+  ): void {
+    const metric = new Counter<L>({ name, help, labelNames, registers: [registry] });
+    setters.push((s) => {
+      metric.reset();
+      fill(metric, s);
+    });
+  }
+
+  /** targets that answered the last cycle: stale values of a down target are not exported */
+  const upTargets = (s: MetricsSource) =>
+    s.targets().filter((t): t is TargetView & { latest: Snapshot } => t.latest?.up === true);
+
+  gauge(
+    'dbdiag_up',
+    '1 when the last sampling cycle reached the target, 0 when it could not (see /api/targets for the reason).',
+    ['target', 'engine'],
+    (g, s) => {
+      for (const t of s.targets()) g.set({ target: t.name, engine: t.engine }, t.latest?.up ? 1 : 0);
+    },
+  );
+  gauge(
+    'dbdiag_last_sample_timestamp_seconds',
+    'When the target was last sampled successfully (Unix time).',
+    ['target'],
+    (g, s) => {
+      for (const t of upTargets(s)) g.set({ target: t.name }, t.latest.at / 1000);
+    },
+  );
+  gauge(
+    'dbdiag_probe_supported',
+    '1 when a probe works on this target, 0 when the server lacks what it needs (extension, performance_schema, pooler).',
+    ['target', 'probe'],
+    (g, s) => {
+      for (const t of s.targets()) {
+        for (const report of Object.values(t.latest?.probes ?? {})) {
+          if (report.status !== 'error')
+            g.set({ target: t.name, probe: report.probe }, report.status === 'unsupported' ? 0 : 1);
+        }
+      }
+    },
+  );
+  gauge(
+    'dbdiag_sample_duration_seconds',
+    'How long the probe took the last time it ran.',
+    ['target', 'probe'],
+    (g, s) => {
+      for (const t of s.targets()) {
+        for (const report of Object.values(t.latest?.probes ?? {})) {
+          if (report.lastRunAt !== null)
+            g.set({ target: t.name, probe: report.probe }, report.durationSeconds);
+        }
+      }
+    },
+  );
+  counter(
+    'dbdiag_probe_errors_total',
+    'Probe runs that failed (timeout, permission, lost connection).',
+    ['target', 'probe'],
+    (c, s) => {
+      for (const t of s.targets())
+        for (const [probe, n] of t.probeErrors) c.inc({ target: t.name, probe }, n);
+    },
+  );
+
+  // Connections
+  gauge(
+    'dbdiag_connections',
+    "Client connections by state, the agent's own included.",
+    ['target', 'state'],
+    (g, s) => {
+      for (const t of upTargets(s)) {
+        const c = t.latest.signals.connections;
+        if (!c) continue;
+        for (const [key, label] of Object.entries(STATE_LABELS)) {
+          g.set({ target: t.name, state: label }, c.byState[key as keyof ConnectionStates]);
+        }
+      }
+    },
+  );
+  gauge(
+    'dbdiag_connections_used',
+    "Client connections holding a slot (the agent's own included).",
+    ['target'],
+    (g, s) => {
+      for (const t of upTargets(s)) {
+        const c = t.latest.signals.connections;
+        if (c) g.set({ target: t.name }, c.used);
+      }
+    },
+  );
+  gauge('dbdiag_connections_max', 'max_connections of the server.', ['target'], (g, s) => {
+    for (const t of upTargets(s)) {
+      const c = t.latest.signals.connections;
+      if (c) g.set({ target: t.name }, c.max);
+    }
+  });
+  gauge(
+    'dbdiag_connections_reserved',
+    'Slots ordinary clients can never take (superuser/admin reserved).',
+    ['target'],
+    (g, s) => {
+      for (const t of upTargets(s)) {
+        const c = t.latest.signals.connections;
+        if (c) g.set({ target: t.name }, c.reserved);
+      }
+    },
+  );
+  gauge(
+    'dbdiag_connection_saturation_ratio',
+    'used / (max - reserved): 1 means no slot is left for a new application connection.',
+    ['target'],
+    (g, s) => {
+      for (const t of upTargets(s)) {
+        const c = t.latest.signals.connections;
+        if (c && c.max - c.reserved > 0) g.set({ target: t.name }, c.used / (c.max - c.reserved));
+      }
+    },
+  );
+  gauge(
+    'dbdiag_connections_peak',
+    'Highest concurrent connections since server start, where the server keeps it (MySQL Max_used_connections).',
+    ['target'],
+    (g, s) => {
+      for (const t of upTargets(s)) {
+        const peak = t.latest.signals.connections?.peakUsed;
+        if (peak !== null && peak !== undefined) g.set({ target: t.name }, peak);
+      }
+    },
+  );
+  gauge(
+    'dbdiag_oldest_transaction_seconds',
+    "Age of the oldest open transaction (the agent's excluded); 0 when none.",
+    ['target'],
+    (g, s) => {
+      for (const t of upTargets(s)) {
+        const c = t.latest.signals.connections;
+        if (c) g.set({ target: t.name }, c.oldestTransactionSeconds ?? 0);
+      }
+    },
+  );
+  gauge(
+    'dbdiag_oldest_idle_in_transaction_seconds',
+    'Age of the oldest session idle inside a transaction; 0 when none.',
+    ['target'],
+    (g, s) => {
+      for (const t of upTargets(s)) {
+        const c = t.latest.signals.connections;
+        if (c) g.set({ target: t.name }, c.oldestIdleInTransactionSeconds ?? 0);
+      }
+    },
+  );
+
+  // Pooler (PgBouncer in front of the database)
+  gauge(
+    'dbdiag_pool_clients_waiting',
+    'Clients waiting for a server connection in the pooler.',
+    ['target', 'pool'],
+    (g, s) => {
+      for (const t of upTargets(s))
+        for (const p of t.latest.signals.pooler?.pools ?? [])
+          g.set({ target: t.name, pool: p.pool }, p.clientsWaiting);
+    },
+  );
+  gauge(
+    'dbdiag_pool_clients_active',
+    'Clients linked to a server connection in the pooler.',
+    ['target', 'pool'],
+    (g, s) => {
+      for (const t of upTargets(s))
+        for (const p of t.latest.signals.pooler?.pools ?? [])
+          g.set({ target: t.name, pool: p.pool }, p.clientsActive);
+    },
+  );
+  gauge(
+    'dbdiag_pool_servers',
+    'Server connections the pooler holds, by state.',
+    ['target', 'pool', 'state'],
+    (g, s) => {
+      for (const t of upTargets(s)) {
+        for (const p of t.latest.signals.pooler?.pools ?? []) {
+          g.set({ target: t.name, pool: p.pool, state: 'active' }, p.serversActive);
+          g.set({ target: t.name, pool: p.pool, state: 'idle' }, p.serversIdle);
+        }
+      }
+    },
+  );
+  gauge(
+    'dbdiag_pool_max_wait_seconds',
+    'Longest time a client in the pooler has been waiting.',
+    ['target', 'pool'],
+    (g, s) => {
+      for (const t of upTargets(s))
+        for (const p of t.latest.signals.pooler?.pools ?? [])
+          g.set({ target: t.name, pool: p.pool }, p.maxWaitSeconds);
+    },
+  );
+
+  // Cache
+  gauge(
+    'dbdiag_cache_hit_ratio',
+    'Buffer cache hit ratio over the last interval (0..1): hits / (hits + disk reads).',
+    ['target', 'cache'],
+    (g, s) => {
+      for (const t of upTargets(s)) {
+        const ratio = t.rates.cache?.items.ratio;
+        if (ratio !== null && ratio !== undefined) g.set({ target: t.name, cache: 'buffer' }, ratio);
+      }
+    },
+  );
+  gauge(
+    'dbdiag_cache_hit_ratio_since_reset',
+    "Buffer cache hit ratio since the server's counters last reset (context only: it hides a bad hour).",
+    ['target', 'cache'],
+    (g, s) => {
+      for (const t of upTargets(s)) {
+        const c = t.latest.signals.cache;
+        if (c && c.hits + c.reads > 0)
+          g.set({ target: t.name, cache: 'buffer' }, c.hits / (c.hits + c.reads));
+      }
+    },
+  );
+  gauge(
+    'dbdiag_cache_size_bytes',
+    'Size of the buffer cache (shared_buffers / innodb_buffer_pool_size).',
+    ['target'],
+    (g, s) => {
+      for (const t of upTargets(s)) {
+        const size = t.latest.signals.cache?.sizeBytes;
+        if (size !== null && size !== undefined) g.set({ target: t.name }, size);
+      }
+    },
+  );
+  gauge('dbdiag_data_size_bytes', 'Data + index size the cache serves, when known.', ['target'], (g, s) => {
+    for (const t of upTargets(s)) {
+      const size = t.latest.signals.cache?.dataBytes;
+      if (size !== null && size !== undefined) g.set({ target: t.name }, size);
+    }
+  });
+  counter(
+    'dbdiag_cache_reads_total',
+    'Buffer cache reads by outcome (hit, miss = read from disk), as seen by the agent.',
+    ['target', 'result'],
+    (c, s) => {
+      for (const t of s.targets()) {
+        const { hits, reads } = t.counters.cache;
+        c.inc({ target: t.name, result: 'hit' }, hits);
+        c.inc({ target: t.name, result: 'miss' }, reads);
+      }
+    },
+  );
+  gauge(
+    'dbdiag_table_cache_hit_ratio',
+    'Per-table cache hit ratio over the last tables interval (heap or index blocks), top tables by reads.',
+    ['target', 'table', 'kind'],
+    (g, s) => {
+      for (const t of upTargets(s)) {
+        const items = t.rates.tables?.items ?? [];
+        const ranked = [...items]
+          .map((r) => ({ r, reads: (r.heapBlocksRead ?? 0) + (r.indexBlocksRead ?? 0) }))
+          .filter((x) => x.reads > 0)
+          .sort((a, b) => b.reads - a.reads)
+          .slice(0, t.counters.tableLimit);
+        for (const { r } of ranked) {
+          const heap = (r.heapBlocksHit ?? 0) + (r.heapBlocksRead ?? 0);
+          const index = (r.indexBlocksHit ?? 0) + (r.indexBlocksRead ?? 0);
+          if (heap > 0)
+            g.set({ target: t.name, table: r.table, kind: 'heap' }, (r.heapBlocksHit ?? 0) / heap);
+          if (index > 0)
+            g.set({ target: t.name, table: r.table, kind: 'index' }, (r.indexBlocksHit ?? 0) / index);
+        }
+      }
+    },
+  );
+
+  // Statements (top N by time, the rest under query_id="other")
+  const queryCounter = (name: string, help: string, key: string) =>
+    counter(name, help, ['target', 'query_id'], (c, s) => {
+      for (const t of s.targets())
+        for (const [id, v] of t.counters.queries.entries(key)) c.inc({ target: t.name, query_id: id }, v);
+    });
+  queryCounter(
+    'dbdiag_query_calls_total',
+    'Statement executions seen by the agent, per normalized statement (top N by time, rest under "other").',
+    'calls',
+  );
+  queryCounter('dbdiag_query_seconds_total', 'Time spent executing the statement.', 'seconds');
+  queryCounter('dbdiag_query_rows_total', 'Rows the statement returned or changed.', 'rows');
+  queryCounter(
+    'dbdiag_query_rows_examined_total',
+    'Rows the server read for the statement (MySQL/MariaDB).',
+    'rowsExamined',
+  );
+  queryCounter(
+    'dbdiag_query_no_index_used_total',
+    'Executions that used no index (MySQL/MariaDB).',
+    'noIndexUsed',
+  );
+  gauge(
+    'dbdiag_query_info',
+    'The normalized text (fingerprint, truncated) of each query_id with its own series; value 1.',
+    ['target', 'query_id', 'fingerprint'],
+    (g, s) => {
+      for (const t of s.targets()) {
+        for (const [id, fingerprint] of t.counters.fingerprints) {
+          g.set(
+            { target: t.name, query_id: id, fingerprint: truncate(fingerprint, FINGERPRINT_LABEL_MAX) },
+            1,
+          );
+        }
+      }
+    },
+  );
+  gauge(
+    'dbdiag_query_mean_seconds',
+    'Mean execution time of the statement over the last interval.',
+    ['target', 'query_id'],
+    (g, s) => {
+      for (const t of upTargets(s)) {
+        for (const r of t.rates.statements?.items ?? []) {
+          if (r.meanSeconds !== null && t.counters.fingerprints.has(r.id))
+            g.set({ target: t.name, query_id: r.id }, r.meanSeconds);
+        }
+      }
+    },
+  );
+
+  // Tables (top N by rows read sequentially, rest under table="other")
+  const tableCounter = (name: string, help: string, key: string) =>
+    counter(name, help, ['target', 'table'], (c, s) => {
+      for (const t of s.targets())
+        for (const [table, v] of t.counters.tables.entries(key)) c.inc({ target: t.name, table }, v);
+    });
+  tableCounter('dbdiag_table_seq_scans_total', 'Sequential (full) scans of the table.', 'seqScans');
+  tableCounter(
+    'dbdiag_table_seq_rows_read_total',
+    'Rows read by sequential (full) scans of the table.',
+    'seqRowsRead',
+  );
+  tableCounter('dbdiag_table_index_scans_total', 'Index scans on the table.', 'indexScans');
+  const tableGauge = (
+    name: string,
+    help: string,
+    pick: (t: NonNullable<Snapshot['signals']['tables']>['tables'][number]) => number | null,
+  ) =>
+    gauge(name, help, ['target', 'table'], (g, s) => {
+      for (const t of upTargets(s)) {
+        const tables = t.latest.signals.tables?.tables ?? [];
+        for (const table of tables.slice(0, t.counters.tableLimit)) {
+          const value = pick(table);
+          if (value !== null) g.set({ target: t.name, table: table.table }, value);
+        }
+      }
+    });
+  tableGauge('dbdiag_table_live_rows', 'Estimated live rows of the table.', (t) => t.liveRows);
+  tableGauge('dbdiag_table_dead_rows', 'Dead rows waiting for VACUUM (PostgreSQL).', (t) => t.deadRows);
+  tableGauge('dbdiag_table_size_bytes', 'Table data size.', (t) => t.dataBytes);
+  tableGauge(
+    'dbdiag_table_free_bytes',
+    'Allocated but unused space in the table (MySQL DATA_FREE: fragmentation).',
+    (t) => t.freeBytes,
+  );
+
+  // Findings
+  gauge(
+    'dbdiag_findings',
+    'Active findings by kind and severity.',
+    ['target', 'kind', 'severity'],
+    (g, s) => {
+      for (const t of s.targets()) {
+        for (const f of t.findings) g.inc({ target: t.name, kind: f.kind, severity: f.severity }, 1);
+      }
+    },
+  );
+  gauge(
+    'dbdiag_finding',
+    'One series per active finding; value 1.',
+    ['target', 'kind', 'severity', 'object'],
+    (g, s) => {
+      for (const t of s.targets()) {
+        for (const f of t.findings)
+          g.set(
+            {
+              target: t.name,
+              kind: f.kind,
+              severity: f.severity,
+              object: truncate(f.object, FINGERPRINT_LABEL_MAX),
+            },
+            1,
+          );
+      }
+    },
+  );
+
+  return {
+    registry,
+    async render() {
+      for (const set of setters) set(source);
+      return registry.metrics();
+    },
+  };
+}

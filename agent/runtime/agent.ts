@@ -1,0 +1,118 @@
+import type { Server } from 'node:http';
+import { resolveTarget } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { drivers } from '../engines/drivers.js';
+import { createHttpServer, listen } from '../exporter/http.js';
+import { createMetrics, type TargetView } from '../exporter/metrics.js';
+import { TargetCounters } from '../exporter/target-counters.js';
+import { componentLogger, type Logger } from '../log.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import { type RunnerOptions, TargetRunner } from './target-runner.js';
+
+export interface StartAgentOptions {
+  log?: Logger;
+  /** per-target runner options (advisors, extra signal sources), given the runbook base URL */
+  runnerOptions?: (target: string, runbookBaseUrl: string) => RunnerOptions;
+}
+
+export interface RunningAgent {
+  /** base URL of the HTTP server, e.g. http://127.0.0.1:9187 */
+  url: string;
+  runbookBaseUrl: string;
+  runners: readonly TargetRunner[];
+  latest(target: string): Snapshot | undefined;
+  waitForSnapshot(target: string, predicate: (s: Snapshot) => boolean, timeoutMs: number): Promise<Snapshot>;
+  stop(): Promise<void>;
+}
+
+interface Entry {
+  runner: TargetRunner;
+  counters: TargetCounters;
+}
+
+/** Starts sampling every configured target and serves /metrics and the JSON API. */
+export async function startAgent(config: Config, options: StartAgentOptions = {}): Promise<RunningAgent> {
+  const log = options.log ?? componentLogger('agent');
+  const specs = config.targets.map((t) => resolveTarget(t));
+  const entries: Entry[] = [];
+
+  const views = (): TargetView[] =>
+    entries.map(({ runner, counters }) => ({
+      name: runner.spec.name,
+      engine: runner.spec.engine,
+      latest: runner.latest,
+      rates: runner.rates,
+      findings: runner.findings,
+      probeErrors: runner.probeErrors,
+      counters,
+    }));
+  const metrics = createMetrics({ targets: views });
+  const server: Server = createHttpServer({
+    metrics,
+    log: log.child({ component: 'http' }),
+    source: {
+      targets: () =>
+        entries.map(({ runner }) => ({
+          name: runner.spec.name,
+          engine: runner.spec.engine,
+          dsn: runner.spec.dsn,
+          latest: runner.latest,
+          findings: runner.findings,
+        })),
+    },
+  });
+  const url = await listen(server, config.listen);
+  const runbookBaseUrl = config.runbookBaseUrl ?? `${url}/runbooks`;
+
+  for (const spec of specs) {
+    const runner = new TargetRunner(
+      spec,
+      config,
+      drivers[spec.engine],
+      log.child({ component: 'sampler', target: spec.name }),
+      options.runnerOptions?.(spec.name, runbookBaseUrl) ?? {},
+    );
+    const counters = new TargetCounters({ statements: config.topN.statements, tables: config.topN.tables });
+    runner.on('snapshot', () => counters.update(runner.rates));
+    entries.push({ runner, counters });
+  }
+  for (const { runner } of entries) runner.start();
+  log.info({ url, targets: specs.map((s) => s.name) }, 'dbdiag agent listening');
+
+  const find = (target: string): TargetRunner => {
+    const entry = entries.find((e) => e.runner.spec.name === target);
+    if (!entry) throw new Error(`no target named "${target}"`);
+    return entry.runner;
+  };
+
+  return {
+    url,
+    runbookBaseUrl,
+    runners: entries.map((e) => e.runner),
+    latest: (target) => find(target).latest,
+    waitForSnapshot(target, predicate, timeoutMs) {
+      const runner = find(target);
+      const current = runner.latest;
+      if (current && predicate(current)) return Promise.resolve(current);
+      return new Promise<Snapshot>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          runner.off('snapshot', onSnapshot);
+          reject(new Error(`target "${target}": no matching snapshot within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const onSnapshot = (snapshot: Snapshot) => {
+          if (!predicate(snapshot)) return;
+          clearTimeout(timer);
+          runner.off('snapshot', onSnapshot);
+          resolve(snapshot);
+        };
+        runner.on('snapshot', onSnapshot);
+      });
+    },
+    async stop() {
+      await Promise.all(entries.map((e) => e.runner.stop()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { RunnerOptions } from './target-runner.js';
+
+/**
+ * What each target's runner gets besides its probes: the advisors and the slow-log follower.
+ * One place, so the agent, `check` and the demo wire targets the same way.
+ */
+export function runnerOptionsFor(
+  _config: Config,
+  _log: Logger,
+): (target: string, runbookBaseUrl: string) => RunnerOptions {
+  return () => ({});
+}

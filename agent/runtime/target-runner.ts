@@ -1,0 +1,289 @@
+import { EventEmitter } from 'node:events';
+import type { Config } from '../config/schema.js';
+import type { EngineDriver, EngineSession, SamplingLimits, TargetSpec } from '../engines/engine.js';
+import { ERROR_CODES } from '../engines/error-codes.js';
+import { AgentError, errorMessage } from '../errors.js';
+import type { Finding } from '../findings/finding.js';
+import type { Logger } from '../log.js';
+import { computeRates, type Rates } from '../snapshot/rates.js';
+import type { Signals } from '../snapshot/signals.js';
+import type { ProbeName, ProbeReport, Snapshot } from '../snapshot/snapshot.js';
+import { Backoff } from './backoff.js';
+import { dueProbes } from './schedule.js';
+import { withTimeout } from './with-timeout.js';
+
+/** Extra time the client waits beyond the server-side statement timeout before it gives up on the session. */
+const CLIENT_GRACE_MS = 2000;
+
+/** What the runner hands the advisors after each cycle. */
+export interface CycleContext {
+  spec: TargetSpec;
+  history: readonly Snapshot[];
+  rates: Rates;
+  /** the live session, for verification work (EXPLAIN, what-if); null while disconnected */
+  session: EngineSession | null;
+}
+
+export type Advise = (context: CycleContext) => Promise<Finding[]>;
+
+/** Adds signals that do not come from a probe (the slow-log digest). */
+export type SignalSource = () => Partial<Signals>;
+
+export interface RunnerOptions {
+  advise?: Advise;
+  extraSignals?: SignalSource;
+}
+
+function errorCode(error: unknown): string {
+  return error instanceof AgentError ? error.code : ERROR_CODES.queryFailed;
+}
+
+export function samplingLimits(config: Config): SamplingLimits {
+  return {
+    statementTimeoutMs: config.statementTimeoutMs,
+    topStatements: config.topN.statements,
+    topTables: config.topN.tables,
+    topIndexes: config.topN.indexes,
+  };
+}
+
+/**
+ * One target: its one long-lived session, its sampling cycles (never overlapping), its history
+ * of snapshots, the latest rates and findings. Emits 'snapshot' after every cycle.
+ */
+export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
+  private session: EngineSession | null = null;
+  private readonly backoff = new Backoff();
+  private readonly lastRunAt: Partial<Record<ProbeName, number>> = {};
+  private readonly reports: Partial<Record<ProbeName, ProbeReport>> = {};
+  private readonly snapshots: Snapshot[] = [];
+  private currentRates: Rates = { cache: null, statements: null, tables: null };
+  private currentFindings: Finding[] = [];
+  private readonly errorCounts = new Map<ProbeName, number>();
+  private downReason: string | null = 'not sampled yet';
+  private serverVersion: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<Snapshot> | null = null;
+  private stopped = false;
+
+  constructor(
+    readonly spec: TargetSpec,
+    private readonly config: Config,
+    private readonly driver: EngineDriver,
+    private readonly log: Logger,
+    private readonly options: RunnerOptions = {},
+  ) {
+    super();
+  }
+
+  get latest(): Snapshot | undefined {
+    return this.snapshots.at(-1);
+  }
+
+  get history(): readonly Snapshot[] {
+    return this.snapshots;
+  }
+
+  get rates(): Rates {
+    return this.currentRates;
+  }
+
+  get findings(): readonly Finding[] {
+    return this.currentFindings;
+  }
+
+  /** cumulative probe errors since the agent started, for dbdiag_probe_errors_total */
+  get probeErrors(): ReadonlyMap<ProbeName, number> {
+    return this.errorCounts;
+  }
+
+  /** Starts the cycle loop: the first cycle at once, then every interval (jittered by up to 10%). */
+  start(): void {
+    this.stopped = false;
+    const loop = async (): Promise<void> => {
+      if (this.stopped) return;
+      try {
+        await this.runCycle();
+      } catch (error) {
+        this.log.error({ err: error }, 'sampling cycle failed');
+      }
+      if (this.stopped) return;
+      const delay = this.config.intervalSeconds * 1000 * (0.95 + 0.1 * Math.random());
+      this.timer = setTimeout(() => void loop(), delay);
+    };
+    void loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+    await this.dropSession();
+  }
+
+  /** One sampling cycle. Cycles never overlap: a call while one runs waits for it. */
+  async runCycle(options: { allProbes?: boolean } = {}): Promise<Snapshot> {
+    if (this.running) return this.running;
+    this.running = this.cycle(options.allProbes ?? false).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async dropSession(): Promise<void> {
+    const session = this.session;
+    this.session = null;
+    if (session) await session.close().catch(() => undefined);
+  }
+
+  private async ensureSession(now: number): Promise<EngineSession | null> {
+    if (this.session) return this.session;
+    if (!this.backoff.ready(now)) return null;
+    try {
+      this.session = await this.driver.connect(this.spec, samplingLimits(this.config), this.log);
+      this.serverVersion = this.session.serverVersion;
+      this.backoff.succeeded();
+      this.downReason = null;
+      this.log.info({ version: this.serverVersion }, 'connected');
+      return this.session;
+    } catch (error) {
+      const delay = this.backoff.failed(now);
+      const reason = errorMessage(error);
+      if (reason !== this.downReason)
+        this.log.warn({ code: errorCode(error), retryInMs: Math.round(delay) }, reason);
+      this.downReason = reason;
+      return null;
+    }
+  }
+
+  private countError(probe: ProbeName): void {
+    this.errorCounts.set(probe, (this.errorCounts.get(probe) ?? 0) + 1);
+  }
+
+  private async runProbe(session: EngineSession, probe: ProbeName, signals: Signals): Promise<boolean> {
+    const started = performance.now();
+    const startedAt = Date.now();
+    const previous = this.reports[probe];
+    try {
+      const outcome = await withTimeout(
+        session.sample(probe),
+        this.config.statementTimeoutMs + CLIENT_GRACE_MS,
+        `probe ${probe}`,
+      );
+      const durationSeconds = (performance.now() - started) / 1000;
+      if (outcome.status === 'ok') {
+        Object.assign(signals, outcome.signals);
+        this.reports[probe] = {
+          probe,
+          status: 'ok',
+          lastRunAt: startedAt,
+          durationSeconds,
+          code: null,
+          message: null,
+        };
+      } else {
+        // Quiet: logged once when it first becomes unsupported, then only remembered.
+        if (previous?.status !== 'unsupported') this.log.info({ probe }, outcome.reason);
+        this.reports[probe] = {
+          probe,
+          status: 'unsupported',
+          lastRunAt: startedAt,
+          durationSeconds,
+          code: 'unsupported',
+          message: outcome.reason,
+        };
+      }
+      return true;
+    } catch (error) {
+      const code = errorCode(error);
+      const message = errorMessage(error);
+      this.countError(probe);
+      this.reports[probe] = {
+        probe,
+        status: 'error',
+        lastRunAt: startedAt,
+        durationSeconds: (performance.now() - started) / 1000,
+        code,
+        message,
+      };
+      if (previous?.status !== 'error' || previous.message !== message)
+        this.log.warn({ probe, code }, message);
+      // A lost session, or one whose query never came back, cannot be trusted with the next query.
+      if (code === ERROR_CODES.connectionLost || code === ERROR_CODES.timeout) {
+        this.downReason = `${code === ERROR_CODES.timeout ? 'session stalled' : 'connection lost'}: ${message}`;
+        await this.dropSession();
+        this.backoff.succeeded();
+        return false;
+      }
+      return true;
+    } finally {
+      this.lastRunAt[probe] = startedAt;
+    }
+  }
+
+  private async cycle(allProbes: boolean): Promise<Snapshot> {
+    const now = Date.now();
+    const previous = this.latest;
+    const signals: Signals = { ...(previous?.signals ?? {}) };
+    const session = await this.ensureSession(now);
+    let up = false;
+    if (session) {
+      const due = allProbes
+        ? [...session.probes]
+        : dueProbes(session.probes, this.lastRunAt, now, this.config);
+      up = true;
+      for (const probe of due) {
+        if (!(await this.runProbe(session, probe, signals))) {
+          up = false;
+          break;
+        }
+      }
+      for (const probe of session.probes) {
+        const report = this.reports[probe];
+        if (report && !due.includes(probe) && report.status === 'ok') {
+          this.reports[probe] = { ...report, status: 'not-due' };
+        }
+      }
+    }
+    if (this.options.extraSignals) Object.assign(signals, this.options.extraSignals());
+    const snapshot: Snapshot = {
+      target: this.spec.name,
+      engine: this.spec.engine,
+      at: now,
+      up,
+      downReason: up ? null : this.downReason,
+      serverVersion: this.serverVersion,
+      signals,
+      probes: { ...this.reports },
+    };
+    this.record(snapshot);
+    if (this.options.advise) {
+      try {
+        this.currentFindings = await this.options.advise({
+          spec: this.spec,
+          history: this.snapshots,
+          rates: this.currentRates,
+          session: this.session,
+        });
+      } catch (error) {
+        this.log.error({ err: error }, 'advisors failed');
+      }
+    }
+    this.emit('snapshot', snapshot);
+    return snapshot;
+  }
+
+  private record(snapshot: Snapshot): void {
+    const previous = this.latest;
+    this.snapshots.push(snapshot);
+    if (this.snapshots.length > this.config.historySize) this.snapshots.shift();
+    if (!previous) return;
+    const fresh = computeRates(previous, snapshot);
+    // A group not re-sampled this cycle keeps its last rate.
+    this.currentRates = {
+      cache: fresh.cache ?? this.currentRates.cache,
+      statements: fresh.statements ?? this.currentRates.statements,
+      tables: fresh.tables ?? this.currentRates.tables,
+    };
+  }
+}
