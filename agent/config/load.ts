@@ -26,7 +26,7 @@ export function targetNameFromDsn(dsn: string): string {
     const url = new URL(dsn);
     const db = url.pathname.replace(/^\//, '');
     const name = `${url.hostname || 'localhost'}${url.port ? `:${url.port}` : ''}${db ? `/${db}` : ''}`;
-    return name.replace(/[^A-Za-z0-9_.:-]/g, '_');
+    return name.replace(/[^A-Za-z0-9_.:/-]/g, '_');
   } catch {
     return 'target';
   }

@@ -12,7 +12,7 @@ export const targetSchema = z
     name: z
       .string()
       .min(1)
-      .regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, "_", ".", ":" and "-" only'),
+      .regex(/^[A-Za-z0-9_.:/-]+$/, 'use letters, digits, "_", ".", ":", "/" and "-" only'),
     /** inferred from the DSN scheme when omitted */
     engine: z.enum(['postgres', 'mysql']).optional(),
     /** the DSN inline (a password in it is allowed but discouraged) ... */

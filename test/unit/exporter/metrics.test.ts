@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { createMetrics, type TargetView } from '../../../agent/exporter/metrics.js';
+import { TargetCounters } from '../../../agent/exporter/target-counters.js';
+import type { Rates } from '../../../agent/snapshot/rates.js';
+import type { Snapshot } from '../../../agent/snapshot/snapshot.js';
+
+const CONTRACT = [
+  'dbdiag_up',
+  'dbdiag_connections',
+  'dbdiag_connections_max',
+  'dbdiag_connections_reserved',
+  'dbdiag_connection_saturation_ratio',
+  'dbdiag_pool_clients_waiting',
+  'dbdiag_cache_hit_ratio',
+  'dbdiag_query_calls_total',
+  'dbdiag_query_seconds_total',
+  'dbdiag_query_info',
+  'dbdiag_table_seq_scans_total',
+  'dbdiag_table_seq_rows_read_total',
+  'dbdiag_table_index_scans_total',
+  'dbdiag_sample_duration_seconds',
+  'dbdiag_probe_errors_total',
+  'dbdiag_findings',
+  'dbdiag_finding',
+];
+
+function snapshot(up: boolean): Snapshot {
+  return {
+    target: 'plant',
+    engine: 'postgres',
+    at: 1_700_000_000_000,
+    up,
+    downReason: up ? null : 'too many connections',
+    serverVersion: '15.20',
+    signals: {
+      connections: {
+        at: 1_700_000_000_000,
+        used: 97,
+        max: 100,
+        reserved: 3,
+        byState: { active: 90, idle: 5, idleInTransaction: 2, waitingLock: 0, other: 0 },
+        oldestTransactionSeconds: 12,
+        oldestIdleInTransactionSeconds: 3,
+        peakUsed: null,
+        refusedTotal: null,
+        abortedConnectsTotal: null,
+        perConnectionMemoryBytes: null,
+      },
+    },
+    probes: {
+      connections: {
+        probe: 'connections',
+        status: 'ok',
+        lastRunAt: 1_700_000_000_000,
+        durationSeconds: 0.002,
+        code: null,
+        message: null,
+      },
+    },
+  };
+}
+
+function statementRates(n: number): Rates {
+  return {
+    cache: null,
+    tables: null,
+    statements: {
+      at: 2,
+      seconds: 15,
+      resetSeen: false,
+      items: Array.from({ length: n }, (_, i) => ({
+        id: String(i),
+        fingerprint: `SELECT * FROM t${i} WHERE id = $1`,
+        database: 'app',
+        calls: n - i,
+        totalSeconds: n - i,
+        meanSeconds: 1,
+        rows: 1,
+        rowsExamined: null,
+        noIndexUsedCalls: null,
+        blocksHit: null,
+        blocksRead: null,
+      })),
+    },
+  };
+}
+
+function view(up: boolean, rates: Rates, limit = 50): TargetView {
+  const counters = new TargetCounters({ statements: limit, tables: limit });
+  counters.update(rates);
+  return {
+    name: 'plant',
+    engine: 'postgres',
+    latest: snapshot(up),
+    rates,
+    findings: [],
+    probeErrors: new Map([['statements', 2]]),
+    counters,
+  };
+}
+
+describe('createMetrics', () => {
+  it('registers every metric name of the contract', async () => {
+    const { registry } = createMetrics({ targets: () => [] });
+    const names = (await registry.getMetricsAsJSON()).map((m) => m.name);
+    for (const name of CONTRACT) expect(names).toContain(name);
+  });
+
+  it('exports saturation as used / (max - reserved)', async () => {
+    const text = await createMetrics({ targets: () => [view(true, statementRates(1))] }).render();
+    expect(text).toContain('dbdiag_connection_saturation_ratio{target="plant"} 1');
+    expect(text).toContain('dbdiag_connections{target="plant",state="idle_in_transaction"} 2');
+    expect(text).toContain('dbdiag_probe_errors_total{target="plant",probe="statements"} 2');
+  });
+
+  it('bounds per-query series by top N, the rest summed under "other"', async () => {
+    const text = await createMetrics({ targets: () => [view(true, statementRates(500), 20)] }).render();
+    const series = text.split('\n').filter((l) => l.startsWith('dbdiag_query_calls_total{'));
+    expect(series).toHaveLength(21);
+    expect(text).toContain('dbdiag_query_calls_total{target="plant",query_id="other"}');
+  });
+
+  it('shows a down target as dbdiag_up 0 without stale connection values', async () => {
+    const text = await createMetrics({ targets: () => [view(false, statementRates(1))] }).render();
+    expect(text).toContain('dbdiag_up{target="plant",engine="postgres"} 0');
+    expect(text).not.toContain('dbdiag_connection_saturation_ratio{');
+  });
+});
