@@ -1,0 +1,321 @@
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import { freePort } from './free-port.js';
+import { chownTree, runAs, serverUser, spawnAs } from './run-as.js';
+
+// A MySQL-family server for a test, found in this order (DESIGN.md, Tests):
+//   1. a URL in the environment (DBDIAG_TEST_MYSQL_URL), used as it is;
+//   2. MySQL 8 through testcontainers, when a Docker engine answers;
+//   3. MariaDB from the installed binaries (/usr/sbin/mariadbd), started in a temp dir on a free
+//      port with the settings the test asks for (performance_schema, small max_connections,
+//      small buffer pool, slow log). Fast: install ~0.5 s, start ~0.3 s.
+// Servers the harness owns can be stopped, killed and started again (restart tests).
+
+export const MARIADBD = '/usr/sbin/mariadbd';
+export const MARIADB_INSTALL_DB = '/usr/bin/mariadb-install-db';
+export const MYSQL_TEST_URL_ENV = 'DBDIAG_TEST_MYSQL_URL';
+
+export interface MysqlServerOptions {
+  performanceSchema?: boolean;
+  /** events_statements_current + history_long consumers (MariaDB statement samples) */
+  statementHistory?: boolean;
+  maxConnections?: number;
+  bufferPoolBytes?: number;
+  /** slow log on, long_query_time 0, file in the server's directory */
+  slowLog?: boolean;
+  extraArgs?: readonly string[];
+}
+
+export interface TestMysqlServer {
+  /** 'mariadb (local binaries)', 'mysql:8 (testcontainers)', 'env' */
+  readonly label: string;
+  readonly flavor: 'mysql' | 'mariadb';
+  /** root (administrative) DSN */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** the slow log file, when asked for and the harness owns the server */
+  readonly slowLogPath: string | null;
+  /** DSN of another account on the same server */
+  urlFor(user: string, password: string, database?: string): string;
+  /** runs statements as root on a short-lived connection */
+  exec(sql: string, params?: readonly unknown[]): Promise<mysql.RowDataPacket[]>;
+  /** whether stop/kill/start work (false for a server from the environment) */
+  readonly controllable: boolean;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  start(): Promise<void>;
+  /** stops and removes everything the harness created */
+  destroy(): Promise<void>;
+}
+
+export interface MysqlServerKind {
+  label: string;
+  flavor: 'mysql' | 'mariadb';
+  start(options?: MysqlServerOptions): Promise<TestMysqlServer>;
+}
+
+function dsn(host: string, port: number, user: string, password: string, database = ''): string {
+  const auth =
+    password === ''
+      ? encodeURIComponent(user)
+      : `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
+  return `mysql://${auth}@${host}:${port}/${database}`;
+}
+
+async function execOn(
+  url: string,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<mysql.RowDataPacket[]> {
+  const connection = await mysql.createConnection({ uri: url, multipleStatements: true });
+  try {
+    const [rows] = await connection.query(sql, [...params]);
+    return Array.isArray(rows) ? (rows as mysql.RowDataPacket[]) : [];
+  } finally {
+    await connection.end();
+  }
+}
+
+async function waitUntilAccepting(
+  url: string,
+  child: ChildProcess | null,
+  logPath: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = null;
+  while (Date.now() < deadline) {
+    if (child !== null && child.exitCode !== null) break;
+    try {
+      await execOn(url, 'SELECT 1');
+      return;
+    } catch (error) {
+      last = error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const log = existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').slice(-20).join('\n') : '';
+  throw new Error(`MariaDB did not accept connections (${String(last)}):\n${log}`);
+}
+
+const owned = new Set<ChildProcess>();
+const ownedDirs = new Set<string>();
+process.once('exit', () => {
+  for (const child of owned) child.kill('SIGKILL');
+  for (const dir of ownedDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function serverArgs(dir: string, port: number, options: MysqlServerOptions): string[] {
+  const on = (flag: boolean | undefined, fallback: boolean): string => ((flag ?? fallback) ? 'ON' : 'OFF');
+  const history = options.statementHistory ?? true;
+  return [
+    '--no-defaults',
+    `--datadir=${join(dir, 'data')}`,
+    `--socket=${join(dir, 'mysqld.sock')}`,
+    `--pid-file=${join(dir, 'mysqld.pid')}`,
+    `--log-error=${join(dir, 'error.log')}`,
+    `--port=${port}`,
+    '--bind-address=127.0.0.1',
+    '--skip-name-resolve',
+    '--skip-log-bin',
+    `--performance-schema=${on(options.performanceSchema, true)}`,
+    `--performance-schema-consumer-events-statements-current=${history ? 'ON' : 'OFF'}`,
+    `--performance-schema-consumer-events-statements-history-long=${history ? 'ON' : 'OFF'}`,
+    `--max-connections=${options.maxConnections ?? 50}`,
+    `--innodb-buffer-pool-size=${options.bufferPoolBytes ?? 16 * 1024 * 1024}`,
+    '--innodb-log-file-size=8M',
+    // A throwaway server: no fsync per commit, so test setup (and the 10,000-table bench) is fast.
+    '--innodb-flush-log-at-trx-commit=0',
+    '--innodb-doublewrite=0',
+    '--skip-innodb-buffer-pool-load-at-startup',
+    '--skip-innodb-buffer-pool-dump-at-shutdown',
+    ...(options.slowLog
+      ? ['--slow-query-log=ON', `--slow-query-log-file=${join(dir, 'slow.log')}`, '--long-query-time=0']
+      : []),
+    ...(options.extraArgs ?? []),
+  ];
+}
+
+/** MariaDB from the installed binaries, owned by the harness. */
+export async function startLocalMariadb(options: MysqlServerOptions = {}): Promise<TestMysqlServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'dbdiag-mariadb-'));
+  ownedDirs.add(dir);
+  mkdirSync(join(dir, 'data'));
+  const user = serverUser(['mysql']);
+  chownTree(dir, user);
+  await runAs(user, MARIADB_INSTALL_DB, [
+    '--no-defaults',
+    `--datadir=${join(dir, 'data')}`,
+    '--auth-root-authentication-method=normal',
+    '--skip-test-db',
+    '--innodb-log-file-size=8M',
+    ...(user ? [`--user=${user.name}`] : []),
+  ]);
+  const port = await freePort();
+  const host = '127.0.0.1';
+  const url = dsn(host, port, 'root', '');
+  const logPath = join(dir, 'error.log');
+  let child: ChildProcess | null = null;
+
+  const start = async (): Promise<void> => {
+    if (child !== null && child.exitCode === null) return;
+    const started = spawnAs(user, MARIADBD, serverArgs(dir, port, options), { stdio: 'ignore' });
+    child = started;
+    owned.add(started);
+    started.once('exit', () => owned.delete(started));
+    await waitUntilAccepting(url, started, logPath);
+  };
+  const waitExit = async (signal: NodeJS.Signals): Promise<void> => {
+    const running = child;
+    if (running === null || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+    running.kill(signal);
+    await exited;
+  };
+
+  await start();
+  return {
+    label: 'mariadb (local binaries)',
+    flavor: 'mariadb',
+    url,
+    host,
+    port,
+    slowLogPath: options.slowLog ? join(dir, 'slow.log') : null,
+    controllable: true,
+    urlFor: (name, password, database) => dsn(host, port, name, password, database),
+    exec: (sql, params) => execOn(url, sql, params),
+    start,
+    stop: () => waitExit('SIGTERM'),
+    kill: () => waitExit('SIGKILL'),
+    destroy: async () => {
+      await waitExit('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      ownedDirs.delete(dir);
+    },
+  };
+}
+
+/** A server given by URL: used as it is; the tests that need to restart it are not offered it. */
+export function serverFromEnvironment(url: string): TestMysqlServer {
+  const parsed = new URL(url);
+  const host = parsed.hostname;
+  const port = parsed.port === '' ? 3306 : Number(parsed.port);
+  const refuse = async (): Promise<void> => {
+    throw new Error(`${MYSQL_TEST_URL_ENV} names a server the harness does not control`);
+  };
+  return {
+    label: `env ${host}:${port}`,
+    flavor: 'mariadb',
+    url,
+    host,
+    port,
+    slowLogPath: null,
+    controllable: false,
+    urlFor: (name, password, database) => dsn(host, port, name, password, database),
+    exec: (sql, params) => execOn(url, sql, params),
+    start: refuse,
+    stop: refuse,
+    kill: refuse,
+    destroy: async () => undefined,
+  };
+}
+
+/**
+ * Whether a Docker engine answers, cheaply: no socket and no DOCKER_HOST means no (no
+ * testcontainers start-up cost, no network); otherwise testcontainers is asked.
+ */
+export async function dockerAnswers(): Promise<boolean> {
+  if (process.env.DOCKER_HOST === undefined && !existsSync('/var/run/docker.sock')) return false;
+  try {
+    const { getContainerRuntimeClient } = await import('testcontainers');
+    await getContainerRuntimeClient();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** MySQL 8 through testcontainers, with the same options passed as server flags. */
+export async function startMysql8Container(options: MysqlServerOptions = {}): Promise<TestMysqlServer> {
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const history = options.statementHistory ?? true;
+  const flags = [
+    `--performance-schema=${(options.performanceSchema ?? true) ? 'ON' : 'OFF'}`,
+    `--performance-schema-consumer-events-statements-history-long=${history ? 'ON' : 'OFF'}`,
+    `--max-connections=${options.maxConnections ?? 50}`,
+    `--innodb-buffer-pool-size=${Math.max(options.bufferPoolBytes ?? 16 * 1024 * 1024, 5 * 1024 * 1024)}`,
+    '--skip-log-bin',
+    ...(options.slowLog ? ['--slow-query-log=ON', '--long-query-time=0'] : []),
+    ...(options.extraArgs ?? []),
+  ];
+  let container = await new GenericContainer('mysql:8')
+    .withEnvironment({ MYSQL_ALLOW_EMPTY_PASSWORD: 'yes', MYSQL_ROOT_HOST: '%' })
+    .withCommand(flags)
+    .withExposedPorts(3306)
+    .withWaitStrategy(Wait.forLogMessage(/port: 3306 {2}MySQL Community Server/))
+    .start();
+  const host = container.getHost();
+  let port = container.getMappedPort(3306);
+  const server: TestMysqlServer = {
+    label: 'mysql:8 (testcontainers)',
+    flavor: 'mysql',
+    get url() {
+      return dsn(host, port, 'root', '');
+    },
+    host,
+    get port() {
+      return port;
+    },
+    slowLogPath: null,
+    controllable: true,
+    urlFor: (name, password, database) => dsn(host, port, name, password, database),
+    exec: (sql, params) => execOn(dsn(host, port, 'root', ''), sql, params),
+    stop: async () => {
+      await container.stop({ remove: false });
+    },
+    kill: async () => {
+      await container.stop({ remove: false, timeout: 0 });
+    },
+    start: async () => {
+      container = await container.restart();
+      port = container.getMappedPort(3306);
+    },
+    destroy: async () => {
+      await container.stop();
+    },
+  };
+  return server;
+}
+
+/**
+ * The servers the integration suites run on: the environment's server or the local MariaDB
+ * (always one of the two), plus MySQL 8 when a Docker engine answers.
+ */
+export async function availableMysqlServers(): Promise<MysqlServerKind[]> {
+  const kinds: MysqlServerKind[] = [];
+  const fromEnv = process.env[MYSQL_TEST_URL_ENV];
+  if (fromEnv)
+    kinds.push({ label: 'env', flavor: 'mariadb', start: async () => serverFromEnvironment(fromEnv) });
+  else kinds.push({ label: 'mariadb (local binaries)', flavor: 'mariadb', start: startLocalMariadb });
+  if (await dockerAnswers())
+    kinds.push({ label: 'mysql:8 (testcontainers)', flavor: 'mysql', start: startMysql8Container });
+  return kinds;
+}
+
+/** Creates the least-privilege monitoring account of README (PROCESS, REPLICATION CLIENT, SELECT on performance_schema). */
+export async function createMonitorUser(
+  server: TestMysqlServer,
+  name = 'dbdiag',
+  password = 'dbdiag-pw',
+): Promise<string> {
+  await server.exec(
+    `DROP USER IF EXISTS '${name}'@'%'; CREATE USER '${name}'@'%' IDENTIFIED BY '${password}';
+     GRANT PROCESS, REPLICATION CLIENT ON *.* TO '${name}'@'%';
+     GRANT SELECT ON performance_schema.* TO '${name}'@'%';`,
+  );
+  return server.urlFor(name, password);
+}
