@@ -7,6 +7,10 @@ import { sqlForVersion, type VersionedSql, versionLabel } from '../sql-version.j
 // the oldest-transaction ages. A session waiting on a heavyweight lock counts as waiting, not
 // active. "Oldest idle in transaction" is how long the session has sat idle inside its
 // transaction (since state_change), which is what idle_in_transaction_session_timeout cuts.
+// A role without pg_read_all_stats sees other roles' rows with backend_type and state hidden:
+// those with a database and a user are counted as client sessions in state `other` (this may
+// include another role's parallel workers, which are rare and short-lived); background
+// processes have no database or no user and stay out.
 
 const COUNTS = `
   count(*)::int AS used,
@@ -20,16 +24,19 @@ const COUNTS = `
   current_setting('max_connections')::int AS max_connections,
   (pg_size_bytes(current_setting('work_mem')) + pg_size_bytes(current_setting('temp_buffers')))::float8 AS per_connection_bytes`;
 
+const CLIENT_BACKENDS = `(backend_type = 'client backend'
+  OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL))`;
+
 export const CONNECTIONS_SQL: VersionedSql = {
   130000: `/* dbdiag:connections */ SELECT ${COUNTS},
   current_setting('superuser_reserved_connections')::int AS reserved
 FROM pg_stat_activity
-WHERE backend_type = 'client backend'`,
+WHERE ${CLIENT_BACKENDS}`,
   // 16 added reserved_connections (slots kept for pg_use_reserved_connections members).
   160000: `/* dbdiag:connections */ SELECT ${COUNTS},
   current_setting('superuser_reserved_connections')::int + current_setting('reserved_connections')::int AS reserved
 FROM pg_stat_activity
-WHERE backend_type = 'client backend'`,
+WHERE ${CLIENT_BACKENDS}`,
 };
 
 interface Row {

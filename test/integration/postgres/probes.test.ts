@@ -1,0 +1,366 @@
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineSession, SamplingLimits, TargetSpec } from '../../../agent/engines/engine.js';
+import { postgresDriver } from '../../../agent/engines/postgres/driver.js';
+import { type AgentError, ProbeError } from '../../../agent/errors.js';
+import { rootLogger } from '../../../agent/log.js';
+import { computeRates } from '../../../agent/snapshot/rates.js';
+import type { ProbeName, Snapshot } from '../../../agent/snapshot/snapshot.js';
+import { startPgBouncer } from '../../support/pgbouncer.js';
+import { PG_VERSIONS, type PostgresServer, startPostgres } from '../../support/postgres.js';
+
+// Probe-level behaviour against real servers, the same suite on every major version.
+// Faults are made for real: held connections, sequential scans, a cold table, a stats reset.
+
+const MAX_CONNECTIONS = 20;
+const LIMITS: SamplingLimits = {
+  statementTimeoutMs: 5000,
+  topStatements: 50,
+  topTables: 50,
+  topIndexes: 100,
+};
+const log = rootLogger.child({ component: 'test' });
+
+function target(url: string, poolerDsn: string | null = null): TargetSpec {
+  return { name: 'pg-test', engine: 'postgres', dsn: url, poolerDsn };
+}
+
+async function snapshot(session: EngineSession, probes: readonly ProbeName[]): Promise<Snapshot> {
+  const snap: Snapshot = {
+    target: 'pg-test',
+    engine: 'postgres',
+    at: Date.now(),
+    up: true,
+    downReason: null,
+    serverVersion: session.serverVersion,
+    signals: {},
+    probes: {},
+  };
+  for (const probe of probes) {
+    const outcome = await session.sample(probe);
+    if (outcome.status !== 'ok') throw new Error(`probe ${probe}: ${outcome.reason}`);
+    Object.assign(snap.signals, outcome.signals);
+  }
+  return snap;
+}
+
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: last value ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Makes a workload session's table and I/O counters visible to the statistics views now. */
+async function flushStats(client: pg.Client): Promise<void> {
+  await client.query('SELECT pg_stat_force_next_flush()');
+  await client.query('SELECT 1');
+}
+
+describe.each(PG_VERSIONS)('PostgreSQL %i probes', (version) => {
+  let server: PostgresServer;
+  let admin: pg.Client;
+  let session: EngineSession;
+  const extra: pg.Client[] = [];
+  // 16+ adds reserved_connections to the slots ordinary clients can never take.
+  const reservedSettings: Record<string, number> =
+    version >= 16 ? { superuser_reserved_connections: 2, reserved_connections: 2 } : {};
+  const reserved = version >= 16 ? 4 : 3;
+
+  beforeAll(async () => {
+    server = await startPostgres({
+      version,
+      settings: { max_connections: MAX_CONNECTIONS, shared_buffers: '16MB', ...reservedSettings },
+    });
+    admin = await server.connect();
+    await admin.query(`
+      CREATE EXTENSION pg_stat_statements;
+      CREATE TABLE hot (id int PRIMARY KEY, v int);
+      INSERT INTO hot SELECT g, g FROM generate_series(1, 100) g;
+      CREATE TABLE scan_me (id int, payload text);
+      INSERT INTO scan_me SELECT g, md5(g::text) FROM generate_series(1, 20000) g;
+      -- ~20 MB, bigger than a quarter of shared_buffers: written through a small ring buffer
+      -- (CREATE TABLE AS), so it is not cached, and a sequential scan reads it through one.
+      CREATE TABLE cold AS SELECT g AS id, repeat('x', 500) AS filler FROM generate_series(1, 40000) g;
+      CREATE TABLE parent (id int PRIMARY KEY);
+      CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id), note text);
+      CREATE INDEX child_note_partial ON child (lower(note), id) WHERE note IS NOT NULL;
+      CREATE ROLE monitor LOGIN IN ROLE pg_monitor;
+      CREATE ROLE plain LOGIN;
+    `);
+    session = await postgresDriver.connect(target(server.url()), LIMITS, log);
+  });
+
+  afterAll(async () => {
+    await session?.close();
+    for (const c of extra) await c.end().catch(() => undefined);
+    await admin?.end();
+    await server?.stop();
+  });
+
+  it('reports its server version', () => {
+    expect(session.serverVersion).toMatch(new RegExp(`^${version}\\.\\d+$`));
+  });
+
+  it('counts held connections plus its own against max minus reserved', async () => {
+    const held = [admin];
+    for (let i = 0; i < 4; i++) {
+      const c = await server.connect();
+      extra.push(c);
+      held.push(c);
+    }
+    const idleInTx = held[1]!;
+    await idleInTx.query('BEGIN');
+    await idleInTx.query('SELECT 1');
+    const locker = held[2]!;
+    const waiter = held[3]!;
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE hot IN ACCESS EXCLUSIVE MODE');
+    const waiting = waiter.query('SELECT count(*) FROM hot');
+
+    const expectedUsed = held.length + 1; // the agent's own slot is taken too
+    const snap = await until(
+      () => snapshot(session, ['connections']),
+      (s) => s.signals.connections?.used === expectedUsed && s.signals.connections.byState.waitingLock === 1,
+      'connections',
+    );
+    const c = snap.signals.connections!;
+    expect(c.max).toBe(MAX_CONNECTIONS);
+    expect(c.reserved).toBe(reserved);
+    expect(c.used / (c.max - c.reserved)).toBeCloseTo(expectedUsed / (MAX_CONNECTIONS - reserved), 10);
+    expect(c.byState.idleInTransaction).toBe(2); // the BEGIN-and-wait one and the lock holder
+    expect(c.byState.waitingLock).toBe(1);
+    expect(c.byState.active).toBe(1); // the agent itself, running the probe
+    expect(c.oldestIdleInTransactionSeconds).toBeGreaterThan(0);
+    expect(c.oldestTransactionSeconds).toBeGreaterThanOrEqual(c.oldestIdleInTransactionSeconds!);
+    expect(c.perConnectionMemoryBytes).toBeGreaterThan(0);
+
+    await locker.query('COMMIT');
+    await waiting;
+    await idleInTx.query('COMMIT');
+    const after = await until(
+      () => snapshot(session, ['connections']),
+      (s) => s.signals.connections?.byState.idleInTransaction === 0,
+      'transactions ended',
+    );
+    // Its own session never counts as the oldest transaction.
+    expect(after.signals.connections!.oldestTransactionSeconds).toBeNull();
+    expect(after.signals.connections!.oldestIdleInTransactionSeconds).toBeNull();
+  });
+
+  it('sees a sequential scan in the table counters and in its statement, and not its own queries', async () => {
+    const before = await snapshot(session, ['tables', 'statements']);
+    for (let i = 0; i < 3; i++) await admin.query("SELECT count(*) FROM scan_me WHERE payload = 'nope'");
+    await flushStats(admin);
+    const after = await until(
+      () => snapshot(session, ['tables', 'statements']),
+      (s) => (s.signals.tables?.tables.find((t) => t.table === 'public.scan_me')?.seqScans ?? 0) >= 3,
+      'seq scans of scan_me',
+    );
+    const rates = computeRates(before, after);
+    const table = rates.tables?.items.find((t) => t.table === 'public.scan_me');
+    expect(table?.seqScans).toBe(3);
+    expect(table?.seqRowsRead).toBe(60_000);
+    const statement = rates.statements?.items.find((s) => s.fingerprint.includes('FROM scan_me'));
+    expect(statement?.calls).toBe(3);
+    expect(statement?.totalSeconds).toBeGreaterThan(0);
+    expect(statement?.fingerprint).toContain('payload = $1');
+    const all = after.signals.statements!.statements;
+    expect(all.some((s) => /pg_stat_statements\(|dbdiag/.test(s.fingerprint))).toBe(false);
+  });
+
+  it('gives indexes their columns in order, expressions and predicates, and foreign keys with columns', async () => {
+    const snap = await snapshot(session, ['tables']);
+    const t = snap.signals.tables!;
+    const partial = t.indexes.find((i) => i.index === 'child_note_partial');
+    expect(partial).toMatchObject({
+      table: 'public.child',
+      columns: ['lower(note)', 'id'],
+      unique: false,
+      primary: false,
+      where: 'note IS NOT NULL',
+    });
+    expect(t.indexes.find((i) => i.index === 'child_pkey')).toMatchObject({ primary: true, unique: true });
+    // child.parent_id has no index: the table is returned even though nobody reads it.
+    expect(t.tables.some((x) => x.table === 'public.child')).toBe(true);
+    expect(t.foreignKeys).toContainEqual({
+      table: 'public.child',
+      name: 'child_parent_id_fkey',
+      columns: ['parent_id'],
+      referencedTable: 'public.parent',
+      referencedColumns: ['id'],
+    });
+  });
+
+  it('shows the interval cache-hit ratio fall when a table that is not cached is read', async () => {
+    const first = await snapshot(session, ['cache']);
+    for (let i = 0; i < 20; i++) await admin.query('SELECT v FROM hot WHERE id = $1', [i + 1]);
+    await flushStats(admin);
+    const warm = await snapshot(session, ['cache']);
+    await admin.query('SELECT count(*) FROM cold');
+    await flushStats(admin);
+    const cold = await snapshot(session, ['cache']);
+    const warmRatio = computeRates(first, warm).cache?.items.ratio;
+    const coldRatio = computeRates(warm, cold).cache?.items.ratio;
+    expect(warmRatio).toBeGreaterThan(0.9);
+    expect(coldRatio).toBeLessThan(0.5);
+    expect(cold.signals.cache!.sizeBytes).toBe(16 * 1024 * 1024);
+    expect(cold.signals.cache!.dataBytes).toBeGreaterThan(20_000_000);
+  });
+
+  it('gives no negative rate when pg_stat_statements is reset between samples', async () => {
+    for (let i = 0; i < 5; i++) await admin.query('SELECT count(*) FROM hot WHERE v > $1', [i]);
+    const before = await snapshot(session, ['statements']);
+    await admin.query('SELECT pg_stat_statements_reset()');
+    await admin.query('SELECT count(*) FROM hot WHERE v > $1', [1]);
+    const after = await snapshot(session, ['statements']);
+    const rates = computeRates(before, after).statements!;
+    expect(rates.resetSeen).toBe(true);
+    expect(rates.items.length).toBeGreaterThan(0);
+    for (const item of rates.items) {
+      expect(item.calls).toBeGreaterThanOrEqual(0);
+      expect(item.totalSeconds).toBeGreaterThanOrEqual(0);
+      expect(item.rows).toBeGreaterThanOrEqual(0);
+    }
+    expect(rates.items.find((s) => s.fingerprint.includes('FROM hot WHERE v >'))?.calls).toBe(1);
+  });
+
+  it('runs every probe as a pg_monitor-only role without errors', async () => {
+    const monitor = await postgresDriver.connect(target(server.url({ user: 'monitor' })), LIMITS, log);
+    try {
+      for (const probe of monitor.probes) {
+        const outcome = await monitor.sample(probe);
+        if (probe === 'pooler') expect(outcome.status).toBe('unsupported');
+        else expect(outcome, probe).toMatchObject({ status: 'ok' });
+      }
+      const snap = await snapshot(monitor, ['statements']);
+      // pg_read_all_stats (in pg_monitor) shows other roles' statement texts.
+      expect(snap.signals.statements!.statements.some((s) => s.user === 'postgres')).toBe(true);
+      expect(snap.signals.statements!.statements.some((s) => s.fingerprint.includes('insufficient'))).toBe(
+        false,
+      );
+    } finally {
+      await monitor.close();
+    }
+  });
+
+  it('reports what a role without pg_monitor cannot see instead of failing', async () => {
+    const plain = await postgresDriver.connect(target(server.url({ user: 'plain' })), LIMITS, log);
+    try {
+      for (const probe of plain.probes) {
+        const outcome = await plain.sample(probe);
+        expect(['ok', 'unsupported'], probe).toContain(outcome.status);
+      }
+      const snap = await snapshot(plain, ['connections']);
+      // Other roles' sessions still take slots; their state is hidden and counted as other.
+      expect(snap.signals.connections!.used).toBeGreaterThan(1);
+      expect(snap.signals.connections!.byState.other).toBeGreaterThan(0);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('says clearly when pg_stat_statements is not installed, and the other probes keep working', async () => {
+    await admin.query('CREATE DATABASE nostat');
+    const other = await postgresDriver.connect(target(server.url({ database: 'nostat' })), LIMITS, log);
+    try {
+      const outcome = await other.sample('statements');
+      expect(outcome).toEqual({
+        status: 'unsupported',
+        reason: expect.stringContaining(
+          'pg_stat_statements is not installed in database "nostat": CREATE EXTENSION pg_stat_statements',
+        ),
+      });
+      expect((await other.sample('connections')).status).toBe('ok');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('cuts a probe that waits on a lock, and reports a terminated session as connection-lost', async () => {
+    const locker = await server.connect();
+    extra.push(locker);
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE child IN ACCESS EXCLUSIVE MODE');
+    const own = await postgresDriver.connect(target(server.url()), LIMITS, log);
+    try {
+      // pg_table_size(child) waits for the lock; lock_timeout (1 s) cuts it.
+      await expect(own.sample('tables')).rejects.toMatchObject({ code: 'timeout', probe: 'tables' });
+      await locker.query('COMMIT');
+      expect((await own.sample('tables')).status).toBe('ok');
+      await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'dbdiag' AND pid <> pg_backend_pid()",
+      );
+      const error = await own.sample('connections').then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ProbeError);
+      expect((error as AgentError).code).toBe('connection-lost');
+      // and every later sample says the same at once, so the runtime re-opens it
+      await expect(own.sample('cache')).rejects.toMatchObject({ code: 'connection-lost' });
+    } finally {
+      await own.close();
+    }
+    // the shared session was terminated too: open it again for the rest of the file
+    await session.close();
+    session = await postgresDriver.connect(target(server.url()), LIMITS, log);
+  });
+
+  it('classifies connect failures with a one-line reason', async () => {
+    const attempt = async (dsn: string) =>
+      postgresDriver.connect(target(dsn), LIMITS, log).then(
+        async (s) => {
+          await s.close();
+          return null;
+        },
+        (e: unknown) => e as AgentError,
+      );
+    const unknownDb = await attempt(server.url({ database: 'does_not_exist' }));
+    expect(unknownDb?.code).toBe('unknown-database');
+    expect(unknownDb?.message).toContain('does_not_exist');
+    const badDsn = await attempt('postgres://a:b@host:notaport/db');
+    expect(badDsn?.code).toBe('bad-dsn');
+    expect(badDsn?.message).not.toContain(':b@');
+    expect(badDsn?.message).not.toContain('\n');
+    const unknownRole = await attempt(server.url({ user: 'nobody_here' }));
+    expect(unknownRole?.code).toBe('auth-failed');
+  });
+
+  it('reads a PgBouncer in front of the server: clients wait when the pool is exhausted', async () => {
+    const bouncer = await startPgBouncer(server, { poolSize: 1, poolMode: 'session' });
+    const { Client } = (await import('pg')).default;
+    const first = new Client({ connectionString: bouncer.url() });
+    const second = new Client({ connectionString: bouncer.url() });
+    const pooled = await postgresDriver.connect(target(server.url(), bouncer.adminUrl('stats')), LIMITS, log);
+    try {
+      await first.connect();
+      await first.query('SELECT 1');
+      const waiting = second.connect().then(() => second.query('SELECT 1'));
+      const snap = await until(
+        () => snapshot(pooled, ['pooler']),
+        (s) => (s.signals.pooler?.pools.find((p) => p.pool === 'app/postgres')?.clientsWaiting ?? 0) >= 1,
+        'a client waiting in the pool',
+      );
+      const pool = snap.signals.pooler!.pools.find((p) => p.pool === 'app/postgres')!;
+      expect(pool).toMatchObject({ clientsActive: 1, clientsWaiting: 1, serversActive: 1, poolSize: 1 });
+      expect(snap.signals.pooler!.pools.some((p) => p.pool.startsWith('pgbouncer/'))).toBe(false);
+      await first.end();
+      await waiting;
+      const drained = await until(
+        () => snapshot(pooled, ['pooler']),
+        (s) => s.signals.pooler?.pools.find((p) => p.pool === 'app/postgres')?.clientsWaiting === 0,
+        'the pool drained',
+      );
+      expect(drained.signals.pooler!.pools[0]!.clientsActive).toBe(1);
+    } finally {
+      await second.end().catch(() => undefined);
+      await first.end().catch(() => undefined);
+      await pooled.close();
+      await bouncer.stop();
+    }
+  });
+});
