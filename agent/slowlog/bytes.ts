@@ -1,0 +1,139 @@
+// Byte-level helpers for the parsers: the hot path reads numbers and keys straight from the
+// input buffer instead of making a string of every line.
+
+const enc = new TextEncoder();
+
+export function ascii(text: string): Uint8Array {
+  return enc.encode(text);
+}
+
+/** buf[i, end) starts with pattern */
+export function startsWith(buf: Uint8Array, i: number, end: number, pattern: Uint8Array): boolean {
+  const n = pattern.length;
+  if (end - i < n) return false;
+  for (let k = 0; k < n; k++) if (buf[i + k] !== pattern[k]) return false;
+  return true;
+}
+
+/** First index of pattern in buf[from, end), or -1. */
+export function indexOf(buf: Uint8Array, from: number, end: number, pattern: Uint8Array): number {
+  const n = pattern.length;
+  const first = pattern[0]!;
+  const last = end - n;
+  for (let i = from; i <= last; i++) {
+    if (buf[i] !== first) continue;
+    let k = 1;
+    while (k < n && buf[i + k] === pattern[k]) k++;
+    if (k === n) return i;
+  }
+  return -1;
+}
+
+/** Index just after the number parsed by parseNumber. */
+export let numberEnd = 0;
+
+/** Parses an unsigned decimal (digits, optional fraction) at buf[i]; NaN when there is none. */
+export function parseNumber(buf: Uint8Array, i: number, end: number): number {
+  let j = i;
+  let value = 0;
+  let digits = 0;
+  while (j < end) {
+    const c = buf[j]! - 0x30;
+    if (c < 0 || c > 9) break;
+    value = value * 10 + c;
+    digits++;
+    j++;
+  }
+  if (j < end && buf[j] === 0x2e) {
+    j++;
+    let scale = 1;
+    let frac = 0;
+    while (j < end) {
+      const c = buf[j]! - 0x30;
+      if (c < 0 || c > 9) break;
+      frac = frac * 10 + c;
+      scale *= 10;
+      digits++;
+      j++;
+    }
+    value += frac / scale;
+  }
+  numberEnd = j;
+  return digits === 0 ? Number.NaN : value;
+}
+
+export function skipSpaces(buf: Uint8Array, i: number, end: number): number {
+  while (i < end && (buf[i] === 0x20 || buf[i] === 0x09)) i++;
+  return i;
+}
+
+export function latin(buf: Uint8Array, start: number, end: number): string {
+  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8');
+}
+
+/** Days since 1970-01-01 of a civil date (no Date object, no allocation). */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function two(buf: Uint8Array, i: number): number {
+  return (buf[i]! - 0x30) * 10 + (buf[i + 1]! - 0x30);
+}
+
+export let timestampEnd = 0;
+
+/**
+ * Parses `YYYY-MM-DD[ T]HH:MM:SS[.fff][Z|±HH[:MM]| TZNAME]` at buf[i] into epoch ms; NaN if it
+ * is not one. Zone names other than UTC/GMT are read as UTC (the log does not say the offset).
+ */
+export function parseTimestamp(buf: Uint8Array, i: number, end: number, zoneAfterSpace: boolean): number {
+  if (end - i < 19) return Number.NaN;
+  if (buf[i + 4] !== 0x2d || buf[i + 7] !== 0x2d || buf[i + 13] !== 0x3a || buf[i + 16] !== 0x3a)
+    return Number.NaN;
+  const y = two(buf, i) * 100 + two(buf, i + 2);
+  const mo = two(buf, i + 5);
+  const d = two(buf, i + 8);
+  const h = two(buf, i + 11);
+  const mi = two(buf, i + 14);
+  const s = two(buf, i + 17);
+  if (!(y >= 1970 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && s <= 60))
+    return Number.NaN;
+  let ms = (daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * 1000;
+  let j = i + 19;
+  if (j < end && buf[j] === 0x2e) {
+    j++;
+    let scale = 100;
+    while (j < end && buf[j]! >= 0x30 && buf[j]! <= 0x39) {
+      ms += (buf[j]! - 0x30) * scale;
+      scale /= 10;
+      j++;
+    }
+  }
+  let z = j;
+  if (zoneAfterSpace && z < end && buf[z] === 0x20) z++;
+  if (z < end && buf[z] === 0x5a) {
+    j = z + 1;
+  } else if (z + 2 < end && (buf[z] === 0x2b || buf[z] === 0x2d)) {
+    const sign = buf[z] === 0x2b ? 1 : -1;
+    let off = two(buf, z + 1) * 60;
+    let k = z + 3;
+    if (k < end && buf[k] === 0x3a) k++;
+    if (k + 1 < end && buf[k]! >= 0x30 && buf[k]! <= 0x39) {
+      off += two(buf, k);
+      k += 2;
+    }
+    ms -= sign * off * 60000;
+    j = k;
+  } else if (zoneAfterSpace && z > j) {
+    let k = z;
+    while (k < end && buf[k] !== 0x20) k++;
+    j = k;
+  }
+  timestampEnd = j;
+  return Math.round(ms);
+}

@@ -1,0 +1,77 @@
+import { existsSync } from 'node:fs';
+import type { WriteStream } from 'node:tty';
+import { type FormatChoice, LOG_FORMATS } from './formats.js';
+import { digestInputs } from './read.js';
+import { digestJson, renderText } from './report.js';
+
+// What `dbdiag digest` does, apart from argument parsing (agent/cli/digest.ts), so tests and
+// the benchmark run it in-process.
+
+export const FORMAT_CHOICES = ['auto', ...LOG_FORMATS] as const;
+
+export interface DigestRun {
+  files: string[];
+  format: FormatChoice;
+  top: number;
+  since?: number | undefined;
+  until?: number | undefined;
+  json: boolean;
+  linePrefix?: string | undefined;
+  maxClasses?: number | undefined;
+  threads?: number | undefined;
+  onProgress?: ((done: number, total: number | null) => void) | undefined;
+}
+
+export async function runDigest(run: DigestRun): Promise<string> {
+  for (const f of run.files) {
+    if (f !== '-' && !existsSync(f)) throw new Error(`log file "${f}" does not exist: check the path`);
+  }
+  const { digest, inputs } = await digestInputs(run.files, {
+    format: run.format,
+    linePrefix: run.linePrefix,
+    since: run.since,
+    until: run.until,
+    maxClasses: run.maxClasses,
+    threads: run.threads,
+    onProgress: run.onProgress,
+  });
+  const json = digestJson(digest.state(), inputs);
+  return run.json ? `${JSON.stringify(json)}\n` : renderText(json, run.top);
+}
+
+/** Files under this size finish before a bar would be read. */
+const BAR_MIN_BYTES = 32 * 1024 * 1024;
+
+/** A one-line progress bar redrawn on a terminal at most 10 times a second. */
+export function progressBar(tty: WriteStream): {
+  update: (done: number, total: number | null) => void;
+  done: () => void;
+} {
+  let last = 0;
+  let drawn = false;
+  const started = Date.now();
+  return {
+    update(done, total) {
+      const now = Date.now();
+      if (now - last < 100) return;
+      if (total !== null && total < BAR_MIN_BYTES) return;
+      last = now;
+      drawn = true;
+      const mb = done / 1048576;
+      const rate = mb / Math.max(0.001, (now - started) / 1000);
+      if (total === null) {
+        tty.write(`\r${mb.toFixed(0)} MB read, ${rate.toFixed(0)} MB/s   `);
+        return;
+      }
+      const width = 30;
+      const frac = Math.min(1, done / total);
+      const full = Math.round(frac * width);
+      tty.write(
+        `\r[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${(frac * 100).toFixed(0)}%  ${mb.toFixed(0)}/${(total / 1048576).toFixed(0)} MB  ${rate.toFixed(0)} MB/s `,
+      );
+    },
+    done() {
+      if (drawn) tty.write('\r\x1b[K');
+    },
+  };
+}
