@@ -71,6 +71,11 @@ export const digestCommand: CommandModule<object, DigestArgs> = {
       onProgress: bar?.update,
     });
     bar?.done();
+    // `dbdiag digest ... | head` closes stdout early: that is not an error
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0);
+      throw error;
+    });
     process.stdout.write(output);
   },
 };
