@@ -252,7 +252,7 @@ export async function startMysql8Container(options: MysqlServerOptions = {}): Pr
     ...(options.slowLog ? ['--slow-query-log=ON', '--long-query-time=0'] : []),
     ...(options.extraArgs ?? []),
   ];
-  let container = await new GenericContainer('mysql:8')
+  const container = await new GenericContainer('mysql:8')
     .withEnvironment({ MYSQL_ALLOW_EMPTY_PASSWORD: 'yes', MYSQL_ROOT_HOST: '%' })
     .withCommand(flags)
     .withExposedPorts(3306)
@@ -281,7 +281,7 @@ export async function startMysql8Container(options: MysqlServerOptions = {}): Pr
       await container.stop({ remove: false, timeout: 0 });
     },
     start: async () => {
-      container = await container.restart();
+      await container.restart();
       port = container.getMappedPort(3306);
     },
     destroy: async () => {
@@ -301,6 +301,19 @@ export async function availableMysqlServers(): Promise<MysqlServerKind[]> {
   if (fromEnv)
     kinds.push({ label: 'env', flavor: 'mariadb', start: async () => serverFromEnvironment(fromEnv) });
   else kinds.push({ label: 'mariadb (local binaries)', flavor: 'mariadb', start: startLocalMariadb });
+  if (await dockerAnswers())
+    kinds.push({ label: 'mysql:8 (testcontainers)', flavor: 'mysql', start: startMysql8Container });
+  return kinds;
+}
+
+/**
+ * Servers whose settings and life the harness controls (max_connections, performance_schema,
+ * restarts): the local MariaDB always, MySQL 8 when a Docker engine answers.
+ */
+export async function controllableMysqlServers(): Promise<MysqlServerKind[]> {
+  const kinds: MysqlServerKind[] = [
+    { label: 'mariadb (local binaries)', flavor: 'mariadb', start: startLocalMariadb },
+  ];
   if (await dockerAnswers())
     kinds.push({ label: 'mysql:8 (testcontainers)', flavor: 'mysql', start: startMysql8Container });
   return kinds;

@@ -59,7 +59,7 @@ export const SESSIONS_SQL: VersionedSql = {
     WHEN dbdiag_p.COMMAND = 'Sleep' AND dbdiag_t.trx_id IS NOT NULL THEN 'idleInTransaction'
     WHEN dbdiag_p.COMMAND = 'Sleep' THEN 'idle'
     WHEN dbdiag_p.COMMAND IN ('Query', 'Execute', 'Fetch') THEN 'active'
-    ELSE 'other' END AS state,
+    ELSE 'other' END AS session_state,
   COUNT(*) AS sessions,
   MAX(IF(dbdiag_p.COMMAND = 'Sleep', TIMESTAMPDIFF(SECOND, dbdiag_t.trx_started, NOW()), NULL)) AS oldest_idle_trx_seconds
 FROM information_schema.PROCESSLIST AS dbdiag_p
@@ -67,7 +67,7 @@ LEFT JOIN information_schema.INNODB_TRX AS dbdiag_t ON dbdiag_t.trx_mysql_thread
 WHERE dbdiag_p.ID <> CONNECTION_ID()
   AND dbdiag_p.COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Binlog Dump GTID')
   AND dbdiag_p.USER NOT IN ('system user', 'event_scheduler')
-GROUP BY state`,
+GROUP BY session_state`,
   },
   mariadb: {
     // MariaDB lists background threads with USER 'system user' and COMMAND 'Daemon' too.
@@ -76,7 +76,7 @@ GROUP BY state`,
     WHEN dbdiag_p.COMMAND = 'Sleep' AND dbdiag_t.trx_id IS NOT NULL THEN 'idleInTransaction'
     WHEN dbdiag_p.COMMAND = 'Sleep' THEN 'idle'
     WHEN dbdiag_p.COMMAND IN ('Query', 'Execute', 'Fetch') THEN 'active'
-    ELSE 'other' END AS state,
+    ELSE 'other' END AS session_state,
   COUNT(*) AS sessions,
   MAX(IF(dbdiag_p.COMMAND = 'Sleep', TIMESTAMPDIFF(SECOND, dbdiag_t.trx_started, NOW()), NULL)) AS oldest_idle_trx_seconds
 FROM information_schema.PROCESSLIST AS dbdiag_p
@@ -84,13 +84,13 @@ LEFT JOIN information_schema.INNODB_TRX AS dbdiag_t ON dbdiag_t.trx_mysql_thread
 WHERE dbdiag_p.ID <> CONNECTION_ID()
   AND dbdiag_p.COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Slave_IO', 'Slave_SQL', 'Slave_worker')
   AND dbdiag_p.USER NOT IN ('system user', 'event_scheduler')
-GROUP BY state`,
+GROUP BY session_state`,
   },
 };
 
 interface SessionRow {
   [key: string]: string | number | null;
-  state: string;
+  session_state: string;
   sessions: string | number;
   oldest_idle_trx_seconds: string | number | null;
 }
@@ -110,8 +110,8 @@ export function sessionsByState(rows: readonly SessionRow[]): {
   const byState: ConnectionStates = { active: 0, idle: 0, idleInTransaction: 0, waitingLock: 0, other: 0 };
   let oldestIdle: number | null = null;
   for (const row of rows) {
-    const state = (STATES as readonly string[]).includes(row.state)
-      ? (row.state as keyof ConnectionStates)
+    const state = (STATES as readonly string[]).includes(row.session_state)
+      ? (row.session_state as keyof ConnectionStates)
       : 'other';
     byState[state] += num(row.sessions);
     const idle = numOrNull(row.oldest_idle_trx_seconds);

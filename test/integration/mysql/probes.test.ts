@@ -1,0 +1,343 @@
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineSession, SamplingLimits } from '../../../agent/engines/engine.js';
+import { connectMysql, type MysqlSession } from '../../../agent/engines/mysql/driver.js';
+import { ProbeError } from '../../../agent/errors.js';
+import { rootLogger } from '../../../agent/log.js';
+import { cacheRate, statementRates, tableRates } from '../../../agent/snapshot/rates.js';
+import type {
+  CacheSignals,
+  ConnectionSignals,
+  StatementSignals,
+  TableSignals,
+} from '../../../agent/snapshot/signals.js';
+import type { ProbeName } from '../../../agent/snapshot/snapshot.js';
+import { controllableMysqlServers, createMonitorUser, type TestMysqlServer } from '../../support/mysql.js';
+
+// The MySQL/MariaDB probes against real servers, faults made for real. The same suite runs on
+// every server the harness can offer: the MariaDB from this machine's binaries always, MySQL 8
+// when a Docker engine answers.
+
+const MAX_CONNECTIONS = 20;
+const LIMITS: SamplingLimits = {
+  statementTimeoutMs: 2000,
+  topStatements: 50,
+  topTables: 20,
+  topIndexes: 100,
+};
+const log = rootLogger.child({ test: 'mysql-probes' });
+// Exact slot counts and a performance_schema-off server need servers the harness configures.
+const kinds = await controllableMysqlServers();
+
+let targetSeq = 0;
+async function connect(url: string, limits: SamplingLimits = LIMITS): Promise<MysqlSession> {
+  targetSeq += 1;
+  return connectMysql({ name: `t${targetSeq}`, engine: 'mysql', dsn: url, poolerDsn: null }, limits, log);
+}
+
+async function sample<K extends 'connections' | 'statements' | 'cache' | 'tables'>(
+  session: EngineSession,
+  probe: K,
+): Promise<
+  K extends 'connections'
+    ? ConnectionSignals
+    : K extends 'statements'
+      ? StatementSignals
+      : K extends 'cache'
+        ? CacheSignals
+        : TableSignals
+> {
+  const outcome = await session.sample(probe as ProbeName);
+  if (outcome.status !== 'ok') throw new Error(`${probe}: ${outcome.reason}`);
+  const signals = outcome.signals[probe];
+  if (!signals) throw new Error(`${probe} returned no signals`);
+  return signals as never;
+}
+
+const saturation = (c: ConnectionSignals): number => c.used / (c.max - c.reserved);
+
+describe.each(kinds)('MySQL/MariaDB probes on $label', (kind) => {
+  let server: TestMysqlServer;
+  let appUrl: string;
+  let monitorUrl: string;
+  let agent: MysqlSession;
+  const held: mysql.Connection[] = [];
+
+  beforeAll(async () => {
+    server = await kind.start({ maxConnections: MAX_CONNECTIONS, bufferPoolBytes: 8 * 1024 * 1024 });
+    await server.exec(`
+      DROP DATABASE IF EXISTS shop; CREATE DATABASE shop;
+      CREATE TABLE shop.digits (d INT PRIMARY KEY);
+      INSERT INTO shop.digits VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9);
+      CREATE TABLE shop.orders (id INT PRIMARY KEY AUTO_INCREMENT, customer_id INT NOT NULL, note VARCHAR(40),
+        KEY ix_customer (customer_id), KEY ix_note (note(10)));
+      INSERT INTO shop.orders (customer_id, note)
+        SELECT a.d * 100 + b.d * 10 + c.d, CONCAT('order ', a.d, b.d, c.d) FROM shop.digits a, shop.digits b, shop.digits c;
+      CREATE TABLE shop.order_lines (id INT PRIMARY KEY AUTO_INCREMENT, order_id INT NOT NULL,
+        CONSTRAINT fk_order FOREIGN KEY (order_id) REFERENCES shop.orders (id));
+      ANALYZE TABLE shop.orders;
+      DROP USER IF EXISTS 'app'@'%'; CREATE USER 'app'@'%' IDENTIFIED BY 'app-pw';
+      GRANT SELECT, INSERT, UPDATE, DELETE ON shop.* TO 'app'@'%';`);
+    appUrl = server.urlFor('app', 'app-pw', 'shop');
+    // The least-privilege account of README, plus SHOW VIEW so it can see table sizes and indexes.
+    monitorUrl = await createMonitorUser(server);
+    await server.exec(`GRANT SHOW VIEW ON *.* TO 'dbdiag'@'%'`);
+    agent = await connect(monitorUrl);
+  });
+
+  afterAll(async () => {
+    for (const c of held.splice(0)) await c.end().catch(() => undefined);
+    await agent?.close();
+    await server?.destroy();
+  });
+
+  it('reports the flavor it detected and the probes it runs', () => {
+    expect(agent.server.flavor).toBe(kind.flavor);
+    expect(agent.probes).toEqual(['settings', 'connections', 'statements', 'tables', 'cache']);
+  });
+
+  it('shows held connections in the saturation ratio, its own slot counted but not its session', async () => {
+    const before = await sample(agent, 'connections');
+    expect(before.used).toBe(1);
+    expect(before.max).toBe(MAX_CONNECTIONS + 1);
+    expect(before.reserved).toBe(1);
+    expect(Object.values(before.byState).reduce((a, b) => a + b, 0)).toBe(0);
+
+    for (let i = 0; i < 5; i++) held.push(await mysql.createConnection({ uri: appUrl }));
+    const after = await sample(agent, 'connections');
+    expect(after.used).toBe(6);
+    expect(after.byState.idle).toBe(5);
+    expect(saturation(after)).toBeCloseTo(6 / MAX_CONNECTIONS, 10);
+  });
+
+  it('sees a session idle in an open transaction, and a lock wait, and the oldest transaction', async () => {
+    const [holder, waiter] = held;
+    if (!holder || !waiter) throw new Error('connections not held');
+    await holder.query('START TRANSACTION');
+    await holder.query('UPDATE orders SET note = note WHERE id = 1');
+    await waiter.query('SET SESSION innodb_lock_wait_timeout = 5');
+    const blocked = waiter.query('UPDATE orders SET note = note WHERE id = 1').catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 1200));
+    const c = await sample(agent, 'connections');
+    expect(c.byState.idleInTransaction).toBe(1);
+    expect(c.byState.waitingLock).toBe(1);
+    expect(c.oldestTransactionSeconds).toBeGreaterThanOrEqual(1);
+    expect(c.oldestIdleInTransactionSeconds).toBeGreaterThanOrEqual(1);
+    await holder.query('ROLLBACK');
+    await blocked;
+  });
+
+  it('reaches saturation 1.0 exactly when an ordinary client is refused; an administrator still gets the reserved slot', async () => {
+    try {
+      while (held.length < MAX_CONNECTIONS - 1) held.push(await mysql.createConnection({ uri: appUrl }));
+      const full = await sample(agent, 'connections');
+      expect(saturation(full)).toBe(1);
+
+      const refused = await mysql.createConnection({ uri: appUrl }).then(
+        (c) => c.end().then(() => null),
+        (error: { errno?: number }) => error,
+      );
+      expect(refused?.errno).toBe(1040);
+      const admin = await mysql.createConnection({ uri: server.url });
+      try {
+        const withAdmin = await sample(agent, 'connections');
+        expect(withAdmin.used).toBe(MAX_CONNECTIONS + 1);
+        expect(withAdmin.peakUsed).toBe(MAX_CONNECTIONS + 1);
+        // Connection_errors_max_connections counts only refusals with the admin slot taken too.
+        const refusedAgain = await mysql.createConnection({ uri: server.url }).then(
+          (c) => c.end().then(() => null),
+          (error: { errno?: number }) => error,
+        );
+        expect(refusedAgain?.errno).toBe(1040);
+        const counted = await sample(agent, 'connections');
+        expect(counted.refusedTotal).toBeGreaterThan(withAdmin.refusedTotal ?? 0);
+      } finally {
+        await admin.end();
+      }
+    } finally {
+      for (const c of held.splice(0)) await c.end();
+    }
+  });
+
+  it('sees a full-scan query in the table scan counters and in its statement digest', async () => {
+    const app = await mysql.createConnection({ uri: appUrl });
+    const tablesBefore = await sample(agent, 'tables');
+    const statementsBefore = await sample(agent, 'statements');
+    // note is not indexed usefully for a LIKE with a leading wildcard: a full table scan each time.
+    for (let i = 0; i < 3; i++) await app.query(`SELECT id FROM orders WHERE note LIKE '%9${i}'`);
+    await app.end();
+    const tablesAfter = await sample(agent, 'tables');
+    const statementsAfter = await sample(agent, 'statements');
+
+    const tRates = tableRates(tablesBefore, tablesAfter);
+    const orders = tRates?.items.find((t) => t.table === 'shop.orders');
+    expect(orders?.seqRowsRead).toBeGreaterThanOrEqual(3000);
+    expect(orders?.seqScans).toBeGreaterThanOrEqual(2.5);
+    expect(orders?.seqScans).toBeLessThanOrEqual(3.5);
+
+    const sRates = statementRates(statementsBefore, statementsAfter);
+    const scan = sRates?.items.find((s) => /FROM `orders` WHERE `note` LIKE/i.test(s.fingerprint));
+    expect(scan).toMatchObject({ calls: 3, database: 'shop', noIndexUsedCalls: 3 });
+    expect(scan?.rowsExamined).toBeGreaterThanOrEqual(3000);
+    const stat = statementsAfter.statements.find((s) => s.id === scan?.id);
+    expect(stat?.sample).toMatch(/^SELECT id FROM orders WHERE note LIKE '%9\d'$/);
+  });
+
+  it('reports sizes, indexes with prefix lengths, usage and foreign keys of the busiest tables', async () => {
+    const tables = await sample(agent, 'tables');
+    const orders = tables.tables.find((t) => t.table === 'shop.orders');
+    expect(orders?.liveRows).toBeGreaterThan(500);
+    expect(orders?.dataBytes).toBeGreaterThan(0);
+    expect(tables.indexes).toContainEqual(
+      expect.objectContaining({
+        table: 'shop.orders',
+        index: 'ix_note',
+        columns: ['note(10)'],
+        unique: false,
+      }),
+    );
+    expect(tables.indexes).toContainEqual(
+      expect.objectContaining({
+        table: 'shop.orders',
+        index: 'PRIMARY',
+        columns: ['id'],
+        primary: true,
+        unique: true,
+      }),
+    );
+    // the probe joins order_lines only if it is among the busiest: read it once
+    const app = await mysql.createConnection({ uri: appUrl });
+    await app.query('SELECT * FROM order_lines');
+    await app.end();
+    const again = await sample(agent, 'tables');
+    expect(again.foreignKeys).toContainEqual({
+      table: 'shop.order_lines',
+      name: 'fk_order',
+      columns: ['order_id'],
+      referencedTable: 'shop.orders',
+      referencedColumns: ['id'],
+    });
+  });
+
+  it('leaves its own statements out of the digests it reports', async () => {
+    for (let i = 0; i < 3; i++) for (const p of agent.probes) await agent.sample(p);
+    const statements = await sample(agent, 'statements');
+    const own = statements.statements.filter(
+      (s) =>
+        /dbdiag_|max_statement_time|max_execution_time/i.test(s.fingerprint) ||
+        /dbdiag:/.test(s.sample ?? ''),
+    );
+    expect(own).toEqual([]);
+  });
+
+  it('shows a buffer pool miss in the interval hit ratio', async () => {
+    // ~32 MB of wide rows (about 5 per 16 KiB page) against an 8 MiB buffer pool: the first
+    // rows are evicted by the time the last are written, so reading them again goes to disk.
+    await server.exec(`
+      CREATE TABLE shop.wide (id INT PRIMARY KEY, pad VARCHAR(3000) NOT NULL);
+      INSERT INTO shop.wide SELECT a.d * 1000 + b.d * 100 + c.d * 10 + e.d, REPEAT(CHAR(65 + e.d), 3000)
+        FROM shop.digits a, shop.digits b, shop.digits c, shop.digits e;`);
+    const app = await mysql.createConnection({ uri: appUrl });
+    const ids = Array.from({ length: 400 }, (_, i) => (i * 7919) % 2500);
+    await app.query('SELECT SUM(LENGTH(note)) FROM orders'); // the insert above evicted it: warm it again
+    const hot = await sample(agent, 'cache');
+    // the same small table over and over: every page is in the pool
+    for (let i = 0; i < 20; i++) await app.query('SELECT SUM(LENGTH(note)) FROM orders');
+    const cold = await sample(agent, 'cache');
+    await app.query('SELECT SUM(LENGTH(pad)) FROM wide WHERE id IN (?)', [ids]);
+    const after = await sample(agent, 'cache');
+    await app.end();
+
+    const hotRate = cacheRate(hot, cold);
+    const coldRate = cacheRate(cold, after);
+    expect(hotRate?.items.ratio).toBeGreaterThan(0.99);
+    expect(coldRate?.items.reads).toBeGreaterThan(100);
+    expect(coldRate?.items.ratio).toBeLessThan(0.9);
+    expect(after.sizeBytes).toBe(8 * 1024 * 1024);
+    expect(after.dataBytes).toBeGreaterThan(30 * 1024 * 1024);
+  });
+
+  it('gives no negative rate when the digest table is truncated between samples', async () => {
+    const app = await mysql.createConnection({ uri: appUrl });
+    for (let i = 0; i < 5; i++) await app.query('SELECT * FROM orders WHERE customer_id = ?', [i]);
+    const before = await sample(agent, 'statements');
+    await server.exec('TRUNCATE TABLE performance_schema.events_statements_summary_by_digest');
+    await app.query('SELECT * FROM orders WHERE customer_id = ?', [42]);
+    await app.end();
+    const after = await sample(agent, 'statements');
+    const rates = statementRates(before, after);
+    expect(rates?.resetSeen).toBe(true);
+    for (const item of rates?.items ?? []) {
+      expect(item.calls).toBeGreaterThanOrEqual(0);
+      expect(item.totalSeconds).toBeGreaterThanOrEqual(0);
+      expect(item.rows).toBeGreaterThanOrEqual(0);
+    }
+    const lookup = rates?.items.find((s) => /WHERE `customer_id` = \?/.test(s.fingerprint));
+    expect(lookup?.calls).toBe(1);
+  });
+
+  it('runs every probe without an error on the least-privilege account (no SHOW VIEW even)', async () => {
+    const bare = await createMonitorUser(server, 'dbdiag_min', 'min-pw');
+    const session = await connect(bare);
+    try {
+      for (const probe of session.probes) expect((await session.sample(probe)).status, probe).toBe('ok');
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('cuts a query at the statement timeout and says timeout', async () => {
+    const session = await connect(server.url, { ...LIMITS, statementTimeoutMs: 300 });
+    try {
+      const error = await session
+        .query(
+          'test',
+          '/* dbdiag:test */ SELECT COUNT(*) FROM shop.digits a, shop.digits b, shop.digits c, shop.digits d, shop.digits e, shop.digits f, shop.digits g, shop.digits h, shop.digits i',
+        )
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(error).toBeInstanceOf(ProbeError);
+      expect((error as ProbeError).code).toBe('timeout');
+      // the session is still usable after a server-side timeout
+      expect((await session.sample('connections')).status).toBe('ok');
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('refuses bad credentials as auth-failed and a bad DSN as bad-dsn', async () => {
+    await expect(connect(server.urlFor('dbdiag', 'wrong'))).rejects.toMatchObject({ code: 'auth-failed' });
+    await expect(connect('mysql://root@127.0.0.1:notaport/')).rejects.toMatchObject({ code: 'bad-dsn' });
+    await expect(connect(`${server.urlFor('root', '')}nosuchdb`)).rejects.toMatchObject({
+      code: 'unknown-database',
+    });
+  });
+});
+
+describe.each(kinds)('performance_schema off on $label', (kind) => {
+  let server: TestMysqlServer;
+  let session: MysqlSession;
+
+  beforeAll(async () => {
+    server = await kind.start({ performanceSchema: false, maxConnections: 10 });
+    session = await connect(server.url);
+  });
+
+  afterAll(async () => {
+    await session?.close();
+    await server?.destroy();
+  });
+
+  it('says statements and tables are unsupported, with how to turn it on, and keeps sampling the rest', async () => {
+    const statements = await session.sample('statements');
+    expect(statements).toMatchObject({ status: 'unsupported' });
+    if (statements.status === 'unsupported') expect(statements.reason).toMatch(/performance_schema=ON/);
+    expect(await session.sample('tables')).toMatchObject({ status: 'unsupported' });
+    for (const probe of ['connections', 'cache', 'settings'] as const)
+      expect((await session.sample(probe)).status, probe).toBe('ok');
+    const connections = await sample(session, 'connections');
+    expect(connections.used).toBe(1);
+  });
+});
