@@ -45,7 +45,6 @@ export class SlowLogFollower {
   private parser: LineParser | null = null;
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<void> | null = null;
-  private quiet = false;
   private readonly chunk = Buffer.allocUnsafe(CHUNK_BYTES);
 
   constructor(
@@ -178,13 +177,8 @@ export class SlowLogFollower {
       this.position = 0;
     }
     const read = await this.readAvailable();
-    if (read === 0) {
-      // a quiet poll: the last entry is complete, count it
-      if (!this.quiet) this.parser?.flush();
-      this.quiet = true;
-    } else {
-      this.quiet = false;
-    }
+    // a quiet poll: the last entry is complete, count it (flush is a no-op without one)
+    if (read === 0) this.parser?.flush();
     this.saveState();
   }
 

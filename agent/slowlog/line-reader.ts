@@ -80,6 +80,11 @@ export class LineReader {
     this.carryLen = need;
   }
 
+  /** bytes held for a line cut by a chunk boundary (never more than MAX_LINE_BYTES) */
+  get buffered(): number {
+    return this.carry.length;
+  }
+
   /** End of input: the last line (without a newline) and the parser's pending entry. */
   end(): void {
     if (!this.stopped && this.carryLen > 0 && !this.dropping) {

@@ -1,7 +1,9 @@
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
 import { type DigestOptions, type DigestState, SlowLogDigest } from './digest.js';
@@ -32,6 +34,8 @@ export interface ReadOptions extends DigestOptions {
   linePrefix?: string;
   /** worker threads for large files; default: the machine's cores (1 disables) */
   threads?: number;
+  /** files at least this large are split over worker threads (default 64 MiB) */
+  parallelMinBytes?: number;
   /** called as bytes are read (compressed bytes for .gz), with the total when known */
   onProgress?: (done: number, total: number | null) => void;
 }
@@ -184,7 +188,14 @@ function startWorker(workerData: WorkerJob): Worker {
   const self = import.meta.url;
   if (!self.endsWith('.ts')) return new Worker(new URL('./worker.js', self), { workerData });
   // running from source (tsx, vitest): register the TypeScript loader in the worker first
-  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  // the ESM build of tsx's API (require.resolve finds the CJS one next to it)
+  const api = JSON.stringify(
+    pathToFileURL(
+      createRequire(self)
+        .resolve('tsx/esm/api')
+        .replace(/\.cjs$/, '.mjs'),
+    ).href,
+  );
   const entry = JSON.stringify(new URL('./worker.ts', self).href);
   return new Worker(`import(${api}).then((m) => { m.register(); return import(${entry}); });`, {
     eval: true,
@@ -280,7 +291,11 @@ export async function digestInputs(
       continue;
     }
     const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), 8));
-    if (threads > 1 && size >= PARALLEL_MIN_BYTES && boundaryOf(spec.format) !== null) {
+    if (
+      threads > 1 &&
+      size >= (options.parallelMinBytes ?? PARALLEL_MIN_BYTES) &&
+      boundaryOf(spec.format) !== null
+    ) {
       await digestParallel(path, size, spec, threads, digest, options, (n) => onBytes(n, total));
     } else {
       digestRange(path, 0, size, spec, digest, (n) => onBytes(n, total));
