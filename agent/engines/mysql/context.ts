@@ -9,6 +9,8 @@ import type { ServerInfo } from './server.js';
 export interface TargetState {
   /** sample statement text per digest (MariaDB: from events_statements_history*), bounded */
   readonly sampleTexts: Map<string, string>;
+  /** digests whose sample was looked for and not found: when to look again (epoch ms) */
+  readonly sampleMisses: Map<string, number>;
   /** per table: last no-index row fetches seen and the running full-scan estimate (see probes/tables.ts) */
   readonly scanEstimates: Map<string, { rowsRead: number; scans: number }>;
 }
@@ -26,7 +28,7 @@ export interface ProbeContext {
 }
 
 export function newTargetState(): TargetState {
-  return { sampleTexts: new Map(), scanEstimates: new Map() };
+  return { sampleTexts: new Map(), sampleMisses: new Map(), scanEstimates: new Map() };
 }
 
 /** Numbers arrive as strings (BIGINT UNSIGNED, DECIMAL): convert at the probe boundary. */

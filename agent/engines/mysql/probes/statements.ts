@@ -70,6 +70,12 @@ WHERE dbdiag_h.DIGEST IN (?) AND dbdiag_h.THREAD_ID <> ? AND dbdiag_h.SQL_TEXT I
 /** Sample texts kept per target; beyond this the oldest are dropped. */
 export const SAMPLE_CACHE_SIZE = 2000;
 
+/**
+ * A digest whose statements already left the history table is not looked for again before
+ * this: the lookup scans the whole history table (10,000 rows by default), too much for every cycle.
+ */
+export const SAMPLE_RETRY_MS = 10 * 60 * 1000;
+
 export const PERFORMANCE_SCHEMA_OFF_REASON =
   'performance_schema is off: statement statistics need it. Add performance_schema=ON under [mysqld] in my.cnf and restart the server (it cannot be turned on at runtime)';
 
@@ -126,7 +132,10 @@ async function fetchSamples(
   digests: readonly string[],
 ): Promise<void> {
   const source = sampleSource(consumers);
-  const missing = digests.filter((d) => !ctx.state.sampleTexts.has(d));
+  const now = ctx.now();
+  const missing = digests.filter(
+    (d) => !ctx.state.sampleTexts.has(d) && (ctx.state.sampleMisses.get(d) ?? 0) <= now,
+  );
   if (source === null || missing.length === 0) return;
   const rows = await ctx.query(SAMPLE_TEXT_SQL[source], [missing, ctx.ownThreadId ?? -1]);
   // The slowest statement of each digest is the one worth EXPLAINing.
@@ -140,6 +149,16 @@ async function fetchSamples(
     if (!current || wait > current.wait) best.set(digest, { text: sample, wait });
   }
   for (const [digest, { text: sample }] of best) remember(ctx.state, digest, sample);
+  for (const digest of missing) {
+    if (best.has(digest)) ctx.state.sampleMisses.delete(digest);
+    else ctx.state.sampleMisses.set(digest, now + SAMPLE_RETRY_MS);
+  }
+  // bounded like the texts: forget the oldest misses first
+  while (ctx.state.sampleMisses.size > SAMPLE_CACHE_SIZE) {
+    const oldest = ctx.state.sampleMisses.keys().next().value;
+    if (oldest === undefined) break;
+    ctx.state.sampleMisses.delete(oldest);
+  }
 }
 
 export function toStatement(row: DigestRow, sample: string | null): StatementStat {

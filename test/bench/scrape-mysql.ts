@@ -1,0 +1,179 @@
+import mysql from 'mysql2/promise';
+import { loadConfig } from '../../agent/config/load.js';
+import { connectMysql } from '../../agent/engines/mysql/driver.js';
+import { rootLogger } from '../../agent/log.js';
+import { startAgent } from '../../agent/runtime/agent.js';
+import type { ProbeName } from '../../agent/snapshot/snapshot.js';
+import { freePort } from '../support/free-port.js';
+import { createMonitorUser, startLocalMariadb } from '../support/mysql.js';
+import {
+  amortize,
+  fmt,
+  measureScrapes,
+  printProbeCosts,
+  printScrape,
+  startProcess,
+} from './scrape-common.js';
+
+// npm run bench:scrape:mysql — MariaDB with 10,000 tables: dbdiag's /metrics latency and series
+// count, the server time of one sampling cycle amortized over the probes' schedules, and
+// prometheus-mysqld-exporter (when installed) with its table and digest collectors, then with
+// the table/index I/O collectors too, in the same run. Server time is read from
+// performance_schema.events_statements_summary_by_user_by_event_name for each account (the
+// agent and the exporter connect as their own users), so it is what the server spent, not
+// what the client waited. Figures are printed, never asserted.
+
+const TABLES = Number(process.env.BENCH_TABLES ?? 10_000);
+const SCRAPES = 50;
+const EXPORTER_SCRAPES = Number(process.env.BENCH_EXPORTER_SCRAPES ?? 5);
+const PROBE_RUNS = 5;
+const EXPORTER = '/usr/bin/prometheus-mysqld-exporter';
+
+const log = rootLogger.child({ component: 'bench' });
+const out = (line: string): void => void process.stdout.write(`${line}\n`);
+
+async function serverMsFor(admin: mysql.Connection, user: string): Promise<number> {
+  const [rows] = await admin.query<mysql.RowDataPacket[]>(
+    `SELECT COALESCE(SUM(SUM_TIMER_WAIT), 0) AS ps FROM performance_schema.events_statements_summary_by_user_by_event_name WHERE USER = ?`,
+    [user],
+  );
+  return Number(BigInt(String(rows[0]?.ps ?? '0')) / 1000n) / 1e6;
+}
+
+async function resetUserStats(admin: mysql.Connection): Promise<void> {
+  await admin.query('TRUNCATE TABLE performance_schema.events_statements_summary_by_user_by_event_name');
+}
+
+const started = performance.now();
+const server = await startLocalMariadb({
+  maxConnections: 200,
+  bufferPoolBytes: 256 * 1024 * 1024,
+  extraArgs: ['--table-open-cache=4000'],
+});
+const admin = await mysql.createConnection({ uri: server.url, multipleStatements: true });
+out(`MariaDB ${server.port}: creating ${TABLES} tables ...`);
+await admin.query('CREATE DATABASE bench');
+const BATCH = 500;
+for (let from = 0; from < TABLES; from += BATCH) {
+  const statements: string[] = [];
+  for (let i = from; i < Math.min(TABLES, from + BATCH); i++) {
+    const t = `bench.t${String(i).padStart(5, '0')}`;
+    statements.push(
+      `CREATE TABLE ${t} (id INT PRIMARY KEY, customer_id INT, note VARCHAR(40), KEY ix_customer (customer_id))`,
+      `INSERT INTO ${t} VALUES (1, 1, 'a'), (2, 2, 'b')`,
+      `SELECT * FROM ${t} WHERE note = 'b'`,
+      `SELECT * FROM ${t} WHERE customer_id = 2`,
+    );
+  }
+  await admin.query(statements.join(';\n'));
+}
+// Some statement variety for the digest table.
+for (let i = 0; i < 200; i++)
+  await admin.query(`SELECT COUNT(*) AS c${i} FROM bench.t${String(i).padStart(5, '0')} WHERE note LIKE ?`, [
+    `%${i}`,
+  ]);
+out(`setup done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+const monitorUrl = await createMonitorUser(server);
+await admin.query(`GRANT SHOW VIEW ON *.* TO 'dbdiag'@'%'`);
+
+// --- dbdiag: server time per probe run, as the monitoring account
+const session = await connectMysql(
+  { name: 'bench', engine: 'mysql', dsn: monitorUrl, poolerDsn: null },
+  { statementTimeoutMs: 10_000, topStatements: 50, topTables: 50, topIndexes: 100 },
+  log,
+);
+const perRunMs: Partial<Record<ProbeName, number>> = {};
+const clientMs: Partial<Record<ProbeName, number>> = {};
+for (const probe of session.probes) {
+  await session.sample(probe); // warm: first run fills caches (sample texts) like the agent's first cycle
+  await resetUserStats(admin);
+  const t0 = performance.now();
+  for (let i = 0; i < PROBE_RUNS; i++) {
+    const outcome = await session.sample(probe);
+    if (outcome.status !== 'ok') out(`  ${probe}: ${outcome.status} ${outcome.reason}`);
+  }
+  clientMs[probe] = (performance.now() - t0) / PROBE_RUNS;
+  perRunMs[probe] = (await serverMsFor(admin, 'dbdiag')) / PROBE_RUNS;
+}
+await session.close();
+
+// --- dbdiag: the agent's /metrics
+const config = loadConfig(undefined, { urls: [monitorUrl], listen: '127.0.0.1:0', intervalSeconds: 5 });
+const agent = await startAgent(config, { log });
+const target = agent.runners[0]!.spec.name;
+await agent.waitForSnapshot(
+  target,
+  (s) => s.up && s.signals.tables !== undefined && s.signals.statements !== undefined,
+  60_000,
+);
+await fetch(`${agent.url}/metrics`).then((r) => r.text()); // warm: first request of a fresh server
+const dbdiag = await measureScrapes(`${agent.url}/metrics`, SCRAPES);
+await agent.stop();
+
+out('');
+out(`=== ${TABLES} tables, MariaDB ${server.port} ===`);
+printScrape('dbdiag /metrics', dbdiag);
+const costs = amortize(perRunMs);
+printProbeCosts('dbdiag server time (performance_schema, per run; client wall time in brackets):', costs);
+out(
+  `  client wall time per run: ${Object.entries(clientMs)
+    .map(([p, ms]) => `${p} ${fmt(ms)} ms`)
+    .join(', ')}`,
+);
+
+// --- prometheus-mysqld-exporter, same server, its own account
+const collectorSets: { label: string; flags: string[] }[] = [
+  {
+    label: 'exporter tables+digests',
+    flags: ['--collect.info_schema.tables', '--collect.perf_schema.eventsstatements'],
+  },
+  {
+    label: 'exporter +table/index I/O',
+    flags: [
+      '--collect.info_schema.tables',
+      '--collect.perf_schema.eventsstatements',
+      '--collect.perf_schema.tableiowaits',
+      '--collect.perf_schema.indexiowaits',
+    ],
+  },
+];
+let exporterPerScrapeMs: number | null = null;
+try {
+  await import('node:fs').then((fs) => fs.accessSync(EXPORTER));
+  await admin.query(
+    `CREATE USER 'exporter'@'%' IDENTIFIED BY 'exporter-pw';
+     GRANT PROCESS, REPLICATION CLIENT, SELECT ON *.* TO 'exporter'@'%';`,
+  );
+  for (const set of collectorSets) {
+    const port = await freePort();
+    const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+    const exporter = await startProcess(
+      EXPORTER,
+      [`--web.listen-address=127.0.0.1:${port}`, ...set.flags],
+      { DATA_SOURCE_NAME: `exporter:exporter-pw@(127.0.0.1:${server.port})/` },
+      async () => (await fetch(metricsUrl)).ok,
+    );
+    try {
+      await fetch(metricsUrl).then((r) => r.text()); // warm
+      await resetUserStats(admin);
+      const figures = await measureScrapes(metricsUrl, EXPORTER_SCRAPES);
+      const serverMs = (await serverMsFor(admin, 'exporter')) / EXPORTER_SCRAPES;
+      exporterPerScrapeMs ??= serverMs;
+      printScrape(set.label, figures);
+      out(`  server time per scrape: ${fmt(serverMs)} ms`);
+    } finally {
+      await exporter.stop();
+    }
+  }
+} catch (error) {
+  out(`prometheus-mysqld-exporter not measured: ${String(error)}`);
+}
+
+if (exporterPerScrapeMs !== null)
+  out(
+    `\nserver time: dbdiag ${fmt(costs.perCycleMs)} ms per cycle (amortized) vs exporter ${fmt(exporterPerScrapeMs)} ms per scrape (tables+digests): ${(exporterPerScrapeMs / costs.perCycleMs).toFixed(1)}x`,
+  );
+await admin.end();
+await server.destroy();
+process.exit(0);
