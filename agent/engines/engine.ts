@@ -39,6 +39,79 @@ export interface EngineSession {
    */
   sample(probe: ProbeName): Promise<ProbeOutcome>;
   close(): Promise<void>;
+  /** catalog facts and plan costs for index advice (EXPLAIN, HypoPG); absent where the engine has none */
+  indexVerifier?(): IndexVerifier;
+}
+
+/** Statistics of one column, as the planner sees them (or estimated from a bounded sample). */
+export interface ColumnFacts {
+  name: string;
+  /** estimated distinct values in the whole table; null when unknown */
+  distinct: number | null;
+  nullFraction: number | null;
+  /** average stored width in bytes (PostgreSQL pg_stats.avg_width), null when unknown */
+  avgWidth: number | null;
+}
+
+export interface ExistingIndex {
+  name: string;
+  /** key columns in index order, as in the DDL */
+  columns: string[];
+  unique: boolean;
+  primary: boolean;
+  where: string | null;
+}
+
+/** What index advice needs to know about one table. */
+export interface TableFacts {
+  /** schema.table (PostgreSQL) or database.table (MySQL) */
+  table: string;
+  /** the planner's row estimate */
+  rows: number;
+  dataBytes: number | null;
+  columns: ColumnFacts[];
+  indexes: ExistingIndex[];
+}
+
+/** A hypothetical index for a what-if plan. */
+export interface IndexSpec {
+  table: string;
+  columns: string[];
+  where?: string;
+}
+
+/** One table access in a plan. */
+export interface PlanAccess {
+  table: string;
+  /** 'seq' full scan, 'index' via an index (name in `index`), 'other' */
+  method: 'seq' | 'index' | 'other';
+  index: string | null;
+  rows: number | null;
+}
+
+export interface PlanCost {
+  /** the planner's total cost (PostgreSQL) or query cost (MySQL) */
+  cost: number;
+  accesses: PlanAccess[];
+  /** how it was planned: 'generic-plan' | 'forced-generic' | 'sample' */
+  method: string;
+}
+
+/** Verification work the advisors hand to the engine; results are data. */
+export interface IndexVerifier {
+  /** HypoPG (or another what-if facility) is usable on this connection */
+  whatIf(): Promise<boolean>;
+  /**
+   * Facts of a table as a statement run in `database` names it (unqualified names resolve as
+   * the server would); `columns`: those whose statistics are needed. null when there is no such table.
+   */
+  tableFacts(database: string | null, table: string, columns: readonly string[]): Promise<TableFacts | null>;
+  /** the plan of a statement run in `database` (normalized `$n`/`?` text or a real sample), with hypothetical indexes if given; null when it cannot be planned */
+  explain(
+    database: string | null,
+    statement: string,
+    hypothetical?: readonly IndexSpec[],
+  ): Promise<PlanCost | null>;
 }
 
 export interface EngineDriver {

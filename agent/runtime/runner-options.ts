@@ -1,3 +1,4 @@
+import { createAdvise } from '../advisors/advise.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { RunnerOptions } from './target-runner.js';
@@ -7,8 +8,14 @@ import type { RunnerOptions } from './target-runner.js';
  * One place, so the agent, `check` and the demo wire targets the same way.
  */
 export function runnerOptionsFor(
-  _config: Config,
-  _log: Logger,
+  config: Config,
+  log: Logger,
 ): (target: string, runbookBaseUrl: string) => RunnerOptions {
-  return () => ({});
+  return (target, runbookBaseUrl) => ({
+    advise: createAdvise({
+      thresholds: config.thresholds,
+      runbookBaseUrl,
+      log: log.child({ component: 'advisors', target }),
+    }),
+  });
 }

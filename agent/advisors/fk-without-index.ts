@@ -1,0 +1,51 @@
+import type { Finding } from '../findings/finding.js';
+import { type AdvisorInput, latest, makeFinding, quoteIdent, quoteQualified } from './context.js';
+
+// PostgreSQL does not index the referencing side of a foreign key. Deleting or updating a
+// parent row then scans the whole child table (under a lock), and JOINs on the key scan too.
+// Only large referencing tables are flagged. (InnoDB creates such an index itself.)
+
+export function fkWithoutIndex(input: AdvisorInput): Finding[] {
+  if (input.engine !== 'postgres') return [];
+  const tables = latest(input)?.signals.tables;
+  if (!tables) return [];
+  const rowsOf = new Map(tables.tables.map((t) => [t.table, t.liveRows ?? 0]));
+  const out: Finding[] = [];
+  for (const fk of tables.foreignKeys) {
+    const rows = rowsOf.get(fk.table) ?? 0;
+    if (rows < input.thresholds.fkMinTableRows) continue;
+    const covered = tables.indexes.some(
+      (i) =>
+        i.table === fk.table &&
+        i.where === null &&
+        i.columns.length >= fk.columns.length &&
+        fk.columns.every((c) => i.columns.slice(0, fk.columns.length).includes(c)),
+    );
+    if (covered) continue;
+    const bare = fk.table.split('.').at(-1) ?? fk.table;
+    const name = `${bare}_${fk.columns.join('_')}_idx`.slice(0, 63);
+    const ddl = `CREATE INDEX CONCURRENTLY ${quoteIdent('postgres', name)} ON ${quoteQualified('postgres', fk.table)} (${fk.columns.map((c) => quoteIdent('postgres', c)).join(', ')});`;
+    out.push(
+      makeFinding(input, 'fk-without-index', {
+        severity: 'warning',
+        object: `${fk.table}.${fk.name}`,
+        summary: `foreign key ${fk.name} on ${fk.table} (${fk.columns.join(', ')}) -> ${fk.referencedTable} has no index; ${Math.round(rows)} rows are scanned on every parent delete/update and JOIN`,
+        evidence: {
+          table: fk.table,
+          constraint: fk.name,
+          columns: fk.columns,
+          referencedTable: fk.referencedTable,
+          liveRows: rows,
+        },
+        fix: {
+          summary: `Index ${fk.table} (${fk.columns.join(', ')})`,
+          statements: ["SET lock_timeout = '5s';", ddl],
+          risk: 'CONCURRENTLY does not block writes; it takes longer and cannot run inside a transaction. Every insert/update of the table maintains one more index.',
+          rollback: `DROP INDEX CONCURRENTLY ${quoteQualified('postgres', `${fk.table.split('.')[0]}.${name}`)};`,
+          index: { table: fk.table, columns: [...fk.columns] },
+        },
+      }),
+    );
+  }
+  return out;
+}

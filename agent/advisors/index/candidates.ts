@@ -1,0 +1,205 @@
+import type { Thresholds } from '../../config/thresholds.js';
+import type { ColumnFacts, ExistingIndex, TableFacts } from '../../engines/engine.js';
+import type { StatementShape } from './shape.js';
+
+// Pure candidate generation: from what each statement does with a table's columns and the
+// planner's statistics, the composite index a DBA would write — equality columns first (most
+// selective first), then one range column, then sort columns — minus what an existing index
+// already serves, columns too unselective to help, and tables too small to matter.
+
+export interface SourceStatement {
+  id: string;
+  /** the text to plan: normalized (`$n`/`?`) or a real sample */
+  text: string;
+  database: string | null;
+  calls: number;
+  totalSeconds: number;
+  shape: StatementShape;
+}
+
+export interface Candidate {
+  /** the table as the catalog names it (schema.table / database.table) */
+  table: string;
+  columns: string[];
+  /** statements it is meant to help */
+  statements: SourceStatement[];
+  /** estimated rows one lookup of the equality prefix returns */
+  rowsPerKey: number;
+}
+
+export type FactsLookup = (database: string | null, table: string) => TableFacts | undefined;
+
+/** Base column of an expression column: `lower(email)` -> `email`. */
+export function baseColumn(column: string): string {
+  const m = /^[a-z_0-9]+\((.+)\)$/i.exec(column);
+  return m?.[1] ?? column;
+}
+
+function columnFacts(facts: TableFacts, column: string): ColumnFacts | undefined {
+  const base = baseColumn(column).toLowerCase();
+  return facts.columns.find((c) => c.name.toLowerCase() === base);
+}
+
+/** Distinct values of a column; unknown counts as unique-ish (let verification decide). */
+export function distinctOf(facts: TableFacts, column: string): number {
+  const d = columnFacts(facts, column)?.distinct ?? null;
+  if (d === null || d <= 0) return Math.max(1, facts.rows);
+  return Math.min(d, Math.max(1, facts.rows));
+}
+
+/** Rows matched by equality on all of `columns` (independence assumed, as the planner does). */
+export function rowsPerKey(facts: TableFacts, columns: readonly string[]): number {
+  let rows = Math.max(1, facts.rows);
+  for (const c of columns) rows /= distinctOf(facts, c);
+  return Math.max(1, rows);
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+function norm(column: string): string {
+  return column
+    .toLowerCase()
+    .replace(/[`"\s]/g, '')
+    .replace(/\(\d+\)$/, '');
+}
+
+/**
+ * Is the candidate already served by an existing (non-partial) index? Either the candidate is
+ * a prefix of the index (equality columns in any order), or the index leads with a prefix of
+ * the candidate that already narrows a lookup to a handful of rows.
+ */
+export function servedBy(
+  candidate: readonly string[],
+  equalityCount: number,
+  facts: TableFacts,
+  thresholds: Thresholds,
+): ExistingIndex | null {
+  const want = candidate.map(norm);
+  for (const index of facts.indexes) {
+    if (index.where !== null) continue;
+    const have = index.columns.map(norm);
+    const k = Math.min(equalityCount, want.length);
+    const headMatches = have.length >= k && sameSet(have.slice(0, k), want.slice(0, k));
+    if (headMatches && have.length >= want.length && want.slice(k).every((c, i) => have[k + i] === c))
+      return index;
+    // a leading prefix that already narrows the lookup enough
+    for (let p = Math.min(have.length, want.length); p >= 1; p--) {
+      const eqPart = Math.min(p, equalityCount);
+      const prefixOk =
+        sameSet(have.slice(0, eqPart), want.slice(0, eqPart)) &&
+        have.slice(eqPart, p).every((c, i) => want[eqPart + i] === c);
+      if (
+        prefixOk &&
+        eqPart === p &&
+        rowsPerKey(facts, candidate.slice(0, p)) <= thresholds.indexExtendMinRows
+      )
+        return index;
+      if (prefixOk && p === want.length) return index;
+    }
+  }
+  return null;
+}
+
+interface Uses {
+  eq: string[];
+  range: string[];
+  sort: string[];
+}
+
+function usesFor(shape: StatementShape, tableAsNamed: string, facts: TableFacts): Uses {
+  const out: Uses = { eq: [], range: [], sort: [] };
+  const add = (into: string[], c: string) => {
+    if (!into.includes(c)) into.push(c);
+  };
+  const sortsOnOtherTables = shape.uses.some(
+    (u) => (u.kind === 'sort' || u.kind === 'group') && u.table !== null && u.table !== tableAsNamed,
+  );
+  for (const use of shape.uses) {
+    const mine =
+      use.table === tableAsNamed || (use.table === null && columnFacts(facts, use.column) !== undefined);
+    if (!mine) continue;
+    if (use.kind === 'eq' || use.kind === 'join') add(out.eq, use.column);
+    else if (use.kind === 'range') add(out.range, use.column);
+    else if (!sortsOnOtherTables) add(out.sort, use.column);
+  }
+  out.range = out.range.filter((c) => !out.eq.includes(c));
+  out.sort = out.sort.filter((c) => !out.eq.includes(c));
+  return out;
+}
+
+/** The DBA-ordered candidate for one statement on one table, or null. */
+export function candidateFor(
+  shape: StatementShape,
+  tableAsNamed: string,
+  facts: TableFacts,
+  thresholds: Thresholds,
+): { columns: string[]; equalityCount: number; rowsPerKey: number } | null {
+  if (facts.rows < thresholds.indexMinTableRows) return null;
+  const uses = usesFor(shape, tableAsNamed, facts);
+  const rows = Math.max(1, facts.rows);
+  // Equality columns, most selective first; each must narrow the lookup, and only while
+  // the prefix still returns many rows.
+  const eq = [...uses.eq].sort((a, b) => distinctOf(facts, b) - distinctOf(facts, a));
+  const columns: string[] = [];
+  for (const c of eq) {
+    if (columns.length > 0 && rowsPerKey(facts, columns) <= thresholds.indexExtendMinRows) break;
+    if (distinctOf(facts, c) <= 1) continue;
+    columns.push(c);
+  }
+  // Too unselective even together: an index would return a large share of the table.
+  if (columns.length > 0 && rowsPerKey(facts, columns) / rows > thresholds.indexMaxRowShare) {
+    columns.length = 0;
+  }
+  const equalityCount = columns.length;
+  const prefixRows = equalityCount > 0 ? rowsPerKey(facts, columns) : rows;
+  if (prefixRows > thresholds.indexExtendMinRows) {
+    const range = uses.range[0];
+    if (range !== undefined) {
+      columns.push(range);
+      // sort columns help only when the range column is the sort column itself
+    } else if (uses.sort.length > 0 && (equalityCount > 0 || uses.range.length === 0)) {
+      // A sort-only index (no filter) is the plan for ORDER BY ... LIMIT; keep it with an equality prefix only.
+      if (equalityCount > 0) columns.push(...uses.sort);
+    }
+  }
+  if (columns.length === 0) return null;
+  return { columns, equalityCount, rowsPerKey: prefixRows };
+}
+
+/**
+ * Candidates of all statements, per table, merged: identical ones and those that are a
+ * leading prefix of another (the longer serves both) become one, helping all their statements.
+ */
+export function generateCandidates(
+  statements: readonly SourceStatement[],
+  lookup: FactsLookup,
+  thresholds: Thresholds,
+): Candidate[] {
+  const raw: Candidate[] = [];
+  for (const statement of statements) {
+    for (const named of statement.shape.tables) {
+      const facts = lookup(statement.database, named);
+      if (!facts) continue;
+      const c = candidateFor(statement.shape, named, facts, thresholds);
+      if (!c) continue;
+      if (servedBy(c.columns, c.equalityCount, facts, thresholds)) continue;
+      raw.push({ table: facts.table, columns: c.columns, statements: [statement], rowsPerKey: c.rowsPerKey });
+    }
+  }
+  // Longest first, so shorter ones fold into them.
+  raw.sort((a, b) => b.columns.length - a.columns.length);
+  const merged: Candidate[] = [];
+  for (const c of raw) {
+    const into = merged.find((m) => m.table === c.table && c.columns.every((col, i) => m.columns[i] === col));
+    if (into) {
+      for (const s of c.statements) if (!into.statements.some((x) => x.id === s.id)) into.statements.push(s);
+    } else merged.push({ ...c, statements: [...c.statements] });
+  }
+  return merged;
+}
+
+export function candidateKey(c: { table: string; columns: readonly string[] }): string {
+  return `${c.table}(${c.columns.join(',')})`;
+}

@@ -1,0 +1,38 @@
+// What a statement does with each table's columns, whatever the SQL dialect: the input of
+// index candidate generation. Produced by parse-postgres.ts / parse-mysql.ts.
+
+export type UseKind = 'eq' | 'range' | 'join' | 'sort' | 'group';
+
+export interface ColumnUse {
+  /** the table as the statement names it (possibly schema-qualified); null when unqualified among several tables */
+  table: string | null;
+  /** a column name, or an expression over one column as text, e.g. `lower(email)` */
+  column: string;
+  kind: UseKind;
+}
+
+export interface StatementShape {
+  /** tables as the statement names them */
+  tables: string[];
+  /** alias -> table as named */
+  aliases: Record<string, string>;
+  uses: ColumnUse[];
+}
+
+export function emptyShape(): StatementShape {
+  return { tables: [], aliases: {}, uses: [] };
+}
+
+/** Adds a table (and its alias) once. */
+export function addTable(shape: StatementShape, table: string, alias: string | null): void {
+  if (!shape.tables.includes(table)) shape.tables.push(table);
+  shape.aliases[alias ?? table] = table;
+  const bare = table.split('.').at(-1);
+  if (alias === null && bare && bare !== table && !(bare in shape.aliases)) shape.aliases[bare] = table;
+}
+
+/** The table a qualifier (alias or name) refers to; with no qualifier and one table, that table. */
+export function resolveQualifier(shape: StatementShape, qualifier: string | null): string | null {
+  if (qualifier === null) return shape.tables.length === 1 ? (shape.tables[0] ?? null) : null;
+  return shape.aliases[qualifier] ?? null;
+}

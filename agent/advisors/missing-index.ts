@@ -1,0 +1,160 @@
+import type { TableFacts } from '../engines/engine.js';
+import type { Finding } from '../findings/finding.js';
+import { type AdvisorInput, formatBytes, makeFinding, quoteIdent, quoteQualified, round } from './context.js';
+import { baseColumn, type Candidate, candidateKey } from './index/candidates.js';
+import { sumCost, type Verification } from './index/verify.js';
+
+// The decision, pure: a candidate becomes a finding when it is proven — with HypoPG, the
+// targeted statements' plan cost falls by at least indexMinCostReduction with the
+// hypothetical index in use; without it, the current plan reads the table in full (EXPLAIN
+// evidence). The fix is the online DDL with its machine-readable form.
+
+export interface VerifiedCandidate {
+  candidate: Candidate;
+  facts: TableFacts;
+  verification: Verification | null;
+}
+
+function bare(name: string): string {
+  return name.split('.').at(-1)?.replace(/[`"]/g, '').toLowerCase() ?? name;
+}
+
+function accessMatches(candidate: Candidate, accessTable: string): boolean {
+  const target = bare(candidate.table);
+  if (bare(accessTable) === target) return true;
+  return candidate.statements.some((s) => {
+    const named = s.shape.aliases[accessTable];
+    return named !== undefined && bare(named) === target;
+  });
+}
+
+export function indexName(table: string, columns: readonly string[]): string {
+  const cols = columns.map((c) => baseColumn(c).replace(/[^A-Za-z0-9_]/g, '')).join('_');
+  return `${bare(table)}_${cols}_idx`.slice(0, 63);
+}
+
+/** Estimated btree size: rows x (key width + tuple overhead) / fill factor. */
+export function estimateIndexBytes(facts: TableFacts, columns: readonly string[]): number {
+  const width = columns.reduce((sum, c) => {
+    const col = facts.columns.find((f) => f.name.toLowerCase() === baseColumn(c).toLowerCase());
+    return sum + (col?.avgWidth ?? 8);
+  }, 0);
+  return Math.round((Math.max(1, facts.rows) * (width + 16)) / 0.9);
+}
+
+function ddl(
+  input: AdvisorInput,
+  table: string,
+  columns: readonly string[],
+): { create: string; drop: string } {
+  const name = indexName(table, columns);
+  if (input.engine === 'postgres') {
+    const cols = columns.map((c) => (c.includes('(') ? `(${c})` : quoteIdent('postgres', c))).join(', ');
+    const schema = table.includes('.') ? `${table.split('.')[0]}.` : '';
+    return {
+      create: `CREATE INDEX CONCURRENTLY ${quoteIdent('postgres', name)} ON ${quoteQualified('postgres', table)} (${cols});`,
+      drop: `DROP INDEX CONCURRENTLY ${quoteQualified('postgres', `${schema}${name}`)};`,
+    };
+  }
+  const cols = columns.map((c) => (c.includes('(') ? `(${c})` : quoteIdent('mysql', c))).join(', ');
+  const t = quoteQualified('mysql', table);
+  return {
+    create: `ALTER TABLE ${t} ADD INDEX ${quoteIdent('mysql', name)} (${cols}), ALGORITHM=INPLACE, LOCK=NONE;`,
+    drop: `ALTER TABLE ${t} DROP INDEX ${quoteIdent('mysql', name)}, ALGORITHM=INPLACE, LOCK=NONE;`,
+  };
+}
+
+/** Is the candidate proven? Returns the reason, or null when it is not. */
+export function proven(v: VerifiedCandidate, thresholds: AdvisorInput['thresholds']): string | null {
+  const ver = v.verification;
+  if (!ver) return null;
+  if (ver.method === 'hypopg') {
+    const before = sumCost(ver.plans.map((p) => p.before));
+    const after = sumCost(ver.plans.map((p) => p.after));
+    if (before === null || after === null || before <= 0) return null;
+    const usesIt = ver.plans.some((p) =>
+      p.after?.accesses.some((a) => a.method === 'index' && (a.index ?? '').startsWith('<')),
+    );
+    const reduction = 1 - after / before;
+    if (!usesIt || reduction < thresholds.indexMinCostReduction) return null;
+    return `HypoPG: plan cost ${round(before, 1)} -> ${round(after, 1)} (-${Math.round(reduction * 100)}%)`;
+  }
+  // EXPLAIN evidence: some targeted statement reads the whole table today.
+  for (const p of ver.plans) {
+    const full = p.before?.accesses.find((a) => a.method === 'seq' && accessMatches(v.candidate, a.table));
+    if (full)
+      return `EXPLAIN: full scan of ${v.candidate.table} (~${Math.round(full.rows ?? v.facts.rows)} rows per execution)`;
+  }
+  return null;
+}
+
+export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCandidate[]): Finding[] {
+  const out: Finding[] = [];
+  const seen = new Set<string>();
+  const ordered = [...verified].sort(
+    (a, b) =>
+      b.candidate.statements.reduce((s, x) => s + x.totalSeconds, 0) -
+      a.candidate.statements.reduce((s, x) => s + x.totalSeconds, 0),
+  );
+  for (const v of ordered) {
+    const reason = proven(v, input.thresholds);
+    if (!reason || !v.verification) continue;
+    const columns = v.verification.columns;
+    const key = candidateKey({ table: v.candidate.table, columns });
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const { create, drop } = ddl(input, v.candidate.table, columns);
+    const before = sumCost(v.verification.plans.map((p) => p.before));
+    const after = sumCost(v.verification.plans.map((p) => p.after));
+    const size = estimateIndexBytes(v.facts, columns);
+    const statements = v.candidate.statements;
+    const totalSeconds = statements.reduce((s, x) => s + x.totalSeconds, 0);
+    out.push(
+      makeFinding(input, 'missing-index', {
+        severity: 'warning',
+        object: key,
+        summary: `${v.candidate.table} needs an index on (${columns.join(', ')}): ${statements.length} statement(s), ${round(totalSeconds, 1)} s total; ${reason}`,
+        evidence: {
+          table: v.candidate.table,
+          columns,
+          tableRows: Math.round(v.facts.rows),
+          rowsPerLookup: Math.round(v.candidate.rowsPerKey),
+          proof: reason,
+          method: v.verification.method,
+          statementIds: statements.map((s) => s.id),
+          statements: statements.map((s) => ({
+            id: s.id,
+            text: s.text.slice(0, 500),
+            calls: s.calls,
+            totalSeconds: round(s.totalSeconds, 3),
+            meanSeconds: s.calls > 0 ? round(s.totalSeconds / s.calls, 5) : null,
+          })),
+          costBefore: before === null ? null : round(before, 2),
+          costAfter: after === null ? null : round(after, 2),
+          existingIndexes: v.facts.indexes.map((i) => `${i.name} (${i.columns.join(', ')})`),
+        },
+        fix: {
+          summary: `Create index (${columns.join(', ')}) on ${v.candidate.table}, about ${formatBytes(size)}`,
+          statements:
+            input.engine === 'postgres'
+              ? ["SET lock_timeout = '5s';", create]
+              : ['SET SESSION lock_wait_timeout = 5;', create],
+          risk:
+            (input.engine === 'postgres'
+              ? 'CREATE INDEX CONCURRENTLY does not block reads or writes (it waits for running transactions, cannot run inside a transaction block; if it fails, drop the INVALID index it leaves). '
+              : 'Online DDL (ALGORITHM=INPLACE, LOCK=NONE) does not block reads or writes; it takes a brief metadata lock at start and end. ') +
+            `Write overhead: every INSERT, DELETE and UPDATE of these columns also maintains this index (${v.facts.indexes.length} index(es) today). Disk: about ${formatBytes(size)}.`,
+          rollback: drop,
+          index: { table: v.candidate.table, columns: [...columns] },
+          details: {
+            costBefore: before === null ? null : round(before, 2),
+            costAfter: after === null ? null : round(after, 2),
+            sizeBytesEstimate: size,
+            statementIds: statements.map((s) => s.id),
+          },
+        },
+      }),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,182 @@
+import type { Finding } from '../findings/finding.js';
+import type { ConnectionSignals } from '../snapshot/signals.js';
+import { type AdvisorInput, formatBytes, latest, makeFinding, round } from './context.js';
+
+// The heart of the incident: connections at the ceiling. Judged over a window of samples
+// (or, in a one-shot check, over the samples there are), then explained: the concurrency the
+// workload needs by Little's law (statements/s x mean seconds = total statement seconds per
+// second) against the connections held, and the active / idle / idle-in-transaction split.
+
+interface Sample {
+  at: number;
+  connections: ConnectionSignals;
+  ratio: number;
+}
+
+export function saturationRatio(c: ConnectionSignals): number {
+  const usable = Math.max(1, c.max - c.reserved);
+  return c.used / usable;
+}
+
+function windowSamples(input: AdvisorInput): Sample[] {
+  const seen = new Set<number>();
+  const samples: Sample[] = [];
+  for (const snapshot of input.history) {
+    const c = snapshot.signals.connections;
+    if (!snapshot.up || !c || seen.has(c.at)) continue;
+    seen.add(c.at);
+    samples.push({ at: c.at, connections: c, ratio: saturationRatio(c) });
+  }
+  const last = samples.at(-1);
+  if (!last) return [];
+  const from = last.at - input.thresholds.saturationWindowSeconds * 1000;
+  // The samples inside the window, plus the one just before it (so the window is covered).
+  const firstInside = samples.findIndex((s) => s.at >= from);
+  return samples.slice(Math.max(0, firstInside - 1));
+}
+
+/** Concurrency the workload needs: sum of statement seconds per wall-clock second (Little's law). */
+export function neededConcurrency(input: AdvisorInput): number | null {
+  const rates = input.rates.statements;
+  if (!rates || rates.seconds <= 0) return null;
+  const busy = rates.items.reduce((sum, s) => sum + s.totalSeconds, 0);
+  return busy / rates.seconds;
+}
+
+/** Stop-gap max_connections: the observed peak with headroom, rounded up to ten, never below today's. */
+export function stopGapMaxConnections(peak: number, currentMax: number, headroom: number): number {
+  return Math.max(currentMax, Math.ceil((peak * headroom) / 10) * 10);
+}
+
+function perConnectionBytes(input: AdvisorInput, c: ConnectionSignals): number | null {
+  if (c.perConnectionMemoryBytes !== null) return c.perConnectionMemoryBytes;
+  const values = latest(input)?.signals.settings?.values ?? {};
+  const workMem = Number(values.work_mem ?? values.sort_buffer_size ?? Number.NaN);
+  return Number.isFinite(workMem) ? workMem : null;
+}
+
+export function poolSaturation(input: AdvisorInput, explaining: readonly Finding[]): Finding[] {
+  const t = input.thresholds;
+  const samples = windowSamples(input);
+  const last = samples.at(-1);
+  if (!last) return [];
+  const waiting = latest(input)?.signals.pooler?.pools.reduce((n, p) => n + p.clientsWaiting, 0) ?? 0;
+  const minRatio = Math.min(...samples.map((s) => s.ratio));
+  const saturated = minRatio >= t.saturationWarningRatio;
+  if (!saturated && waiting === 0) return [];
+
+  const c = last.connections;
+  const usable = c.max - c.reserved;
+  const peak = Math.max(...samples.map((s) => s.connections.used), c.peakUsed ?? 0);
+  const spanSeconds = (last.at - (samples[0]?.at ?? last.at)) / 1000;
+  const critical = minRatio >= t.saturationCriticalRatio;
+  const needed = neededConcurrency(input);
+  const held = c.used;
+  const states = c.byState;
+
+  // Which statements hold the connections: the top by time in the last interval, or cumulative.
+  const slow = (input.rates.statements?.items ?? []).slice(0, 5);
+  const slowIds = new Set(slow.map((s) => s.id));
+  const related = explaining
+    .filter((f) => {
+      const ids = f.evidence.statementIds;
+      return Array.isArray(ids) && ids.some((id) => typeof id === 'string' && slowIds.has(id));
+    })
+    .map((f) => f.id);
+  // Without interval rates (first cycle of a check), every explaining finding is a suspect.
+  if (slow.length === 0) related.push(...explaining.map((f) => f.id));
+
+  const oversized = needed !== null && needed * t.heldToNeededRatio < held;
+  const newMax = stopGapMaxConnections(peak, c.max, t.connectionHeadroomFactor);
+  const perConn = perConnectionBytes(input, c);
+  const extraMemory = perConn === null ? null : (newMax - c.max) * perConn;
+  const appPool = Math.max(1, newMax - c.reserved - 5);
+
+  const cause = oversized
+    ? `connections are held, not used: ${held} held for ${round(needed ?? 0, 1)} needed by the workload (${states.idle} idle, ${states.idleInTransaction} idle in transaction)`
+    : related.length > 0
+      ? `statements got slow and hold their connections longer (${related.length} missing-index/slow-query finding(s) explain it)`
+      : `the workload needs ~${needed === null ? '?' : round(needed, 1)} concurrent connections and holds ${held} (${states.active} active)`;
+
+  const statements: string[] = [];
+  const engine = input.engine;
+  if (oversized) {
+    if (engine === 'postgres') {
+      statements.push(
+        "ALTER SYSTEM SET idle_in_transaction_session_timeout = '60s'; SELECT pg_reload_conf();",
+        'Put PgBouncer in transaction mode (pool_mode = transaction) in front of the database, default_pool_size ~ 2 x CPU cores',
+      );
+    } else {
+      statements.push('SET GLOBAL wait_timeout = 300;  -- and in my.cnf');
+    }
+    statements.push(
+      `Shrink application pools: together they need ~${Math.ceil((needed ?? 1) * 2)} connections, not ${held}`,
+    );
+  }
+  statements.push(
+    engine === 'postgres'
+      ? `ALTER SYSTEM SET max_connections = ${newMax};  -- takes effect after a restart`
+      : `SET GLOBAL max_connections = ${newMax};  -- and max_connections = ${newMax} under [mysqld] in my.cnf`,
+    `Application connection pools (all instances together): at most ${appPool}`,
+  );
+  if (related.length > 0)
+    statements.unshift('Fix the root cause first: apply the related missing-index findings');
+
+  const summary = `${c.used}/${usable} connections in use (${Math.round(minRatio * 100)}% or more for ${Math.round(spanSeconds)} s)${waiting > 0 ? `, ${waiting} pooler clients waiting` : ''}: ${cause}`;
+
+  return [
+    makeFinding(input, 'pool-saturation', {
+      severity: critical || waiting > 0 ? 'critical' : 'warning',
+      object: 'connections',
+      summary,
+      evidence: {
+        used: c.used,
+        max: c.max,
+        reserved: c.reserved,
+        ratio: round(last.ratio, 3),
+        minRatioInWindow: round(minRatio, 3),
+        windowSeconds: round(spanSeconds, 1),
+        samples: samples.length,
+        peak,
+        active: states.active,
+        idle: states.idle,
+        idleInTransaction: states.idleInTransaction,
+        waitingLock: states.waitingLock,
+        poolerClientsWaiting: waiting,
+        neededConcurrency: needed === null ? null : round(needed, 2),
+        diagnosis: oversized
+          ? 'oversized-or-leaking-pools'
+          : related.length > 0
+            ? 'slow-statements'
+            : 'demand',
+        slowStatements: slow.map((s) => ({
+          id: s.id,
+          fingerprint: s.fingerprint.slice(0, 200),
+          callsPerSecond: round(s.calls / Math.max(1e-9, input.rates.statements?.seconds ?? 1), 2),
+          meanSeconds: s.meanSeconds === null ? null : round(s.meanSeconds, 4),
+        })),
+      },
+      fix: {
+        summary: `Stop-gap: max_connections ${c.max} -> ${newMax} (peak ${peak} x ${t.connectionHeadroomFactor})${
+          extraMemory === null ? '' : `, up to ${formatBytes(extraMemory)} more memory`
+        }; ${oversized ? 'then shrink the pools / add a pooler' : 'then fix what made statements slow'}`,
+        statements,
+        risk:
+          engine === 'postgres'
+            ? `WARNING: max_connections needs a server restart (every connection drops). Each extra connection may use work_mem${perConn === null ? '' : ` (${formatBytes(perConn)})`} per sort/hash node.`
+            : `max_connections is dynamic on MySQL/MariaDB (no restart). Each extra connection may allocate its session buffers${perConn === null ? '' : ` (${formatBytes(perConn)})`}.`,
+        rollback:
+          engine === 'postgres'
+            ? `ALTER SYSTEM SET max_connections = ${c.max}; restart; restore the previous pool sizes`
+            : `SET GLOBAL max_connections = ${c.max}; restore my.cnf and the previous pool sizes`,
+        details: {
+          currentMaxConnections: c.max,
+          proposedMaxConnections: newMax,
+          proposedAppPoolTotal: appPool,
+          extraMemoryBytes: extraMemory,
+        },
+      },
+      related,
+    }),
+  ];
+}

@@ -1,0 +1,101 @@
+import type { ColumnFacts, ExistingIndex, TableFacts } from '../engine.js';
+
+// Catalog facts for index advice, for one table as a statement names it (to_regclass
+// resolves unqualified names through the search_path, as the statement did): the planner's
+// row estimate, per-column statistics from pg_stats, and the valid indexes' key columns.
+// Columns without statistics (never analyzed) are estimated from a bounded sample.
+
+export type PgQuery = <R extends object>(sql: string, params?: unknown[]) => Promise<R[]>;
+
+export const TABLE_FACTS_SQL = `/* dbdiag:catalog-facts */ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name,
+  (CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE coalesce(s.n_live_tup, 0) END)::float8 AS rows,
+  pg_table_size(c.oid)::float8 AS data_bytes
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p', 'm')`;
+
+export const COLUMN_FACTS_SQL = `/* dbdiag:catalog-facts */ SELECT a.attname AS name, s.n_distinct::float8 AS n_distinct,
+  s.null_frac::float8 AS null_frac, s.avg_width::float8 AS avg_width
+FROM pg_attribute a
+LEFT JOIN pg_stats s ON s.schemaname = $2 AND s.tablename = $3 AND s.attname = a.attname
+WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped`;
+
+export const INDEX_FACTS_SQL = `/* dbdiag:catalog-facts */ SELECT ic.relname AS name,
+  ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts) AS k ORDER BY k) AS columns,
+  i.indisunique AS "unique", i.indisprimary AS "primary", pg_get_expr(i.indpred, i.indrelid, true) AS "where"
+FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+WHERE i.indrelid = $1::oid AND i.indisvalid`;
+
+/** rows sampled to estimate distinct values of columns the planner has no statistics for */
+export const SAMPLE_ROWS = 10_000;
+
+function quote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Distinct values in the table from a sample: near-unique samples scale with the table. */
+export function scaleSampleDistinct(distinct: number, sampled: number, rows: number): number {
+  if (sampled <= 0) return 0;
+  const ratio = distinct / sampled;
+  return ratio > 0.5 ? Math.max(distinct, ratio * rows) : distinct;
+}
+
+export async function postgresTableFacts(
+  query: PgQuery,
+  table: string,
+  wanted: readonly string[],
+): Promise<TableFacts | null> {
+  const [t] = await query<{
+    oid: string;
+    schema: string;
+    name: string;
+    rows: number;
+    data_bytes: number | null;
+  }>(TABLE_FACTS_SQL, [table]);
+  if (!t) return null;
+  const rows = Number(t.rows);
+  const columnRows = await query<{
+    name: string;
+    n_distinct: number | null;
+    null_frac: number | null;
+    avg_width: number | null;
+  }>(COLUMN_FACTS_SQL, [t.oid, t.schema, t.name]);
+  const columns: ColumnFacts[] = columnRows.map((c) => ({
+    name: c.name,
+    distinct: c.n_distinct === null ? null : c.n_distinct < 0 ? -c.n_distinct * rows : c.n_distinct,
+    nullFraction: c.null_frac,
+    avgWidth: c.avg_width,
+  }));
+  const lower = new Set(wanted.map((w) => w.replace(/^[a-z_0-9]+\((.+)\)$/i, '$1').toLowerCase()));
+  const missing = columns.filter((c) => c.distinct === null && lower.has(c.name.toLowerCase()));
+  if (missing.length > 0 && rows > 0) {
+    const list = missing.map((c, i) => `count(DISTINCT ${quote(c.name)})::float8 AS d${i}`).join(', ');
+    const sql = `/* dbdiag:catalog-facts */ SELECT ${list}, count(*)::float8 AS n FROM (SELECT ${missing
+      .map((c) => quote(c.name))
+      .join(', ')} FROM ${quote(t.schema)}.${quote(t.name)} LIMIT ${SAMPLE_ROWS}) AS s`;
+    const [sample] = await query<Record<string, number>>(sql);
+    if (sample) {
+      missing.forEach((c, i) => {
+        c.distinct = scaleSampleDistinct(
+          Number(sample[`d${i}`] ?? 0),
+          Number(sample.n ?? 0),
+          Math.max(rows, Number(sample.n ?? 0)),
+        );
+      });
+    }
+  }
+  const indexes = await query<{
+    name: string;
+    columns: string[];
+    unique: boolean;
+    primary: boolean;
+    where: string | null;
+  }>(INDEX_FACTS_SQL, [t.oid]);
+  return {
+    table: `${t.schema}.${t.name}`,
+    rows,
+    dataBytes: t.data_bytes,
+    columns,
+    indexes: indexes.map((i): ExistingIndex => ({ ...i })),
+  };
+}
