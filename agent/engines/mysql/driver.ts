@@ -1,12 +1,20 @@
 import { ConnectionError, errorMessage, ProbeError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { ProbeName } from '../../snapshot/snapshot.js';
-import type { EngineDriver, EngineSession, ProbeOutcome, SamplingLimits, TargetSpec } from '../engine.js';
+import type {
+  EngineDriver,
+  EngineSession,
+  IndexVerifier,
+  ProbeOutcome,
+  SamplingLimits,
+  TargetSpec,
+} from '../engine.js';
 import { ERROR_CODES, type ErrorCode } from '../error-codes.js';
 import { MysqlConnection, type Row } from './connection.js';
 import { newTargetState, num, type ProbeContext, type TargetState } from './context.js';
 import { connectionOptions, DsnError, parseMysqlDsn } from './dsn.js';
 import { classifyMysqlError } from './errors.js';
+import { createMysqlVerifier } from './explain.js';
 import { sampleCache } from './probes/cache.js';
 import { sampleConnections } from './probes/connections.js';
 import { sampleSettings } from './probes/settings.js';
@@ -126,6 +134,14 @@ class MysqlSession implements EngineSession {
         { cause: error },
       );
     });
+  }
+
+  private verifier: IndexVerifier | null = null;
+
+  /** EXPLAIN and catalog facts for index advice, on this same connection (agent/engines/mysql/explain.ts). */
+  indexVerifier(): IndexVerifier {
+    this.verifier ??= createMysqlVerifier((sql, params) => this.query('explain', sql, params));
+    return this.verifier;
   }
 
   async sample(probe: ProbeName): Promise<ProbeOutcome> {

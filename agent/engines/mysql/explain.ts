@@ -1,0 +1,205 @@
+import type {
+  ColumnFacts,
+  ExistingIndex,
+  IndexVerifier,
+  PlanAccess,
+  PlanCost,
+  TableFacts,
+} from '../engine.js';
+import type { Row } from './connection.js';
+
+// Index advice on MySQL/MariaDB: no what-if facility, so the evidence is EXPLAIN FORMAT=JSON of
+// the statement (access type and rows per table), the tables' index cardinality from
+// information_schema.STATISTICS, and for columns no index leads, distinct values estimated
+// from a bounded sample. Every query carries a `dbdiag_` alias so the statements probe leaves
+// it out of the digests (EXPLAIN itself is left out by the advisors, which plan only
+// SELECT/UPDATE/DELETE).
+
+export type MysqlQuery = <T extends Row = Row>(sql: string, params?: readonly unknown[]) => Promise<T[]>;
+
+export const TABLE_FACTS_SQL = `/* dbdiag:catalog-facts */ SELECT dbdiag_t.TABLE_SCHEMA AS table_schema, dbdiag_t.TABLE_NAME AS table_name,
+  dbdiag_t.TABLE_ROWS AS table_rows, dbdiag_t.DATA_LENGTH AS data_length
+FROM information_schema.TABLES AS dbdiag_t
+WHERE dbdiag_t.TABLE_SCHEMA = COALESCE(?, DATABASE()) AND dbdiag_t.TABLE_NAME = ?`;
+
+export const COLUMNS_SQL = `/* dbdiag:catalog-facts */ SELECT dbdiag_c.COLUMN_NAME AS column_name
+FROM information_schema.COLUMNS AS dbdiag_c
+WHERE dbdiag_c.TABLE_SCHEMA = ? AND dbdiag_c.TABLE_NAME = ? ORDER BY dbdiag_c.ORDINAL_POSITION`;
+
+export const INDEX_FACTS_SQL = `/* dbdiag:catalog-facts */ SELECT dbdiag_s.INDEX_NAME AS index_name, dbdiag_s.SEQ_IN_INDEX AS seq,
+  dbdiag_s.COLUMN_NAME AS column_name, dbdiag_s.SUB_PART AS sub_part, dbdiag_s.NON_UNIQUE AS non_unique,
+  dbdiag_s.CARDINALITY AS cardinality
+FROM information_schema.STATISTICS AS dbdiag_s
+WHERE dbdiag_s.TABLE_SCHEMA = ? AND dbdiag_s.TABLE_NAME = ?
+ORDER BY dbdiag_s.INDEX_NAME, dbdiag_s.SEQ_IN_INDEX`;
+
+export const SAMPLE_ROWS = 10_000;
+
+function quote(name: string): string {
+  return `\`${name.replaceAll('`', '``')}\``;
+}
+
+function num(v: string | number | null | undefined): number {
+  const n = Number(v ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** A digest text has `?` where literals were: put harmless literals back so it can be EXPLAINed. */
+export function withLiterals(sql: string): string {
+  return sql
+    .replace(/\(\s*\.\.\.\s*\)/g, "('0')")
+    .replace(/\b(LIMIT|OFFSET)\s+\?\s*,\s*\?/gi, '$1 1, 1')
+    .replace(/\b(LIMIT|OFFSET)\s+\?/gi, '$1 1')
+    .replace(/\?/g, "'0'");
+}
+
+type Json = Record<string, unknown>;
+
+function collect(node: unknown, out: PlanAccess[]): void {
+  if (Array.isArray(node)) {
+    for (const n of node) collect(n, out);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  const o = node as Json;
+  if (typeof o.table_name === 'string' && typeof o.access_type === 'string') {
+    const type = o.access_type;
+    const rows = Number(o.rows_examined_per_scan ?? o.rows ?? Number.NaN);
+    out.push({
+      table: o.table_name,
+      method:
+        type === 'ALL' || type === 'index'
+          ? 'seq'
+          : type === 'system' || type === 'const'
+            ? 'other'
+            : 'index',
+      index: typeof o.key === 'string' ? o.key : null,
+      rows: Number.isFinite(rows) ? rows : null,
+    });
+  }
+  for (const value of Object.values(o)) collect(value, out);
+}
+
+export function mysqlPlanFromJson(text: string): PlanCost | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const accesses: PlanAccess[] = [];
+  collect(json, accesses);
+  const block = (json as Json).query_block as Json | undefined;
+  const costInfo = block?.cost_info as Json | undefined;
+  const declared = Number(costInfo?.query_cost ?? block?.cost ?? Number.NaN);
+  const cost = Number.isFinite(declared) ? declared : accesses.reduce((s, a) => s + (a.rows ?? 0), 0);
+  return { cost, accesses, method: 'sample' };
+}
+
+export function createMysqlVerifier(query: MysqlQuery): IndexVerifier {
+  const inDatabase = async <T>(database: string | null, run: () => Promise<T>): Promise<T> => {
+    if (database === null) return run();
+    const [current] = await query<{ dbdiag_db: string | null }>(
+      '/* dbdiag:explain */ SELECT DATABASE() AS dbdiag_db',
+    );
+    const before = current?.dbdiag_db ?? null;
+    if (before === database) return run();
+    await query(`USE ${quote(database)}`);
+    try {
+      return await run();
+    } finally {
+      if (before !== null) await query(`USE ${quote(before)}`).catch(() => undefined);
+    }
+  };
+  return {
+    async whatIf() {
+      return false;
+    },
+    async tableFacts(database, table, wanted): Promise<TableFacts | null> {
+      const parts = table.replaceAll('`', '').split('.');
+      const name = parts.at(-1) ?? table;
+      const schema = parts.length > 1 ? (parts[0] ?? null) : database;
+      const [t] = await query<{
+        table_schema: string;
+        table_name: string;
+        table_rows: number;
+        data_length: number;
+      }>(TABLE_FACTS_SQL, [schema, name]);
+      if (!t) return null;
+      const rows = num(t.table_rows);
+      const columnNames = (
+        await query<{ column_name: string }>(COLUMNS_SQL, [t.table_schema, t.table_name])
+      ).map((r) => r.column_name);
+      const stats = await query<{
+        index_name: string;
+        seq: number;
+        column_name: string | null;
+        sub_part: number | null;
+        non_unique: number;
+        cardinality: number | null;
+      }>(INDEX_FACTS_SQL, [t.table_schema, t.table_name]);
+      const byName = new Map<string, ExistingIndex>();
+      const leadingCardinality = new Map<string, number>();
+      for (const s of stats) {
+        const idx = byName.get(s.index_name) ?? {
+          name: s.index_name,
+          columns: [],
+          unique: num(s.non_unique) === 0,
+          primary: s.index_name === 'PRIMARY',
+          where: null,
+        };
+        const col = s.column_name ?? '?';
+        idx.columns.push(s.sub_part ? `${col}(${s.sub_part})` : col);
+        byName.set(s.index_name, idx);
+        if (num(s.seq) === 1 && s.cardinality !== null) {
+          const lower = col.toLowerCase();
+          // a single-column unique index is exact; otherwise CARDINALITY of the first column
+          leadingCardinality.set(lower, Math.max(leadingCardinality.get(lower) ?? 0, num(s.cardinality)));
+        }
+      }
+      const want = new Set(wanted.map((w) => w.replace(/^[a-z_0-9]+\((.+)\)$/i, '$1').toLowerCase()));
+      const columns: ColumnFacts[] = columnNames.map((c) => ({
+        name: c,
+        distinct: leadingCardinality.get(c.toLowerCase()) ?? null,
+        nullFraction: null,
+        avgWidth: null,
+      }));
+      const missing = columns.filter((c) => c.distinct === null && want.has(c.name.toLowerCase()));
+      if (missing.length > 0) {
+        const list = missing.map((c, i) => `COUNT(DISTINCT ${quote(c.name)}) AS dbdiag_d${i}`).join(', ');
+        const sql = `/* dbdiag:catalog-facts */ SELECT ${list}, COUNT(*) AS dbdiag_n FROM (SELECT ${missing
+          .map((c) => quote(c.name))
+          .join(
+            ', ',
+          )} FROM ${quote(t.table_schema)}.${quote(t.table_name)} LIMIT ${SAMPLE_ROWS}) AS dbdiag_s`;
+        const [sample] = await query(sql);
+        const sampled = num(sample?.dbdiag_n);
+        const total = Math.max(rows, sampled);
+        missing.forEach((c, i) => {
+          const d = num(sample?.[`dbdiag_d${i}`]);
+          c.distinct = sampled > 0 && d / sampled > 0.5 ? Math.max(d, (d / sampled) * total) : d;
+        });
+      }
+      return {
+        table: `${t.table_schema}.${t.table_name}`,
+        rows: Math.max(rows, 0),
+        dataBytes: num(t.data_length),
+        columns,
+        indexes: [...byName.values()],
+      };
+    },
+    async explain(database, statement, hypothetical = []): Promise<PlanCost | null> {
+      if (hypothetical.length > 0) return null;
+      const sql = withLiterals(statement.trim().replace(/;\s*$/, ''));
+      try {
+        return await inDatabase(database, async () => {
+          const [row] = await query(`EXPLAIN FORMAT=JSON ${sql}`);
+          const text = row ? Object.values(row)[0] : null;
+          return typeof text === 'string' ? mysqlPlanFromJson(text) : null;
+        });
+      } catch {
+        return null;
+      }
+    },
+  };
+}
