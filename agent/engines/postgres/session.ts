@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { AgentError, ProbeError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { ProbeName } from '../../snapshot/snapshot.js';
-import type { EngineSession, ProbeOutcome, SamplingLimits, TargetSpec } from '../engine.js';
+import type { EngineSession, IndexVerifier, ProbeOutcome, SamplingLimits, TargetSpec } from '../engine.js';
 import { ERROR_CODES } from '../error-codes.js';
 import { classifyPostgresError, sqlState } from './errors.js';
 import {
@@ -18,6 +18,7 @@ import { createPoolerProbe } from './probes/pooler.js';
 import { createSettingsProbe } from './probes/settings.js';
 import { createStatementsProbe, TRAILING_MARKER } from './probes/statements.js';
 import { createTablesProbe } from './probes/tables.js';
+import { createPostgresVerifier } from './what-if.js';
 
 /** Every probe PostgreSQL implements; the compiler checks none is missing. */
 export const POSTGRES_PROBES = {
@@ -114,6 +115,14 @@ export class PostgresSession implements EngineSession {
     };
   }
 
+  private verifier: IndexVerifier | null = null;
+
+  /** EXPLAIN / HypoPG / catalog facts for index advice, on this same connection (agent/engines/postgres/what-if.ts). */
+  indexVerifier(): IndexVerifier {
+    this.verifier ??= createPostgresVerifier((sql, params) => this.query(sql, params), this.facts.versionNum, this.facts.database);
+    return this.verifier;
+  }
+
   async sample(probe: ProbeName): Promise<ProbeOutcome> {
     const fail = (code: string, message: string, cause?: unknown): ProbeError =>
       new ProbeError(code, probe, this.target.name, message, { cause });
@@ -157,12 +166,16 @@ export class PostgresSession implements EngineSession {
 /**
  * PostgreSQL 18's pg_stat_statements stores a statement's text from its first token: the
  * leading marker comment is gone, a trailing comment stays. Every agent query therefore also
- * ends with TRAILING_MARKER, so the statements probe can leave the agent's own queries out on
- * every version (pg_stat_activity still shows the leading marker).
+ * ends with its marker repeated (or TRAILING_MARKER when it has none), so the statements probe
+ * can leave the agent's own queries out on every version and its cost stays attributable per
+ * probe (pg_stat_activity still shows the leading marker).
  */
 export function withTrailingMarker(sql: string): string {
-  return `${sql}\n${TRAILING_MARKER}`;
+  const leading = LEADING_MARKER.exec(sql)?.[0];
+  return `${sql}\n${leading ?? TRAILING_MARKER}`;
 }
+
+const LEADING_MARKER = /^\/\* dbdiag:[a-z-]+ \*\//;
 
 /** One line: the server's message with its SQLSTATE, or the socket error. */
 export function describe(error: unknown): string {

@@ -20,8 +20,10 @@ import { sqlForVersion, type VersionedSql, versionLabel } from '../sql-version.j
 //       per-entry stats_since: nothing this probe reads changed name.
 
 export const MARKER = '/* dbdiag:';
-/** appended to every agent query by the session (PostgreSQL 18 drops leading comments) */
+/** appended to an agent query without a marker of its own (PostgreSQL 18 drops leading comments) */
 export const TRAILING_MARKER = '/* dbdiag */';
+/** the end of every agent query: its marker repeated, or TRAILING_MARKER */
+const OWN_TAIL = /\/\* dbdiag(:[a-z-]+)? \*\/\s*$/;
 
 const COUNTER_COLUMNS = `s.queryid::text AS id, d.datname AS database, r.rolname AS "user",
   s.calls::float8 AS calls, s.total_exec_time::float8 AS total_ms, s.rows::float8 AS rows,
@@ -73,7 +75,7 @@ interface CounterRow {
 
 /** The agent's own statements start with its marker, or end with the trailing one. */
 export function isOwnStatement(text: string): boolean {
-  return text.trimStart().startsWith(MARKER) || text.trimEnd().endsWith(TRAILING_MARKER);
+  return text.trimStart().startsWith(MARKER) || OWN_TAIL.test(text);
 }
 
 export function normalizeFingerprint(text: string): string {

@@ -95,6 +95,7 @@ describe('isOwnStatement', () => {
   it('recognizes the agent by its leading marker (13-17) or trailing one (18 drops leading comments)', () => {
     expect(isOwnStatement('/* dbdiag:connections */ SELECT count(*) FROM pg_stat_activity')).toBe(true);
     expect(isOwnStatement('SELECT count(*) FROM pg_stat_activity\n/* dbdiag */')).toBe(true);
+    expect(isOwnStatement('SELECT count(*) FROM pg_stat_activity\n/* dbdiag:connections */')).toBe(true);
     expect(isOwnStatement('SELECT * FROM work_orders WHERE id = $1')).toBe(false);
     expect(isOwnStatement('SELECT $1 /* dbdiag */ FROM t WHERE x = $2')).toBe(false);
   });
