@@ -51,7 +51,7 @@ class FactsCache {
     now: number,
     ttlMs: number,
   ): Promise<TableFacts | null> {
-    const key = `${database ?? ''}\u0000${table}`;
+    const key = `${database ?? ''}\u0000${table}\u0000${columns.join(',')}`;
     const hit = this.entries.get(key);
     if (hit && hit.stamp === stamp && now - hit.fetchedAt < ttlMs) return hit.facts;
     const facts = await verifier.tableFacts(database, table, columns);
@@ -86,18 +86,31 @@ async function verifiedCandidates(
   // facts of every table the statements name
   const stamp = snapshot.signals.tables?.at ?? 0;
   const ttl = t.verifyCacheSeconds * 1000;
-  const facts = new Map<string, TableFacts>();
+  // every column any statement uses, per table, so one facts read covers them all
+  const wanted = new Map<string, { database: string | null; table: string; columns: Set<string> }>();
   for (const s of sources) {
     for (const table of s.shape.tables) {
       const key = `${s.database ?? ''}\u0000${table}`;
-      if (facts.has(key)) continue;
-      const columns = [...new Set(s.shape.uses.map((u) => u.column))];
-      try {
-        const f = await state.facts.get(verifier, s.database, table, columns, stamp, snapshot.at, ttl);
-        if (f) facts.set(key, f);
-      } catch (error) {
-        log.debug({ err: error, table }, 'table facts failed');
-      }
+      const entry = wanted.get(key) ?? { database: s.database, table, columns: new Set<string>() };
+      for (const u of s.shape.uses) entry.columns.add(u.column);
+      wanted.set(key, entry);
+    }
+  }
+  const facts = new Map<string, TableFacts>();
+  for (const [key, w] of wanted) {
+    try {
+      const f = await state.facts.get(
+        verifier,
+        w.database,
+        w.table,
+        [...w.columns].sort(),
+        stamp,
+        snapshot.at,
+        ttl,
+      );
+      if (f) facts.set(key, f);
+    } catch (error) {
+      log.debug({ err: error, table: w.table }, 'table facts failed');
     }
   }
   const candidates = generateCandidates(sources, (db, table) => facts.get(`${db ?? ''}\u0000${table}`), t);

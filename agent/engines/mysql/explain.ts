@@ -151,7 +151,14 @@ export function createMysqlVerifier(query: MysqlQuery): IndexVerifier {
         const col = s.column_name ?? '?';
         idx.columns.push(s.sub_part ? `${col}(${s.sub_part})` : col);
         byName.set(s.index_name, idx);
-        if (num(s.seq) === 1 && s.cardinality !== null) {
+        if (
+          num(s.seq) === 1 &&
+          num(s.non_unique) === 0 &&
+          stats.filter((x) => x.index_name === s.index_name).length === 1
+        ) {
+          // a single-column unique key: as many values as rows, whatever stale CARDINALITY says
+          leadingCardinality.set(col.toLowerCase(), Math.max(rows, num(s.cardinality)));
+        } else if (num(s.seq) === 1 && s.cardinality !== null) {
           const lower = col.toLowerCase();
           // a single-column unique index is exact; otherwise CARDINALITY of the first column
           leadingCardinality.set(lower, Math.max(leadingCardinality.get(lower) ?? 0, num(s.cardinality)));
