@@ -24,8 +24,8 @@ const USE = ascii('use ');
 const SET_TIMESTAMP = ascii('SET timestamp=');
 const TCP_PORT = ascii('Tcp port:');
 const VERSION = ascii(', Version: ');
-const TIME_ID = ascii('Time ');
-const ID_COMMAND = ascii('Id Command');
+const TIME_WORD = ascii('Time');
+const COMMAND_ARGUMENT = ascii('Argument');
 const ID = ascii('Id:');
 
 /** A statement longer than this is skipped (bounded memory), like a line over the line cap. */
@@ -116,7 +116,9 @@ export class MysqlSlowLogParser implements LineParser {
   private isBanner(buf: Uint8Array, start: number, end: number): boolean {
     // mariadbd/mysqld write these three lines when they (re)open the log
     if (startsWith(buf, start, end, TCP_PORT)) return true;
-    if (startsWith(buf, start, end, TIME_ID) && indexOf(buf, start, end, ID_COMMAND) >= 0) return true;
+    // `Time  Id Command  Argument`, with spaces (MySQL) or tabs (MariaDB)
+    if (startsWith(buf, start, end, TIME_WORD) && indexOf(buf, start, end, COMMAND_ARGUMENT) >= 0)
+      return true;
     return buf[start] === 0x2f && indexOf(buf, start, end, VERSION) >= 0;
   }
 

@@ -4,7 +4,7 @@ import { digestText } from '../../support/slowlog-text.js';
 
 const MARIADB = `/usr/sbin/mariadbd, Version: 10.11.6-MariaDB-0+deb12u1-log (Debian 12). started with:
 Tcp port: 3306  Unix socket: /run/mysqld/mysqld.sock
-Time                Id Command    Argument
+Time\t\t    Id Command\tArgument
 # Time: 240501 10:00:00
 # User@Host: app[app] @ localhost []
 # Thread_id: 31  Schema: plant  QC_hit: No
