@@ -119,7 +119,11 @@ export class PostgresSession implements EngineSession {
 
   /** EXPLAIN / HypoPG / catalog facts for index advice, on this same connection (agent/engines/postgres/what-if.ts). */
   indexVerifier(): IndexVerifier {
-    this.verifier ??= createPostgresVerifier((sql, params) => this.query(sql, params), this.facts.versionNum, this.facts.database);
+    this.verifier ??= createPostgresVerifier(
+      (sql, params) => this.query(sql, params),
+      this.facts.versionNum,
+      this.facts.database,
+    );
     return this.verifier;
   }
 
