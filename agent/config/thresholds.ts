@@ -43,7 +43,7 @@ export const thresholdsSchema = z
     /** a shorter prefix of the candidate is preferred when its cost is within this share of the full candidate's */
     indexPrefixTolerance: z.number().min(0).max(1).default(0.1),
     /** statements considered per cycle, most expensive first (cumulative time) */
-    indexMaxStatements: z.number().int().min(1).default(20),
+    indexMaxStatements: z.number().int().min(1).default(50),
     /** statements with fewer calls than this are not worth an index */
     indexMinCalls: z.number().min(0).default(2),
     /** verification results (EXPLAIN / HypoPG) are reused this long, in seconds, unless the table's indexes change */

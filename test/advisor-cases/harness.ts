@@ -1,0 +1,191 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type mysql from 'mysql2/promise';
+import type pg from 'pg';
+import { type AdvisorCase, type Column, type Engine, indexKey } from './cases.js';
+
+// Loads the advisor cases into a real server, runs their workload, runs `dbdiag check
+// --format json` against it (the same path the hidden set takes) and scores the proposals.
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const run = promisify(execFile);
+
+function pgExpr(c: Column): string {
+  const g = c.gen;
+  switch (g.kind) {
+    case 'seq':
+      return 'i';
+    case 'mod':
+      return `i % ${g.n}`;
+    case 'text':
+      return g.n ? `'${g.prefix}' || (i % ${g.n})` : `'${g.prefix}' || i`;
+    case 'time':
+      return `timestamp '2024-01-01' + (i % ${g.n}) * interval '1 minute'`;
+    case 'bool':
+      return `(i % ${g.every} = 0)`;
+  }
+}
+
+function myExpr(c: Column): string {
+  const g = c.gen;
+  switch (g.kind) {
+    case 'seq':
+      return 'i';
+    case 'mod':
+      return `i % ${g.n}`;
+    case 'text':
+      return g.n ? `CONCAT('${g.prefix}', i % ${g.n})` : `CONCAT('${g.prefix}', i)`;
+    case 'time':
+      return `TIMESTAMP '2024-01-01 00:00:00' + INTERVAL (i % ${g.n}) MINUTE`;
+    case 'bool':
+      return `(i % ${g.every} = 0)`;
+  }
+}
+
+const PG_TYPES = { int: 'integer', text: 'text', timestamp: 'timestamp', bool: 'boolean' } as const;
+const MY_TYPES = { int: 'INT', text: 'VARCHAR(100)', timestamp: 'DATETIME', bool: 'BOOLEAN' } as const;
+
+export async function loadPostgres(client: pg.Client, cases: readonly AdvisorCase[]): Promise<void> {
+  for (const c of cases.filter((x) => x.engines.includes('postgres'))) {
+    for (const t of c.tables) {
+      const cols = t.columns.map((col) => `${col.name} ${PG_TYPES[col.type]}`).join(', ');
+      await client.query(`CREATE TABLE ${t.name} (id integer PRIMARY KEY, ${cols})`);
+      await client.query(
+        `INSERT INTO ${t.name} (id, ${t.columns.map((col) => col.name).join(', ')}) SELECT i, ${t.columns
+          .map(pgExpr)
+          .join(', ')} FROM generate_series(1, ${t.rows}) AS i`,
+      );
+      for (const [n, idx] of (t.indexes ?? []).entries())
+        await client.query(
+          `CREATE ${idx.unique ? 'UNIQUE ' : ''}INDEX ${t.name}_x${n} ON ${t.name} (${idx.columns.join(', ')})`,
+        );
+      await client.query(`ANALYZE ${t.name}`);
+    }
+  }
+}
+
+export async function workloadPostgres(client: pg.Client, cases: readonly AdvisorCase[]): Promise<void> {
+  for (const c of cases.filter((x) => x.engines.includes('postgres'))) {
+    for (const s of c.workload) {
+      let n = 0;
+      const sql = s.sql.replace(/\?/g, () => `$${++n}`);
+      for (let i = 0; i < (s.calls ?? 30); i++) await client.query(sql, s.params(i));
+    }
+  }
+}
+
+export async function loadMysql(conn: mysql.Connection, cases: readonly AdvisorCase[]): Promise<void> {
+  for (const c of cases.filter((x) => x.engines.includes('mysql'))) {
+    for (const t of c.tables) {
+      const cols = t.columns.map((col) => `${col.name} ${MY_TYPES[col.type]}`).join(', ');
+      await conn.query(`CREATE TABLE ${t.name} (id INT PRIMARY KEY, ${cols}) ENGINE=InnoDB`);
+      await conn.query(
+        `INSERT INTO ${t.name} (id, ${t.columns.map((col) => col.name).join(', ')}) SELECT i, ${t.columns
+          .map(myExpr)
+          .join(', ')} FROM (SELECT seq AS i FROM seq_1_to_${t.rows}) AS s`,
+      );
+      for (const [n, idx] of (t.indexes ?? []).entries())
+        await conn.query(
+          `ALTER TABLE ${t.name} ADD ${idx.unique ? 'UNIQUE ' : ''}INDEX ${t.name}_x${n} (${idx.columns.join(', ')})`,
+        );
+      await conn.query(`ANALYZE TABLE ${t.name}`);
+    }
+  }
+}
+
+export async function workloadMysql(conn: mysql.Connection, cases: readonly AdvisorCase[]): Promise<void> {
+  for (const c of cases.filter((x) => x.engines.includes('mysql'))) {
+    for (const s of c.workload) {
+      // literals, not server-side prepared statements: what an application with a query builder sends
+      for (let i = 0; i < (s.calls ?? 30); i++) await conn.query(conn.format(s.sql, s.params(i)));
+    }
+  }
+}
+
+export interface CheckFinding {
+  kind: string;
+  severity: string;
+  fix: { index?: { table: string; columns: string[] } } | null;
+}
+
+/** Runs the real CLI: `dbdiag check --url URL --format json`. */
+export async function runCheck(
+  url: string,
+  window = 1,
+): Promise<{ target: string; findings: CheckFinding[] }> {
+  const { stdout } = await run(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      resolve(ROOT, 'agent/cli/main.ts'),
+      'check',
+      '--url',
+      url,
+      '--format',
+      'json',
+      '--window',
+      String(window),
+    ],
+    { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, DBDIAG_LOG_LEVEL: 'warn' } },
+  ).catch((error: { stdout?: string; code?: number }) => {
+    // exit 2 (findings at --fail-on) still prints the document
+    if (error.stdout) return { stdout: error.stdout };
+    throw error;
+  });
+  return JSON.parse(stdout) as { target: string; findings: CheckFinding[] };
+}
+
+export interface Score {
+  engine: string;
+  truePositives: string[];
+  falsePositives: string[];
+  falseNegatives: string[];
+  mustNotProposed: string[];
+  precision: number;
+  recall: number;
+}
+
+export function score(
+  label: string,
+  engine: Engine,
+  cases: readonly AdvisorCase[],
+  findings: readonly CheckFinding[],
+): Score {
+  const mine = cases.filter((c) => c.engines.includes(engine));
+  const prefixes = new Set(mine.flatMap((c) => c.tables.map((t) => t.name)));
+  const proposed = new Set(
+    findings
+      .filter((f) => f.kind === 'missing-index' && f.fix?.index)
+      .map((f) => f.fix?.index)
+      .filter((i): i is { table: string; columns: string[] } => i !== undefined)
+      .filter((i) => prefixes.has(i.table.split('.').at(-1) ?? i.table))
+      .map((i) => indexKey(i.table, i.columns)),
+  );
+  const expected = new Set(mine.flatMap((c) => c.expected.map((e) => indexKey(e.table, e.columns))));
+  const mustNot = new Set(mine.flatMap((c) => c.mustNot.map((e) => indexKey(e.table, e.columns))));
+  const tp = [...proposed].filter((p) => expected.has(p));
+  const fp = [...proposed].filter((p) => !expected.has(p));
+  const fn = [...expected].filter((e) => !proposed.has(e));
+  return {
+    engine: label,
+    truePositives: tp,
+    falsePositives: fp,
+    falseNegatives: fn,
+    mustNotProposed: [...proposed].filter((p) => mustNot.has(p)),
+    precision: proposed.size === 0 ? (expected.size === 0 ? 1 : 0) : tp.length / proposed.size,
+    recall: expected.size === 0 ? 1 : tp.length / expected.size,
+  };
+}
+
+export function formatScore(s: Score): string {
+  return [
+    `${s.engine}: precision ${s.precision.toFixed(2)} recall ${s.recall.toFixed(2)} (TP ${s.truePositives.length}, FP ${s.falsePositives.length}, FN ${s.falseNegatives.length})`,
+    s.falsePositives.length ? `  false positives: ${s.falsePositives.join(' ')}` : '',
+    s.falseNegatives.length ? `  missed: ${s.falseNegatives.join(' ')}` : '',
+    s.mustNotProposed.length ? `  proposed though it must not be: ${s.mustNotProposed.join(' ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
