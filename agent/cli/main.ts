@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { agentCommand } from './agent.js';
 import { checkCommand } from './check.js';
+import { demoCommand } from './demo.js';
 import { digestCommand } from './digest.js';
 
 async function main(): Promise<void> {
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
     .command(agentCommand)
     .command(checkCommand)
+    .command(demoCommand)
     .command(digestCommand)
     .scriptName('dbdiag')
     .usage('$0 <command> [options]')

@@ -1,0 +1,83 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { runDemo } from '../demo/run-demo.js';
+import { formatSummary } from '../demo/summary.js';
+import { componentLogger } from '../log.js';
+
+interface DemoArgs {
+  duration: number;
+  fix: boolean;
+  json: boolean;
+  interval: number;
+  listen: string;
+}
+
+export const demoCommand: CommandModule<object, DemoArgs> = {
+  command: 'demo',
+  describe:
+    "Replay the plant's work-order outage on an embedded PostgreSQL and watch dbdiag diagnose it (--fix applies the proposed index)",
+  builder: (yargs: Argv) =>
+    yargs
+      .option('duration', {
+        type: 'number',
+        default: 120,
+        describe: 'longest the incident runs, in seconds (it ends as soon as the full diagnosis is in)',
+      })
+      .option('fix', {
+        type: 'boolean',
+        default: false,
+        describe: 'then apply the proposed index online (CREATE INDEX CONCURRENTLY) and show the recovery',
+      })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'print one JSON object {"findings": [...]} on stdout at the end; the narration goes to stderr',
+      })
+      .option('interval', {
+        type: 'number',
+        default: 2,
+        describe: "the agent's sampling interval, in seconds",
+      })
+      .option('listen', {
+        type: 'string',
+        default: '127.0.0.1:0',
+        describe: 'where the agent serves /metrics and /api/findings (port 0: a free one)',
+      })
+      .check((args) => {
+        if (!(args.duration > 0)) throw new Error('--duration must be a positive number of seconds');
+        if (!(args.interval > 0)) throw new Error('--interval must be a positive number of seconds');
+        return true;
+      }) as Argv<DemoArgs>,
+  handler: async (args: ArgumentsCamelCase<DemoArgs>) => {
+    // The agent's routine logs would drown the story; warnings and errors still show.
+    const log = componentLogger('demo').child({}, { level: process.env.DBDIAG_LOG_LEVEL ?? 'warn' });
+    const out = args.json ? process.stderr : process.stdout;
+    const print = (text: string) => out.write(`${text}\n`);
+    const abort = new AbortController();
+    const onSignal = () => {
+      if (abort.signal.aborted) return;
+      process.stderr.write('\ndbdiag demo: interrupted — stopping the load and removing the sandbox\n');
+      abort.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const result = await runDemo({
+        durationSeconds: args.duration,
+        fix: args.fix,
+        intervalSeconds: args.interval,
+        listen: args.listen,
+        log,
+        print,
+        signal: abort.signal,
+      });
+      print(`\n${formatSummary(result.summary)}`);
+      if (args.json) process.stdout.write(`${JSON.stringify({ findings: result.findings }, null, 2)}\n`);
+      if (abort.signal.aborted) process.exitCode = 130;
+      else if (result.summary.diagnosedAfterSeconds === null) process.exitCode = 1;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};

@@ -1,0 +1,380 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism, setPriority } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { type Config, configSchema } from '../config/schema.js';
+import type { Finding } from '../findings/finding.js';
+import type { Logger } from '../log.js';
+import { type RunningAgent, startAgent } from '../runtime/agent.js';
+import { runnerOptionsFor } from '../runtime/runner-options.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import { DEMO_MAX_CONNECTIONS, type EmbeddedServer, startEmbeddedServer } from './embedded-server.js';
+import { AppLoad, type AppWindow, rampRate } from './load.js';
+import { formatAppWindow, formatFindingForDemo, formatMs } from './narration.js';
+import {
+  APP_ROLE,
+  DEFAULT_SCALE,
+  DEMO_DATABASE,
+  loadPlant,
+  type PlantScale,
+  READ_WORK_ORDER_SQL,
+} from './schema.js';
+import {
+  type DemoSummary,
+  diagnosisOf,
+  type FixOutcome,
+  formatSummary,
+  HISTORY_TABLE,
+  type PhaseView,
+  type ServerView,
+} from './summary.js';
+
+// The incident, replayed: sandbox server, the plant's data, the agent (inside before the load,
+// as in production), the application's rising load until connections run out, the diagnosis
+// as it arrives, optionally the fix applied online and the recovery, then the summary.
+
+export const DEMO_TARGET = 'plant-db';
+
+export interface DemoOptions {
+  /** longest the incident runs, in seconds; it ends as soon as the full diagnosis is in */
+  durationSeconds: number;
+  fix: boolean;
+  /** agent sampling interval */
+  intervalSeconds: number;
+  /** where the agent serves /metrics and /api/findings */
+  listen: string;
+  scale?: PlantScale;
+  /** longest the recovery is watched after the fix, in seconds */
+  recoverySeconds?: number;
+  log: Logger;
+  /** narration, one line or block at a time */
+  print: (text: string) => void;
+  /** Ctrl-C: ends the demo early (the sandbox is still removed) */
+  signal?: AbortSignal;
+}
+
+export interface DemoResult {
+  /** every finding the agent raised during the run, as last seen */
+  findings: Finding[];
+  summary: DemoSummary;
+}
+
+/** App pools: four application instances whose pools together may open more than the server allows. */
+const APP_INSTANCES = 4;
+const APP_POOL_SIZE = 40;
+const READ_SHARE = 0.75;
+const APP_LINE_SECONDS = 2;
+/** after the diagnosis is complete, keep the incident going this long (one more app line) */
+const HOLD_AFTER_DIAGNOSIS_MS = 2500;
+
+/**
+ * The demo's agent config. Thresholds are the defaults except the time windows, shortened so
+ * the story fits in two minutes: saturation must last 10 s (default 30 s), a finding resolves
+ * after 10 s clear (default 60 s), table statistics are re-read every 10 s (default 60 s).
+ */
+export function demoConfig(dsn: string, listen: string, intervalSeconds: number): Config {
+  return configSchema.parse({
+    listen,
+    intervalSeconds,
+    tablesIntervalSeconds: 10,
+    thresholds: { saturationWindowSeconds: 10, resolveAfterSeconds: 10 },
+    targets: [{ name: DEMO_TARGET, dsn }],
+  });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function serverView(snapshot: Snapshot | undefined): ServerView | null {
+  const c = snapshot?.signals.connections;
+  if (!c) return null;
+  return { used: c.used, max: c.max, active: c.byState.active, idle: c.byState.idle };
+}
+
+/** The sandbox's processes run at lower CPU priority, so the demo's own output and the agent stay timely on a small machine. */
+function lowerServerPriority(server: EmbeddedServer, log: Logger): void {
+  try {
+    const pid = Number(readFileSync(join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    if (Number.isInteger(pid) && pid > 0) setPriority(pid, 10);
+  } catch (error) {
+    log.debug({ err: error }, 'could not lower the sandbox priority');
+  }
+}
+
+async function measureReadSeconds(client: pg.Client, maxId: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    await client.query(READ_WORK_ORDER_SQL, [maxId - i * 97]);
+    times.push((performance.now() - started) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[2] ?? times[0] ?? 0.05;
+}
+
+/** Top-level plan cost of the read path as the planner sees it now (generic plan, as the agent plans it). */
+async function readPathCost(client: pg.Client): Promise<number | null> {
+  try {
+    const { rows } = await client.query<{ 'QUERY PLAN': { Plan: { 'Total Cost': number } }[] }>(
+      `EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${READ_WORK_ORDER_SQL}`,
+    );
+    return rows[0]?.['QUERY PLAN'][0]?.Plan['Total Cost'] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Applies the finding's DDL as proposed (online), with a lock timeout that fits the current statement latency. */
+async function applyIndex(
+  dba: pg.Client,
+  finding: Finding,
+  lockTimeoutSeconds: number,
+  print: (text: string) => void,
+): Promise<{ statement: string; attempts: number; seconds: number }> {
+  const create = finding.fix?.statements.find((s) => /^CREATE INDEX CONCURRENTLY/i.test(s));
+  if (!create) throw new Error(`finding ${finding.id} proposes no CREATE INDEX CONCURRENTLY statement`);
+  const drop = finding.fix?.rollback.replace(
+    /^DROP INDEX CONCURRENTLY /i,
+    'DROP INDEX CONCURRENTLY IF EXISTS ',
+  );
+  const started = performance.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await dba.query(`SET lock_timeout = '${lockTimeoutSeconds}s'`);
+      await dba.query(create);
+      return { statement: create, attempts: attempt, seconds: (performance.now() - started) / 1000 };
+    } catch (error) {
+      // 55P03 lock_not_available: lock_timeout expired. The failed build leaves an INVALID index.
+      const code = (error as { code?: string }).code;
+      if (drop) await dba.query(drop).catch(() => undefined);
+      if (code !== '55P03' || attempt >= 3) throw error;
+      print(`  lock_timeout expired (attempt ${attempt}); dropped the invalid index, retrying`);
+    }
+  }
+}
+
+interface Tracking {
+  seen: Map<string, Finding>;
+  current: Finding[];
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const { log, print, signal } = options;
+  const scale = options.scale ?? DEFAULT_SCALE;
+  const cleanups: (() => Promise<void>)[] = [];
+  const tracking: Tracking = { seen: new Map(), current: [] };
+  let agent: RunningAgent | null = null;
+  const summary: DemoSummary = {
+    diagnosedAfterSeconds: null,
+    incident: null,
+    recovery: null,
+    fix: null,
+    findings: [],
+    metricsUrl: '',
+    fixRequested: options.fix,
+  };
+  try {
+    // 1. The sandbox server.
+    let started = performance.now();
+    const server = await startEmbeddedServer(log, DEMO_MAX_CONNECTIONS);
+    cleanups.push(() => server.stop());
+    lowerServerPriority(server, log);
+    print(
+      `Sandbox PostgreSQL started in ${((performance.now() - started) / 1000).toFixed(1)} s on 127.0.0.1:${server.port} ` +
+        `(max_connections ${DEMO_MAX_CONNECTIONS}, pg_stat_statements; data in ${server.dataDir}, removed on exit)`,
+    );
+
+    // 2. The plant's data.
+    started = performance.now();
+    const admin = new pg.Client({ connectionString: server.dsn('postgres') });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${DEMO_DATABASE}`);
+    await admin.end();
+    const appPassword = `app-${server.password.slice(0, 8)}`;
+    const dba = new pg.Client({
+      connectionString: server.dsn(DEMO_DATABASE),
+      application_name: 'dbdiag-demo-dba',
+    });
+    await dba.connect();
+    cleanups.push(() => dba.end().catch(() => undefined));
+    const loaded = await loadPlant(dba, appPassword, scale);
+    print(
+      `Plant loaded in ${loaded.seconds.toFixed(1)} s: ${loaded.workOrders.toLocaleString('en-US')} work orders, ` +
+        `${loaded.routingOperations.toLocaleString('en-US')} routing operations, ` +
+        `${loaded.historyRows.toLocaleString('en-US')} rows in ${HISTORY_TABLE} (${Math.round(loaded.historyBytes / 1048576)} MB) — ` +
+        'no index on its work_order_id',
+    );
+    if (signal?.aborted) return finish();
+
+    // 3. The agent, inside before the load (its one connection is already open when the server fills up).
+    const config = demoConfig(server.dsn(DEMO_DATABASE), options.listen, options.intervalSeconds);
+    agent = await startAgent(config, { log, runnerOptions: runnerOptionsFor(config, log) });
+    const running = agent;
+    cleanups.push(() => running.stop());
+    summary.metricsUrl = agent.url;
+    await agent.waitForSnapshot(DEMO_TARGET, (s) => s.up, 20_000);
+    print(
+      `dbdiag agent sampling every ${options.intervalSeconds} s: ${agent.url}/metrics  ${agent.url}/api/findings`,
+    );
+    const runner = agent.runners[0];
+    if (!runner) throw new Error('the agent has no runner for the demo target');
+    const onSnapshot = () => {
+      const findings = [...runner.findings];
+      const blocks: string[] = [];
+      for (const f of findings) {
+        const before = tracking.seen.get(f.id);
+        const isNew = !tracking.current.some((c) => c.id === f.id);
+        tracking.seen.set(f.id, f);
+        const changed =
+          before !== undefined &&
+          (before.severity !== f.severity || before.related.join() !== f.related.join());
+        if (isNew || changed)
+          blocks.push(`${changed && !isNew ? '(updated) ' : ''}${formatFindingForDemo(f, findings)}`);
+      }
+      for (const gone of tracking.current.filter((c) => !findings.some((f) => f.id === c.id))) {
+        blocks.push(`[RESOLVED] ${gone.kind} ${gone.object}`);
+      }
+      tracking.current = findings;
+      if (blocks.length > 0) print(`\n${blocks.join('\n\n')}\n`);
+    };
+    runner.on('snapshot', onSnapshot);
+
+    // 4. The application: healthy at first, then the load rises past what the server can serve.
+    const readSeconds = await measureReadSeconds(dba, scale.workOrders);
+    const cores = availableParallelism();
+    const capacity = cores / readSeconds / READ_SHARE;
+    const plan = { capacity, healthySeconds: 6, rampSeconds: 10, healthyShare: 0.4, peakFactor: 2 };
+    print(
+      `Application: ${APP_INSTANCES} instances x pool of ${APP_POOL_SIZE} (together more than the server's ${DEMO_MAX_CONNECTIONS}); ` +
+        `one read of a work order takes ${formatMs(readSeconds * 1000)} alone, so ${cores} cores serve ~${Math.round(capacity)} requests/s; ` +
+        `load ${Math.round(capacity * plan.healthyShare)}/s, rising to ${Math.round(capacity * plan.peakFactor)}/s after ${plan.healthySeconds} s\n`,
+    );
+    const load = new AppLoad({
+      dsn: server.dsn(DEMO_DATABASE, APP_ROLE, appPassword),
+      instances: APP_INSTANCES,
+      poolSize: APP_POOL_SIZE,
+      rate: rampRate(plan),
+      readShare: READ_SHARE,
+      connectionWaitMs: 5000,
+      maxWorkOrderId: scale.workOrders,
+      parts: scale.parts,
+    });
+    load.start(['line', 'phase']);
+    cleanups.push(() => load.stop());
+    let note = '';
+    let failing = false;
+    const lines = setInterval(() => {
+      const w = load.window('line');
+      // The incident, as the app saw it, is counted from the first failed request on.
+      if (!failing && w.submitFailed + w.readFailed > 0) {
+        failing = true;
+        load.window('phase');
+      }
+      print(formatAppWindow(w, note));
+    }, APP_LINE_SECONDS * 1000);
+    cleanups.push(async () => clearInterval(lines));
+
+    // 5. Until the diagnosis is complete (or the duration is up).
+    const deadline = performance.now() + options.durationSeconds * 1000;
+    let diagnosedAt: number | null = null;
+    while (!signal?.aborted && performance.now() < deadline) {
+      if (diagnosisOf(runner.findings).complete) {
+        diagnosedAt ??= performance.now();
+        if (performance.now() - diagnosedAt >= HOLD_AFTER_DIAGNOSIS_MS) break;
+      }
+      await sleep(250, signal);
+    }
+    // The incident as the app saw it: from its first failed request to now.
+    const incidentApp = load.window('phase');
+    summary.incident = { app: incidentApp, server: serverView(agent.latest(DEMO_TARGET)) };
+    summary.findings = [...runner.findings];
+    if (diagnosedAt !== null) {
+      summary.diagnosedAfterSeconds = load.elapsed() - (performance.now() - diagnosedAt) / 1000;
+      print(`\nDiagnosis complete ${Math.round(summary.diagnosedAfterSeconds)} s after the load started.\n`);
+    } else if (!signal?.aborted) {
+      print(`\nThe diagnosis was not complete after ${options.durationSeconds} s.\n`);
+    }
+
+    // 6. --fix: the proposed index, applied online while the load goes on; then the recovery.
+    const index = diagnosisOf(runner.findings).index;
+    if (options.fix && index && !signal?.aborted) {
+      const p95 = (incidentApp.readP95Ms ?? 1000) / 1000;
+      const lockTimeout = Math.max(5, Math.ceil(p95 * 2));
+      print(
+        `Applying the proposed index online (lock_timeout ${lockTimeout} s: twice the current read p95, ` +
+          `since CREATE INDEX CONCURRENTLY waits for running statements):\n  ${index.fix?.statements.at(-1) ?? ''}`,
+      );
+      const buildStarted = performance.now();
+      const noteTimer = setInterval(() => {
+        note = `[building index ${Math.round((performance.now() - buildStarted) / 1000)} s]`;
+      }, 500);
+      let applied: { statement: string; attempts: number; seconds: number };
+      try {
+        applied = await applyIndex(dba, index, lockTimeout, print);
+      } finally {
+        clearInterval(noteTimer);
+        note = '';
+      }
+      const costAfter = await readPathCost(dba);
+      const costBefore = typeof index.evidence.costBefore === 'number' ? index.evidence.costBefore : null;
+      print(
+        `Index built in ${applied.seconds.toFixed(1)} s; read path plan cost ${costBefore === null ? '?' : Math.round(costBefore)} -> ` +
+          `${costAfter === null ? '?' : costAfter.toFixed(1)} (EXPLAIN on the sandbox)\n`,
+      );
+      const fix: FixOutcome = {
+        statement: applied.statement,
+        buildSeconds: applied.seconds,
+        attempts: applied.attempts,
+        costBefore,
+        costAfter,
+        resolved: {},
+      };
+      summary.fix = fix;
+      load.window('phase');
+      const watched = [diagnosisOf(summary.findings).saturation?.id, index.id].filter(
+        (id): id is string => id !== undefined,
+      );
+      const fixedAt = performance.now();
+      const until = fixedAt + (options.recoverySeconds ?? 60) * 1000;
+      while (!signal?.aborted && performance.now() < until) {
+        const open = new Set(runner.findings.map((f) => f.id));
+        for (const id of watched) {
+          if (!open.has(id) && fix.resolved[id] === undefined)
+            fix.resolved[id] = (performance.now() - fixedAt) / 1000;
+        }
+        if (watched.every((id) => fix.resolved[id] !== undefined)) break;
+        await sleep(250, signal);
+      }
+      await sleep(APP_LINE_SECONDS * 1000, signal);
+      const recoveryApp: AppWindow = load.window('phase');
+      summary.recovery = {
+        app: recoveryApp,
+        server: serverView(agent.latest(DEMO_TARGET)),
+      } satisfies PhaseView;
+    } else if (options.fix && !index) {
+      print('No missing-index finding on the history table to apply: --fix skipped.');
+    }
+    runner.off('snapshot', onSnapshot);
+    return finish();
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((error: unknown) => log.warn({ err: error }, 'demo cleanup step failed'));
+    }
+  }
+
+  function finish(): DemoResult {
+    if (summary.findings.length === 0 && agent) summary.findings = [...(agent.runners[0]?.findings ?? [])];
+    return { findings: [...tracking.seen.values()], summary };
+  }
+}
+
+export { formatSummary };
