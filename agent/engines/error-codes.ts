@@ -9,7 +9,10 @@ export const ERROR_CODES = {
   /** the session died (terminated, network drop): re-open it */
   connectionLost: 'connection-lost',
   permissionDenied: 'permission-denied',
+  /** a server-side statement or lock timeout: the session itself is still good */
   timeout: 'timeout',
+  /** the client waited past the server-side timeout and got no answer: the session cannot be trusted */
+  sessionStalled: 'session-stalled',
   queryFailed: 'query-failed',
 } as const;
 

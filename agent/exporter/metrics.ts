@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Finding } from '../findings/finding.js';
 import type { Rates } from '../snapshot/rates.js';
 import type { ConnectionStates, EngineName } from '../snapshot/signals.js';
@@ -13,6 +13,8 @@ export interface TargetView {
   name: string;
   engine: EngineName;
   latest: Snapshot | undefined;
+  /** when the target last answered (epoch ms), kept while it is down */
+  lastUpAt: number | null;
   rates: Rates;
   findings: readonly Finding[];
   probeErrors: ReadonlyMap<ProbeName, number>;
@@ -41,8 +43,13 @@ function truncate(text: string, max: number): string {
 
 type Setter = (source: MetricsSource) => void;
 
+/** Upper bounds of the slow-query time histogram, in seconds: from a fast OLTP statement to a report. */
+export const SLOW_QUERY_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
 export interface Metrics {
   registry: Registry;
+  /** Counts one statement the slow-log follower saw (an event, not a sample: observed as it happens). */
+  observeSlowQuery(target: string, seconds: number): void;
   /** Fills every metric from the source (memory only) and renders the exposition text. */
   render(): Promise<string>;
 }
@@ -97,7 +104,7 @@ export function createMetrics(source: MetricsSource): Metrics {
     'When the target was last sampled successfully (Unix time).',
     ['target'],
     (g, s) => {
-      for (const t of upTargets(s)) g.set({ target: t.name }, t.latest.at / 1000);
+      for (const t of s.targets()) if (t.lastUpAt !== null) g.set({ target: t.name }, t.lastUpAt / 1000);
     },
   );
   gauge(
@@ -434,6 +441,52 @@ export function createMetrics(source: MetricsSource): Metrics {
     (t) => t.freeBytes,
   );
 
+  // Slow-query log (targets that name one)
+  counter(
+    'dbdiag_slow_queries_total',
+    'Statements in the slow-query log per fingerprint class (top N by time, rest under "other").',
+    ['target', 'query_id'],
+    (c, s) => {
+      for (const t of s.targets())
+        for (const [id, v] of t.counters.slowQueries.entries('count'))
+          c.inc({ target: t.name, query_id: id }, v);
+    },
+  );
+  counter(
+    'dbdiag_slow_query_seconds_total',
+    'Time of the statements in the slow-query log per fingerprint class.',
+    ['target', 'query_id'],
+    (c, s) => {
+      for (const t of s.targets())
+        for (const [id, v] of t.counters.slowQueries.entries('seconds'))
+          c.inc({ target: t.name, query_id: id }, v);
+    },
+  );
+  gauge(
+    'dbdiag_slow_query_info',
+    'Fingerprint (truncated) of each slow-log class with its own series; value 1.',
+    ['target', 'query_id', 'fingerprint'],
+    (g, s) => {
+      for (const t of s.targets()) {
+        const own = new Set(t.counters.slowQueries.keys());
+        for (const c of t.latest?.signals.slowlog?.classes ?? []) {
+          if (own.has(c.id))
+            g.set(
+              { target: t.name, query_id: c.id, fingerprint: truncate(c.fingerprint, FINGERPRINT_LABEL_MAX) },
+              1,
+            );
+        }
+      }
+    },
+  );
+  const slowQueryTime = new Histogram({
+    name: 'dbdiag_slow_query_seconds',
+    help: 'Query time of the statements in the slow-query log.',
+    labelNames: ['target'],
+    buckets: SLOW_QUERY_BUCKETS,
+    registers: [registry],
+  });
+
   // Findings
   gauge(
     'dbdiag_findings',
@@ -467,6 +520,9 @@ export function createMetrics(source: MetricsSource): Metrics {
 
   return {
     registry,
+    observeSlowQuery(target, seconds) {
+      slowQueryTime.observe({ target }, seconds);
+    },
     async render() {
       for (const set of setters) set(source);
       return registry.metrics();

@@ -1,9 +1,11 @@
 import type { Rates } from '../snapshot/rates.js';
+import type { SlowLogSignals } from '../snapshot/signals.js';
 import { BoundedCounters } from './accumulator.js';
 
 export interface CounterLimits {
   statements: number;
   tables: number;
+  slowQueryClasses: number;
 }
 
 /**
@@ -13,6 +15,7 @@ export interface CounterLimits {
 export class TargetCounters {
   readonly queries: BoundedCounters;
   readonly tables: BoundedCounters;
+  readonly slowQueries: BoundedCounters;
   /** fingerprints of the queries that have their own series, for dbdiag_query_info */
   readonly fingerprints = new Map<string, string>();
   /** buffer cache hits and disk reads summed over the intervals the agent saw */
@@ -22,14 +25,22 @@ export class TargetCounters {
   private lastCacheAt = 0;
   private lastStatementsAt = 0;
   private lastTablesAt = 0;
+  private lastSlowLogAt = 0;
+  /** cumulative count and time per slow-log class at the last update, for deltas */
+  private readonly slowLogSeen = new Map<string, { count: number; seconds: number }>();
 
   constructor(limits: CounterLimits) {
     this.queries = new BoundedCounters(limits.statements);
     this.tables = new BoundedCounters(limits.tables);
+    this.slowQueries = new BoundedCounters(limits.slowQueryClasses);
     this.tableLimit = limits.tables;
   }
 
-  update(rates: Rates): void {
+  update(rates: Rates, slowlog?: SlowLogSignals): void {
+    if (slowlog && slowlog.at > this.lastSlowLogAt) {
+      this.lastSlowLogAt = slowlog.at;
+      this.addSlowLog(slowlog);
+    }
     const cache = rates.cache;
     if (cache && cache.at > this.lastCacheAt) {
       this.lastCacheAt = cache.at;
@@ -69,5 +80,24 @@ export class TargetCounters {
         })),
       );
     }
+  }
+
+  /** The digest is cumulative since the follower started: turn it into per-cycle deltas. */
+  private addSlowLog(slowlog: SlowLogSignals): void {
+    const deltas = slowlog.classes.map((c) => {
+      const seen = this.slowLogSeen.get(c.id);
+      this.slowLogSeen.set(c.id, { count: c.count, seconds: c.totalSeconds });
+      // A class folded into `other` and back can shrink: count what it has, never negative.
+      const grew = seen !== undefined && c.count >= seen.count;
+      return {
+        key: c.id,
+        deltas: {
+          count: grew ? c.count - seen.count : c.count,
+          seconds: grew ? c.totalSeconds - seen.seconds : c.totalSeconds,
+        },
+      };
+    });
+    deltas.sort((a, b) => (b.deltas.seconds ?? 0) - (a.deltas.seconds ?? 0));
+    this.slowQueries.add(deltas);
   }
 }

@@ -41,6 +41,7 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
       name: runner.spec.name,
       engine: runner.spec.engine,
       latest: runner.latest,
+      lastUpAt: runner.lastUpAt,
       rates: runner.rates,
       findings: runner.findings,
       probeErrors: runner.probeErrors,
@@ -65,15 +66,21 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
   const runbookBaseUrl = config.runbookBaseUrl ?? `${url}/runbooks`;
 
   for (const spec of specs) {
+    const runnerOptions = options.runnerOptions?.(spec.name, runbookBaseUrl) ?? {};
+    runnerOptions.extraSignals?.onObservation?.((seconds) => metrics.observeSlowQuery(spec.name, seconds));
     const runner = new TargetRunner(
       spec,
       config,
       drivers[spec.engine],
       log.child({ component: 'sampler', target: spec.name }),
-      options.runnerOptions?.(spec.name, runbookBaseUrl) ?? {},
+      runnerOptions,
     );
-    const counters = new TargetCounters({ statements: config.topN.statements, tables: config.topN.tables });
-    runner.on('snapshot', () => counters.update(runner.rates));
+    const counters = new TargetCounters({
+      statements: config.topN.statements,
+      tables: config.topN.tables,
+      slowQueryClasses: config.topN.slowQueryClasses,
+    });
+    runner.on('snapshot', (snapshot) => counters.update(runner.rates, snapshot.signals.slowlog));
     entries.push({ runner, counters });
   }
   for (const { runner } of entries) runner.start();

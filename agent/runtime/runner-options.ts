@@ -1,7 +1,28 @@
 import { createAdvise } from '../advisors/advise.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import type { RunnerOptions } from './target-runner.js';
+import { SlowLogTracker } from '../slowlog/follow.js';
+import type { FollowedSource, RunnerOptions } from './target-runner.js';
+
+/** Slow-log classes kept in each snapshot for the advisors (the exported series are bounded by topN). */
+const SLOWLOG_CLASSES_IN_SNAPSHOT = 200;
+
+/** The follower of a target's slow log, when the target names one. */
+export function slowLogSourceFor(config: Config, target: string): FollowedSource | undefined {
+  const slowLog = config.targets.find((t) => t.name === target)?.slowLog;
+  if (!slowLog) return undefined;
+  const tracker = new SlowLogTracker({
+    path: slowLog.path,
+    format: slowLog.format,
+    ...(slowLog.linePrefix !== undefined ? { linePrefix: slowLog.linePrefix } : {}),
+  });
+  return {
+    start: () => tracker.start(),
+    stop: () => tracker.stop(),
+    signals: () => ({ slowlog: tracker.signals(SLOWLOG_CLASSES_IN_SNAPSHOT) }),
+    onObservation: (listener) => tracker.onObservation((_classId, seconds) => listener(seconds)),
+  };
+}
 
 /**
  * What each target's runner gets besides its probes: the advisors and the slow-log follower.
@@ -17,5 +38,6 @@ export function runnerOptionsFor(
       runbookBaseUrl,
       log: log.child({ component: 'advisors', target }),
     }),
+    extraSignals: slowLogSourceFor(config, target),
   });
 }

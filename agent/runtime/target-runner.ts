@@ -29,9 +29,18 @@ export type Advise = (context: CycleContext) => Promise<Finding[]>;
 /** Adds signals that do not come from a probe (the slow-log digest). */
 export type SignalSource = () => Partial<Signals>;
 
+/** A signal source that lives as long as the runner (the slow-log follower). */
+export interface FollowedSource {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  signals: SignalSource;
+  /** every statement counted, with its duration (for the query-time histogram) */
+  onObservation?(listener: (seconds: number) => void): void;
+}
+
 export interface RunnerOptions {
   advise?: Advise;
-  extraSignals?: SignalSource;
+  extraSignals?: FollowedSource;
 }
 
 function errorCode(error: unknown): string {
@@ -62,6 +71,7 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
   private readonly errorCounts = new Map<ProbeName, number>();
   private downReason: string | null = 'not sampled yet';
   private serverVersion: string | null = null;
+  private lastUp: number | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<Snapshot> | null = null;
   private stopped = false;
@@ -78,6 +88,11 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
 
   get latest(): Snapshot | undefined {
     return this.snapshots.at(-1);
+  }
+
+  /** when the target last answered a cycle (epoch ms), kept while it is down */
+  get lastUpAt(): number | null {
+    return this.lastUp;
   }
 
   get history(): readonly Snapshot[] {
@@ -100,6 +115,9 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
   /** Starts the cycle loop: the first cycle at once, then every interval (jittered by up to 10%). */
   start(): void {
     this.stopped = false;
+    this.options.extraSignals?.start().catch((error: unknown) => {
+      this.log.error({ err: error }, `cannot follow the slow log: ${errorMessage(error)}`);
+    });
     const loop = async (): Promise<void> => {
       if (this.stopped) return;
       try {
@@ -118,6 +136,7 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
+    await this.options.extraSignals?.stop().catch(() => undefined);
     await this.dropSession();
   }
 
@@ -208,9 +227,10 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
       };
       if (previous?.status !== 'error' || previous.message !== message)
         this.log.warn({ probe, code }, message);
-      // A lost session, or one whose query never came back, cannot be trusted with the next query.
-      if (code === ERROR_CODES.connectionLost || code === ERROR_CODES.timeout) {
-        this.downReason = `${code === ERROR_CODES.timeout ? 'session stalled' : 'connection lost'}: ${message}`;
+      // A lost session, or one whose query never came back, cannot be trusted with the next
+      // query. A server-side statement/lock timeout leaves the session usable: keep the slot.
+      if (code === ERROR_CODES.connectionLost || code === ERROR_CODES.sessionStalled) {
+        this.downReason = `${code === ERROR_CODES.sessionStalled ? 'session stalled' : 'connection lost'}: ${message}`;
         await this.dropSession();
         this.backoff.succeeded();
         return false;
@@ -245,7 +265,7 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
         }
       }
     }
-    if (this.options.extraSignals) Object.assign(signals, this.options.extraSignals());
+    if (this.options.extraSignals) Object.assign(signals, this.options.extraSignals.signals());
     const snapshot: Snapshot = {
       target: this.spec.name,
       engine: this.spec.engine,
@@ -256,6 +276,7 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
       signals,
       probes: { ...this.reports },
     };
+    if (up) this.lastUp = now;
     this.record(snapshot);
     if (this.options.advise) {
       try {

@@ -86,12 +86,13 @@ function statementRates(n: number): Rates {
 }
 
 function view(up: boolean, rates: Rates, limit = 50): TargetView {
-  const counters = new TargetCounters({ statements: limit, tables: limit });
+  const counters = new TargetCounters({ statements: limit, tables: limit, slowQueryClasses: limit });
   counters.update(rates);
   return {
     name: 'plant',
     engine: 'postgres',
     latest: snapshot(up),
+    lastUpAt: 1_700_000_000_000,
     rates,
     findings: [],
     probeErrors: new Map([['statements', 2]]),
@@ -124,5 +125,44 @@ describe('createMetrics', () => {
     const text = await createMetrics({ targets: () => [view(false, statementRates(1))] }).render();
     expect(text).toContain('dbdiag_up{target="plant",engine="postgres"} 0');
     expect(text).not.toContain('dbdiag_connection_saturation_ratio{');
+  });
+});
+
+describe('slow-log series', () => {
+  function slowlog(at: number, count: number) {
+    return {
+      at,
+      path: '/var/log/mysql/slow.log',
+      linesSkipped: 0,
+      classes: [
+        {
+          id: 'abc123',
+          fingerprint: 'select * from work_order_history_details where work_order_id = ?',
+          count,
+          totalSeconds: count * 2,
+          maxSeconds: 2,
+          lockSeconds: 0,
+          rowsSent: count,
+          rowsExamined: count * 1000,
+          databases: ['mes'],
+          sample: null,
+          firstSeenAt: null,
+          lastSeenAt: null,
+        },
+      ],
+    };
+  }
+
+  it('counts the slow statements of each class since the follower started, and their time', async () => {
+    const v = view(true, statementRates(0));
+    v.counters.update(v.rates, slowlog(1, 3));
+    v.counters.update(v.rates, slowlog(2, 10));
+    v.counters.update(v.rates, slowlog(2, 10)); // the same sample again adds nothing
+    const metrics = createMetrics({ targets: () => [v] });
+    metrics.observeSlowQuery('plant', 2);
+    const text = await metrics.render();
+    expect(text).toContain('dbdiag_slow_queries_total{target="plant",query_id="abc123"} 10');
+    expect(text).toContain('dbdiag_slow_query_seconds_total{target="plant",query_id="abc123"} 20');
+    expect(text).toContain('dbdiag_slow_query_seconds_count{target="plant"} 1');
   });
 });
