@@ -13,6 +13,8 @@ export interface TargetState {
   readonly sampleMisses: Map<string, number>;
   /** per table: last no-index row fetches seen and the running full-scan estimate (see probes/tables.ts) */
   readonly scanEstimates: Map<string, { rowsRead: number; scans: number }>;
+  /** InnoDB data size and when it was read (probes/cache.ts re-reads it only every few minutes) */
+  dataSize: { bytes: number | null; at: number } | null;
 }
 
 export interface ProbeContext {
@@ -28,7 +30,7 @@ export interface ProbeContext {
 }
 
 export function newTargetState(): TargetState {
-  return { sampleTexts: new Map(), sampleMisses: new Map(), scanEstimates: new Map() };
+  return { sampleTexts: new Map(), sampleMisses: new Map(), scanEstimates: new Map(), dataSize: null };
 }
 
 /** Numbers arrive as strings (BIGINT UNSIGNED, DECIMAL): convert at the probe boundary. */

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { newTargetState, picosecondsToSeconds } from '../../../../agent/engines/mysql/context.js';
 import { OWN_THREAD_SQL, SERVER_INFO_SQL } from '../../../../agent/engines/mysql/driver.js';
-import { CACHE_SIZE_SQL, cacheCounters } from '../../../../agent/engines/mysql/probes/cache.js';
+import {
+  BUFFER_POOL_SIZE_SQL,
+  cacheCounters,
+  DATA_SIZE_SQL,
+} from '../../../../agent/engines/mysql/probes/cache.js';
 import {
   ADMIN_RESERVED_SLOTS,
   CONNECTION_SETTINGS_SQL,
@@ -23,7 +27,6 @@ import {
   estimateScans,
   FOREIGN_KEYS_SQL,
   INDEX_COLUMNS_SQL,
-  INDEX_IO_SQL,
   indexesFrom,
   keyPart,
   TABLE_IO_SQL,
@@ -44,9 +47,9 @@ const SELECTS = [
   CONSUMERS_SQL,
   SAMPLE_TEXT_SQL.history,
   SAMPLE_TEXT_SQL.history_long,
-  CACHE_SIZE_SQL,
+  BUFFER_POOL_SIZE_SQL,
+  DATA_SIZE_SQL,
   TABLE_IO_SQL,
-  INDEX_IO_SQL,
   TABLE_SIZES_SQL,
   INDEX_COLUMNS_SQL,
   FOREIGN_KEYS_SQL,
@@ -74,7 +77,7 @@ describe('agent SQL', () => {
       CONNECTION_SETTINGS_SQL,
       SESSIONS_SQL,
       DIGESTS_SQL,
-      CACHE_SIZE_SQL,
+      DATA_SIZE_SQL,
       TABLE_IO_SQL,
       INDEX_COLUMNS_SQL,
     ]) {
@@ -83,8 +86,8 @@ describe('agent SQL', () => {
     }
     expect(DIGESTS_SQL.mysql?.['8.0']).toContain('QUERY_SAMPLE_TEXT');
     expect(DIGESTS_SQL.mariadb?.['10.5']).not.toContain('QUERY_SAMPLE_TEXT');
-    expect(CACHE_SIZE_SQL.mysql?.['8.0']).toContain('INNODB_TABLESPACES');
-    expect(CACHE_SIZE_SQL.mariadb?.['10.5']).toContain('INNODB_SYS_TABLESPACES');
+    expect(DATA_SIZE_SQL.mysql?.['8.0']).toContain('INNODB_TABLESPACES');
+    expect(DATA_SIZE_SQL.mariadb?.['10.5']).toContain('INNODB_SYS_TABLESPACES');
   });
 });
 
@@ -216,7 +219,7 @@ describe('tables', () => {
     const indexes = indexesFrom(
       'app',
       [row('PRIMARY', 1, 'id', 0), row('ix_cust', 1, 'customer_id', 1), row('ix_cust', 2, 'created', 1)],
-      new Map([['orders\u0000ix_cust', 42]]),
+      new Map([['app.orders\u0000ix_cust', 42]]),
     );
     expect(indexes).toEqual([
       expect.objectContaining({
