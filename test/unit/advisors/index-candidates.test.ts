@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import {
+  candidateFor,
+  generateCandidates,
+  type SourceStatement,
+} from '../../../agent/advisors/index/candidates.js';
+import { parseMysql } from '../../../agent/advisors/index/parse-mysql.js';
+import { parsePostgres } from '../../../agent/advisors/index/parse-postgres.js';
+import { DEFAULT_THRESHOLDS } from '../../../agent/config/thresholds.js';
+import type { TableFacts } from '../../../agent/engines/engine.js';
+
+const orders: TableFacts = {
+  table: 'public.orders',
+  rows: 1_000_000,
+  dataBytes: null,
+  columns: [
+    { name: 'id', distinct: 1_000_000, nullFraction: 0, avgWidth: 8 },
+    { name: 'customer_id', distinct: 2_000, nullFraction: 0, avgWidth: 8 },
+    { name: 'status', distinct: 4, nullFraction: 0, avgWidth: 6 },
+    { name: 'region', distinct: 5, nullFraction: 0, avgWidth: 6 },
+    { name: 'created_at', distinct: 900_000, nullFraction: 0, avgWidth: 8 },
+    { name: 'email', distinct: 1_000_000, nullFraction: 0, avgWidth: 20 },
+  ],
+  indexes: [{ name: 'orders_pkey', columns: ['id'], unique: true, primary: true, where: null }],
+};
+
+async function cand(sql: string, facts: TableFacts = orders) {
+  const shape = await parsePostgres(sql);
+  if (!shape) throw new Error('did not parse');
+  return candidateFor(shape, shape.tables[0] ?? '', facts, DEFAULT_THRESHOLDS)?.columns ?? null;
+}
+
+describe('index candidates', () => {
+  it('orders equality columns most selective first, then one range column', async () => {
+    expect(
+      await cand('SELECT * FROM orders WHERE region = $1 AND customer_id = $2 AND created_at > $3'),
+    ).toEqual(['customer_id', 'region', 'created_at']);
+  });
+  it('adds the sort column after the equality prefix', async () => {
+    expect(
+      await cand('SELECT * FROM orders WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 10'),
+    ).toEqual(['customer_id', 'created_at']);
+  });
+  it('stops at a column that already narrows a lookup to a row', async () => {
+    expect(await cand('SELECT * FROM orders WHERE email = $1 AND status = $2')).toEqual(['email']);
+  });
+  it('does not propose a column too unselective to help (four values)', async () => {
+    expect(await cand('SELECT * FROM orders WHERE status = $1')).toBeNull();
+  });
+  it('does not propose an index on a 200-row table', async () => {
+    expect(await cand('SELECT * FROM orders WHERE email = $1', { ...orders, rows: 200 })).toBeNull();
+  });
+  it('drops a candidate an existing index serves by its leading columns', async () => {
+    const shape = await parsePostgres('SELECT * FROM orders WHERE customer_id = $1');
+    const facts: TableFacts = {
+      ...orders,
+      indexes: [
+        ...orders.indexes,
+        { name: 'x', columns: ['customer_id', 'status'], unique: false, primary: false, where: null },
+      ],
+    };
+    const statements: SourceStatement[] = [
+      { id: 'q', text: '', database: null, calls: 10, totalSeconds: 1, shape: shape! },
+    ];
+    expect(generateCandidates(statements, () => facts, DEFAULT_THRESHOLDS)).toEqual([]);
+  });
+  it('merges a candidate into a longer one it is a prefix of, helping both statements', async () => {
+    const a = await parsePostgres('SELECT * FROM orders WHERE customer_id = $1');
+    const b = await parsePostgres('SELECT * FROM orders WHERE customer_id = $1 ORDER BY created_at');
+    const statements: SourceStatement[] = [
+      { id: 'a', text: '', database: null, calls: 10, totalSeconds: 1, shape: a! },
+      { id: 'b', text: '', database: null, calls: 10, totalSeconds: 1, shape: b! },
+    ];
+    const [c, ...rest] = generateCandidates(statements, () => orders, DEFAULT_THRESHOLDS);
+    expect(rest).toEqual([]);
+    expect(c?.columns).toEqual(['customer_id', 'created_at']);
+    expect(c?.statements.map((s) => s.id).sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe('statement parsers', () => {
+  it('PostgreSQL: JOIN keys, equality, IN, ranges, sort and expressions, through aliases', async () => {
+    const shape = await parsePostgres(
+      'SELECT o.id FROM public.orders o JOIN items i ON i.order_id = o.id WHERE o.customer_id = $1 AND lower(o.email) = $2 AND o.created_at BETWEEN $3 AND $4 AND o.region IN ($5, $6) ORDER BY o.created_at',
+    );
+    expect(shape?.uses).toEqual([
+      { table: 'items', column: 'order_id', kind: 'join' },
+      { table: 'public.orders', column: 'id', kind: 'join' },
+      { table: 'public.orders', column: 'customer_id', kind: 'eq' },
+      { table: 'public.orders', column: 'lower(email)', kind: 'eq' },
+      { table: 'public.orders', column: 'created_at', kind: 'range' },
+      { table: 'public.orders', column: 'region', kind: 'eq' },
+      { table: 'public.orders', column: 'created_at', kind: 'sort' },
+    ]);
+  });
+  it('PostgreSQL: an OR branch drives no index; DDL is not a statement to index', async () => {
+    expect((await parsePostgres('SELECT * FROM t WHERE a = $1 OR b = $2'))?.uses).toEqual([]);
+    expect(await parsePostgres('CREATE TABLE t (a int)')).toBeNull();
+  });
+  it('MySQL digest text with elided lists and UPDATE/DELETE', () => {
+    expect(
+      parseMysql('SELECT * FROM `shop` . `orders` WHERE `customer_id` = ? AND `status` IN (...)')?.uses,
+    ).toEqual([
+      { table: 'shop.orders', column: 'customer_id', kind: 'eq' },
+      { table: 'shop.orders', column: 'status', kind: 'eq' },
+    ]);
+    expect(parseMysql("UPDATE sessions SET hits = hits + 1 WHERE token = 'x'")?.uses).toEqual([
+      { table: 'sessions', column: 'token', kind: 'eq' },
+    ]);
+    expect(parseMysql('DELETE FROM logs WHERE created_at < ?')?.uses).toEqual([
+      { table: 'logs', column: 'created_at', kind: 'range' },
+    ]);
+  });
+});
