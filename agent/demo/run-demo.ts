@@ -54,7 +54,7 @@ export interface DemoOptions {
 }
 
 export interface DemoResult {
-  /** every finding the agent raised during the run, as last seen */
+  /** every finding the agent raised during the run: as it stood at the diagnosis, or else as last seen */
   findings: Finding[];
   summary: DemoSummary;
 }
@@ -236,7 +236,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         tracking.seen.set(f.id, f);
         const changed =
           before !== undefined &&
-          (before.severity !== f.severity || before.related.join() !== f.related.join());
+          (before.severity !== f.severity || f.related.some((id) => !before.related.includes(id)));
         if (isNew || changed)
           blocks.push(`${changed && !isNew ? '(updated) ' : ''}${formatFindingForDemo(f, findings)}`);
       }
@@ -271,12 +271,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     load.start(['line', 'phase']);
     cleanups.push(() => load.stop());
     let note = '';
-    let failing = false;
+    // The phases as the app saw them: the incident from its first failed request on; the
+    // recovery from the first clean window after the fix (requests queued before it drain first).
+    const app: { phase: 'healthy' | 'incident' | 'fixing' | 'fixed' | 'recovery'; since: number } = {
+      phase: 'healthy',
+      since: performance.now(),
+    };
+    // read through a call: the interval changes it behind the compiler's back
+    const recoveredFor = () => (app.phase === 'recovery' ? performance.now() - app.since : -1);
     const lines = setInterval(() => {
       const w = load.window('line');
-      // The incident, as the app saw it, is counted from the first failed request on.
-      if (!failing && w.submitFailed + w.readFailed > 0) {
-        failing = true;
+      const failed = w.submitFailed + w.readFailed > 0;
+      if ((app.phase === 'healthy' && failed) || (app.phase === 'fixed' && !failed)) {
+        app.phase = app.phase === 'healthy' ? 'incident' : 'recovery';
+        app.since = performance.now();
         load.window('phase');
       }
       print(formatAppWindow(w, note));
@@ -307,6 +315,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     // 6. --fix: the proposed index, applied online while the load goes on; then the recovery.
     const index = diagnosisOf(runner.findings).index;
     if (options.fix && index && !signal?.aborted) {
+      app.phase = 'fixing';
       const p95 = (incidentApp.readP95Ms ?? 1000) / 1000;
       const lockTimeout = Math.max(5, Math.ceil(p95 * 2));
       print(
@@ -339,7 +348,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         resolved: {},
       };
       summary.fix = fix;
-      load.window('phase');
+      app.phase = 'fixed';
       const watched = [diagnosisOf(summary.findings).saturation?.id, index.id].filter(
         (id): id is string => id !== undefined,
       );
@@ -354,7 +363,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         if (watched.every((id) => fix.resolved[id] !== undefined)) break;
         await sleep(250, signal);
       }
-      await sleep(APP_LINE_SECONDS * 1000, signal);
+      // At least a few seconds of the recovered app in the figures (given 30 s to come).
+      const waitFrom = performance.now();
+      while (!signal?.aborted && recoveredFor() < 3 * APP_LINE_SECONDS * 1000) {
+        if (recoveredFor() < 0 && performance.now() - waitFrom > 30_000) break;
+        await sleep(250, signal);
+      }
       const recoveryApp: AppWindow = load.window('phase');
       summary.recovery = {
         app: recoveryApp,
@@ -373,7 +387,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   function finish(): DemoResult {
     if (summary.findings.length === 0 && agent) summary.findings = [...(agent.runners[0]?.findings ?? [])];
-    return { findings: [...tracking.seen.values()], summary };
+    // The findings as they stood at the diagnosis (the incident's picture, before any fix
+    // changed it), and those first raised afterwards as last seen.
+    const atDiagnosis = new Map(summary.findings.map((f) => [f.id, f]));
+    return { findings: [...tracking.seen.values()].map((f) => atDiagnosis.get(f.id) ?? f), summary };
   }
 }
 

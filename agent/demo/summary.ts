@@ -134,7 +134,7 @@ export function formatSummary(s: DemoSummary): string {
     const after = s.recovery.app;
     const cost =
       f.costBefore !== null && f.costAfter !== null && f.costBefore > 0
-        ? `; plan cost ${Math.round(f.costBefore)} -> ${f.costAfter.toFixed(1)} (measured)`
+        ? `; read path plan cost ${Math.round(f.costBefore)} -> ${f.costAfter.toFixed(1)} (-${((1 - f.costAfter / f.costBefore) * 100).toFixed(1)}%, EXPLAIN after the build)`
         : '';
     out.push(
       `  Fix         index built online in ${f.buildSeconds.toFixed(1)} s${f.attempts > 1 ? ` (${f.attempts} attempts)` : ''}${cost}`,
