@@ -1,0 +1,289 @@
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PostgresServer, startPostgres } from '../../support/postgres.js';
+import { advisedTarget } from './support.js';
+
+// Every PostgreSQL finding kind, created for real on one server (pg_stat_statements
+// preloaded, HypoPG installed, max_connections 20, a small shared_buffers), each in its own
+// database so the conditions do not mix.
+
+let server: PostgresServer;
+
+async function database(
+  name: string,
+  extensions: string[] = ['pg_stat_statements', 'hypopg'],
+): Promise<pg.Client> {
+  await server.query(`CREATE DATABASE ${name}`);
+  const client = await server.connect({ database: name });
+  for (const e of extensions) await client.query(`CREATE EXTENSION ${e}`);
+  return client;
+}
+
+/** Runs SQL on a short-lived connection: a backend flushes its statistics when it exits (an idle one only every 10 s). */
+async function runAndFlush(name: string, sql: string): Promise<void> {
+  const c = await server.connect({ database: name });
+  await c.query(sql);
+  await c.end();
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+const JOIN =
+  'SELECT w.id, w.status, h.note FROM work_orders w JOIN wo_history h ON h.work_order_id = w.id WHERE w.id = $1';
+
+async function planCost(client: pg.Client, sql: string, value: number): Promise<number> {
+  const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: { 'Total Cost': number } }] }>(
+    `EXPLAIN (FORMAT JSON) ${sql.replace('$1', String(value))}`,
+  );
+  return rows[0]?.['QUERY PLAN'][0].Plan['Total Cost'] ?? Number.NaN;
+}
+
+beforeAll(async () => {
+  server = await startPostgres({
+    version: 15,
+    settings: {
+      max_connections: 20,
+      superuser_reserved_connections: 3,
+      shared_buffers: '16MB',
+      autovacuum: 'off',
+    },
+  });
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('PostgreSQL advisors on a real server', () => {
+  it('a well-indexed schema under a normal workload yields no missing-index, pool or cache finding', async () => {
+    const client = await database('healthy');
+    const target = advisedTarget('postgres', server.url({ database: 'healthy' }), { cacheHitSamples: 2 });
+    try {
+      await client.query(`CREATE TABLE customers (id int PRIMARY KEY, name text);
+        CREATE TABLE invoices (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers, amount int);
+        CREATE INDEX ON invoices (customer_id);
+        INSERT INTO customers SELECT i, 'c' || i FROM generate_series(1, 5000) i;
+        INSERT INTO invoices SELECT i, 1 + i % 5000, i % 100 FROM generate_series(1, 50000) i;
+        ANALYZE`);
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 40; i++)
+          await client.query(
+            'SELECT c.name, i.amount FROM customers c JOIN invoices i ON i.customer_id = c.id WHERE c.id = $1',
+            [1 + i * 7],
+          );
+        await target.cycle();
+      }
+      const kinds = target.runner.findings.map((f) => f.kind);
+      expect(kinds).not.toContain('missing-index');
+      expect(kinds).not.toContain('pool-saturation');
+      expect(kinds).not.toContain('low-cache-hit');
+      expect(kinds).not.toContain('fk-without-index');
+    } finally {
+      await target.stop();
+      await client.end();
+    }
+  });
+
+  it('the incident: the un-indexed JOIN saturates the pool; missing-index is proven with HypoPG and linked as the root cause; its DDL makes the plan cheaper and the finding resolve', async () => {
+    const client = await database('plant');
+    const target = advisedTarget('postgres', server.url({ database: 'plant' }), {
+      saturationWindowSeconds: 0,
+    });
+    const workers: pg.Client[] = [];
+    let stop = false;
+    try {
+      await client.query(`CREATE TABLE work_orders (id int PRIMARY KEY, status text);
+        CREATE TABLE wo_history (id int PRIMARY KEY, work_order_id int NOT NULL, note text);
+        INSERT INTO work_orders SELECT i, 'open' FROM generate_series(1, 20000) i;
+        INSERT INTO wo_history SELECT i, 1 + i % 20000, 'note ' || i FROM generate_series(1, 150000) i;
+        ANALYZE`);
+      for (let i = 0; i < 30; i++) await client.query(JOIN, [1 + i * 13]);
+      await target.cycle();
+      await target.cycle();
+      const found = target.of('missing-index');
+      expect(found.map((f) => f.fix?.index)).toEqual([
+        { table: 'public.wo_history', columns: ['work_order_id'] },
+      ]);
+      const finding = found[0]!;
+      expect(finding.evidence.method).toBe('hypopg');
+      expect(Number(finding.evidence.costAfter)).toBeLessThan(Number(finding.evidence.costBefore) / 2);
+      expect(finding.fix?.statements.join('\n')).toMatch(
+        /CREATE INDEX CONCURRENTLY .* ON public\.wo_history \(work_order_id\)/,
+      );
+
+      // 15 application connections run the slow JOIN back to back: 17 of 17 usable slots taken.
+      for (let w = 0; w < 15; w++) workers.push(await server.connect({ database: 'plant' }));
+      const loops = workers.map(async (c, w) => {
+        for (let i = 0; !stop; i++) await c.query(JOIN, [1 + ((w * 1000 + i * 7) % 20000)]);
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      await target.cycle();
+      await new Promise((r) => setTimeout(r, 1500));
+      await target.cycle();
+      const [pool] = target.of('pool-saturation');
+      expect(pool?.severity).toBe('critical');
+      expect(pool?.evidence.diagnosis).toBe('slow-statements');
+      expect(pool?.related).toContain(finding.id);
+      stop = true;
+      await Promise.all(loops);
+
+      const before = await planCost(client, JOIN, 42);
+      for (const statement of finding.fix?.statements ?? []) await client.query(statement);
+      const after = await planCost(client, JOIN, 42);
+      expect(after).toBeLessThan(before / 2);
+
+      await target.cycle();
+      expect(target.of('missing-index')).toEqual([]);
+    } finally {
+      stop = true;
+      await Promise.all(workers.map((c) => c.end()));
+      await target.stop();
+      await client.end();
+    }
+  });
+
+  it('fk-without-index, duplicate-index, unused-index, stale-statistics and table-bloat from their real conditions', async () => {
+    const client = await database('hygiene');
+    const target = advisedTarget('postgres', server.url({ database: 'hygiene' }), {
+      unusedIndexMinStatsAgeSeconds: 0,
+      unusedIndexMinBytes: 0,
+    });
+    try {
+      await runAndFlush(
+        'hygiene',
+        `CREATE TABLE parents (id int PRIMARY KEY);
+        CREATE TABLE children (id int PRIMARY KEY, parent_id int REFERENCES parents, a int, b int);
+        INSERT INTO parents SELECT i FROM generate_series(1, 1000) i;
+        INSERT INTO children SELECT i, 1 + i % 1000, i % 500, i % 7 FROM generate_series(1, 60000) i;
+        CREATE INDEX children_a ON children (a);
+        CREATE INDEX children_a_b ON children (a, b);
+        ANALYZE;
+        CREATE TABLE churn (id int PRIMARY KEY, v int);
+        INSERT INTO churn SELECT i, i FROM generate_series(1, 50000) i;
+        ANALYZE churn;
+        UPDATE churn SET v = v + 1 WHERE id <= 30000;
+        DELETE FROM churn WHERE id > 10000`,
+      );
+      await target.cycle();
+      const objects = (kind: Parameters<typeof target.of>[0]) => target.of(kind).map((f) => f.object);
+      expect(objects('fk-without-index')).toEqual(['public.children.children_parent_id_fkey']);
+      expect(objects('duplicate-index')).toEqual(['public.children.children_a']);
+      expect(objects('unused-index')).toEqual(expect.arrayContaining(['public.children.children_a_b']));
+      expect(objects('unused-index')).not.toContain('public.children.children_pkey');
+      expect(objects('stale-statistics')).toContain('public.churn');
+      expect(objects('table-bloat')).toEqual(['public.churn']);
+
+      for (const statement of target.of('table-bloat')[0]?.fix?.statements ?? [])
+        await client.query(statement);
+      await new Promise((r) => setTimeout(r, 1200)); // statistics reach pg_stat_user_tables on the next flush
+      await target.cycle();
+      expect(objects('table-bloat')).toEqual([]);
+      expect(objects('stale-statistics')).not.toContain('public.churn');
+    } finally {
+      await target.stop();
+      await client.end();
+    }
+  });
+
+  it('pool-saturation: connections held to the ceiling, with the stop-gap computed from the peak', async () => {
+    await (await database('pool')).end();
+    const target = advisedTarget('postgres', server.url({ database: 'pool' }), {
+      saturationWindowSeconds: 0,
+    });
+    const held: pg.Client[] = [];
+    try {
+      await target.cycle();
+      expect(target.of('pool-saturation')).toEqual([]);
+      // 20 max - 3 reserved = 17 usable; the agent holds one
+      for (let i = 0; i < 16; i++) {
+        const c = await server.connect({ database: 'pool' });
+        if (i < 4) await c.query('BEGIN; SELECT 1');
+        held.push(c);
+      }
+      await target.cycle();
+      await target.cycle();
+      const [f] = target.of('pool-saturation');
+      expect(f?.severity).toBe('critical');
+      expect(f?.evidence.used).toBe(17);
+      expect(f?.evidence.idleInTransaction).toBe(4);
+      expect(f?.fix?.details?.proposedMaxConnections).toBe(30);
+      expect(f?.fix?.statements.join('\n')).toMatch(/max_connections = 30/);
+    } finally {
+      await Promise.all(held.map((c) => c.end()));
+      await target.stop();
+    }
+  });
+
+  it('low-cache-hit: scanning a table far bigger than shared_buffers churns the cache', async () => {
+    const client = await database('cachechurn');
+    const target = advisedTarget('postgres', server.url({ database: 'cachechurn' }), {
+      cacheHitSamples: 2,
+      cacheMinBlockRequests: 100,
+    });
+    try {
+      await client.query(`CREATE TABLE big (id int, pad text);
+        INSERT INTO big SELECT i, repeat('x', 200) FROM generate_series(1, 200000) i`);
+      await target.cycle();
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 3; i++) await client.query('SELECT count(*) FROM big WHERE pad <> $1', ['y']);
+        await target.cycle();
+      }
+      const [f] = target.of('low-cache-hit');
+      expect(f?.kind).toBe('low-cache-hit');
+      const ratios = (f?.evidence.intervalRatios ?? []) as number[];
+      expect(ratios.length).toBe(2);
+      expect(ratios.every((r) => r < 0.99)).toBe(true);
+    } finally {
+      await target.stop();
+      await client.end();
+    }
+  });
+
+  it('idle-in-transaction and long-running-transaction, each from its own condition', async () => {
+    const client = await database('tx', []);
+    const target = advisedTarget('postgres', server.url({ database: 'tx' }), {
+      idleInTransactionSeconds: 1,
+      longTransactionSeconds: 3,
+    });
+    const worker = await server.connect({ database: 'tx' });
+    try {
+      await client.query('BEGIN; SELECT 1');
+      await new Promise((r) => setTimeout(r, 1500));
+      await target.cycle();
+      expect(target.of('idle-in-transaction').map((f) => f.object)).toEqual(['sessions']);
+      expect(target.of('long-running-transaction')).toEqual([]);
+      await client.query('ROLLBACK');
+
+      const running = worker.query('BEGIN; SELECT pg_sleep(6); COMMIT').catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 4000));
+      await target.cycle();
+      expect(target.of('long-running-transaction').map((f) => f.kind)).toEqual(['long-running-transaction']);
+      expect(target.of('idle-in-transaction')).toEqual([]);
+      await running;
+    } finally {
+      await target.stop();
+      await worker.end();
+      await client.end();
+    }
+  });
+
+  it('slow-query and extension-missing', async () => {
+    const client = await database('bare', []);
+    const bare = advisedTarget('postgres', server.url({ database: 'bare' }));
+    const slow = advisedTarget('postgres', server.url({ database: 'plant' }), { slowQueryMeanSeconds: 0.2 });
+    const plant = await server.connect({ database: 'plant' });
+    try {
+      await bare.cycle();
+      expect(bare.of('extension-missing').map((f) => f.object)).toEqual(['pg_stat_statements']);
+      for (let i = 0; i < 3; i++) await plant.query('SELECT pg_sleep(0.25), $1::int AS n', [i]);
+      await slow.cycle();
+      const texts = slow.of('slow-query').map((f) => String(f.evidence.fingerprint));
+      expect(texts.some((t) => t.includes('pg_sleep'))).toBe(true);
+      expect(slow.of('extension-missing')).toEqual([]);
+    } finally {
+      await bare.stop();
+      await slow.stop();
+      await plant.end();
+      await client.end();
+    }
+  });
+});
