@@ -1,0 +1,196 @@
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalMariadb, type TestMysqlServer } from '../../support/mysql.js';
+import { advisedTarget } from './support.js';
+
+// The MySQL/MariaDB side of the finding kinds, each created for real on one MariaDB
+// (performance_schema with statement history, 16 MB buffer pool), plus one without
+// performance_schema for extension-missing.
+
+let server: TestMysqlServer;
+
+async function connect(database = 'shop'): Promise<mysql.Connection> {
+  return mysql.createConnection({ uri: server.urlFor('root', '', database), multipleStatements: true });
+}
+
+beforeAll(async () => {
+  server = await startLocalMariadb({ statementHistory: true, maxConnections: 30 });
+  await server.exec('CREATE DATABASE shop');
+});
+
+afterAll(async () => {
+  await server?.destroy();
+});
+
+interface ExplainRow {
+  type: string;
+  rows: number;
+}
+
+describe('MySQL/MariaDB advisors on a real server', () => {
+  it('missing-index from EXPLAIN of the sample statement; the online DDL changes the full scan into an index lookup and the finding resolves', async () => {
+    const c = await connect();
+    const target = advisedTarget('mysql', server.urlFor('root', '', 'shop'));
+    try {
+      await c.query(`CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT NOT NULL, status VARCHAR(10), total INT);
+        INSERT INTO orders SELECT seq, seq % 5000, ELT(1 + seq % 3, 'open', 'done', 'hold'), seq % 1000 FROM seq_1_to_100000;
+        ANALYZE TABLE orders`);
+      for (let i = 0; i < 20; i++)
+        await c.query(`SELECT id, total FROM orders WHERE customer_id = ${i * 37}`);
+      for (let i = 0; i < 20; i++) await c.query(`SELECT id FROM orders WHERE status = 'open' LIMIT 5`);
+      await target.cycle();
+      await target.cycle();
+      const found = target.of('missing-index');
+      expect(found.map((f) => f.fix?.index)).toEqual([{ table: 'shop.orders', columns: ['customer_id'] }]);
+      const finding = found[0]!;
+      expect(finding.evidence.method).toBe('explain');
+      expect(finding.fix?.statements.join('\n')).toMatch(
+        /ALTER TABLE shop\.orders ADD INDEX .* \(customer_id\), ALGORITHM=INPLACE, LOCK=NONE/,
+      );
+
+      const explain = async () =>
+        (
+          (await c.query('EXPLAIN SELECT id, total FROM orders WHERE customer_id = 74'))[0] as ExplainRow[]
+        )[0];
+      const before = await explain();
+      for (const statement of finding.fix?.statements ?? []) await c.query(statement);
+      const after = await explain();
+      expect(before?.type).toBe('ALL');
+      expect(after?.type).toBe('ref');
+      expect(Number(after?.rows)).toBeLessThan(Number(before?.rows) / 2);
+
+      await target.cycle();
+      expect(target.of('missing-index')).toEqual([]);
+    } finally {
+      await target.stop();
+      await c.end();
+    }
+  });
+
+  it('duplicate-index and unused-index from real indexes', async () => {
+    const c = await connect();
+    try {
+      await c.query(`CREATE TABLE items (id INT PRIMARY KEY, a INT, b INT, KEY items_a (a), KEY items_a_b (a, b));
+        INSERT INTO items SELECT seq, seq % 300, seq % 7 FROM seq_1_to_20000`);
+      const target = advisedTarget('mysql', server.urlFor('root', '', 'shop'), {
+        unusedIndexMinStatsAgeSeconds: 0,
+        unusedIndexMinBytes: 0,
+      });
+      try {
+        await target.cycle();
+        expect(target.of('duplicate-index').map((f) => f.object)).toEqual(['shop.items.items_a']);
+        const unused = target.of('unused-index').map((f) => f.object);
+        expect(unused).toEqual(expect.arrayContaining(['shop.items.items_a_b']));
+        expect(unused.some((o) => o.endsWith('.PRIMARY'))).toBe(false);
+      } finally {
+        await target.stop();
+      }
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('low-cache-hit: scanning a table much bigger than the 16 MB buffer pool', async () => {
+    const c = await connect();
+    try {
+      await c.query(`CREATE TABLE wide (id INT PRIMARY KEY, pad VARCHAR(2000));
+        INSERT INTO wide SELECT seq, REPEAT('x', 1900) FROM seq_1_to_30000`);
+      const target = advisedTarget('mysql', server.urlFor('root', '', 'shop'), {
+        cacheHitSamples: 2,
+        cacheMinBlockRequests: 100,
+      });
+      try {
+        await target.cycle();
+        for (let round = 0; round < 2; round++) {
+          for (let i = 0; i < 2; i++) await c.query("SELECT COUNT(*) FROM wide WHERE pad <> 'y'");
+          await target.cycle();
+        }
+        const [f] = target.of('low-cache-hit');
+        expect(f?.fix?.statements.join('\n')).toMatch(/innodb_buffer_pool_size/);
+      } finally {
+        await target.stop();
+      }
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('table-bloat from the free space a mass delete leaves (DATA_FREE)', async () => {
+    const c = await connect();
+    try {
+      await c.query(`CREATE TABLE journal (id INT PRIMARY KEY, pad VARCHAR(2000));
+        INSERT INTO journal SELECT seq, REPEAT('j', 1900) FROM seq_1_to_20000`);
+      await c.query('DELETE FROM journal WHERE id > 1000');
+      await c.query('OPTIMIZE TABLE journal').catch(() => undefined);
+      await c.query(`INSERT INTO journal SELECT seq, REPEAT('j', 1900) FROM seq_1001_to_20000`);
+      await c.query('DELETE FROM journal WHERE id > 1000');
+      // purge runs in the background: wait until InnoDB reports the free space
+      for (let i = 0; i < 40; i++) {
+        const [rows] = await c.query(
+          "SELECT DATA_FREE AS f FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'journal'",
+        );
+        if (Number((rows as { f: number }[])[0]?.f) > 8 * 1024 * 1024) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const target = advisedTarget('mysql', server.urlFor('root', '', 'shop'), {
+        bloatMinFreeBytes: 4 * 1024 * 1024,
+      });
+      try {
+        await target.cycle();
+        const [f] = target.of('table-bloat').filter((x) => x.object === 'shop.journal');
+        expect(f?.fix?.statements[0]).toMatch(/ALTER TABLE shop\.journal ENGINE=InnoDB/);
+      } finally {
+        await target.stop();
+      }
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('idle-in-transaction and long-running-transaction, each from its own condition', async () => {
+    const idle = await connect();
+    const busy = await connect();
+    const target = advisedTarget('mysql', server.urlFor('root', '', 'shop'), {
+      idleInTransactionSeconds: 1,
+      longTransactionSeconds: 3,
+    });
+    try {
+      await idle.query('START TRANSACTION');
+      await idle.query('SELECT id FROM orders WHERE id = 1 FOR UPDATE');
+      await new Promise((r) => setTimeout(r, 1500));
+      await target.cycle();
+      expect(target.of('idle-in-transaction').map((f) => f.object)).toEqual(['sessions']);
+      expect(target.of('long-running-transaction')).toEqual([]);
+      await idle.query('ROLLBACK');
+
+      await busy.query('START TRANSACTION');
+      await busy.query('SELECT id FROM orders WHERE id = 2 FOR UPDATE');
+      const running = busy.query('SELECT SLEEP(6)');
+      await new Promise((r) => setTimeout(r, 4000));
+      await target.cycle();
+      expect(target.of('long-running-transaction').map((f) => f.kind)).toEqual(['long-running-transaction']);
+      expect(target.of('idle-in-transaction')).toEqual([]);
+      await running;
+      await busy.query('ROLLBACK');
+    } finally {
+      await target.stop();
+      await idle.end();
+      await busy.end();
+    }
+  });
+
+  it('extension-missing when performance_schema is off', async () => {
+    const bare = await startLocalMariadb({ performanceSchema: false });
+    const target = advisedTarget('mysql', bare.url);
+    try {
+      await target.cycle();
+      expect(target.of('extension-missing').map((f) => f.object)).toEqual(['performance_schema']);
+      expect(target.of('extension-missing')[0]?.fix?.statements.join('\n')).toMatch(
+        /performance_schema = ON/,
+      );
+    } finally {
+      await target.stop();
+      await bare.destroy();
+    }
+  });
+});
