@@ -443,6 +443,8 @@ export function metricProblems(expr: string, exported: ReadonlyMap<string, Expor
   }
   for (const use of rangeFunctionUses(expr)) {
     if (use.metric === null) problems.push(`${use.fn}() over something that is not a plain counter selector`);
+    // an unknown name is already reported above
+    else if (!exported.has(use.metric)) continue;
     else if (
       !/_total$|_bucket$|_count$|_sum$/.test(use.metric) ||
       exported.get(use.metric)?.type !== 'counter'
