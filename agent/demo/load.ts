@@ -194,11 +194,20 @@ export class AppLoad {
         this.fail(read, classifyConnectError(error));
         return;
       }
+      // pg-pool leaves a checked-out client without an 'error' listener: a server going away
+      // between two statements (Ctrl-C, shutdown) would otherwise crash the process.
+      let lost: Error | null = null;
+      const onError = (error: Error) => {
+        lost = error;
+      };
+      client.on('error', onError);
       try {
         if (read) await this.readWorkOrder(client);
         else await this.submitWorkOrder(client);
-        client.release();
+        client.off('error', onError);
+        client.release(lost ?? undefined);
       } catch (error) {
+        client.off('error', onError);
         // A failed transaction's connection is not trusted back into the pool.
         client.release(error instanceof Error ? error : true);
         this.fail(read, 'query-failed');

@@ -196,6 +196,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     // 2. The plant's data.
     started = performance.now();
     const admin = new pg.Client({ connectionString: server.dsn('postgres') });
+    admin.on('error', () => undefined);
     await admin.connect();
     await admin.query(`CREATE DATABASE ${DEMO_DATABASE}`);
     await admin.end();
@@ -204,6 +205,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       connectionString: server.dsn(DEMO_DATABASE),
       application_name: 'dbdiag-demo-dba',
     });
+    // On Ctrl-C the server may go first: its goodbye must not crash the demo.
+    dba.on('error', (error) => log.debug({ err: error }, 'DBA session ended'));
     await dba.connect();
     cleanups.push(() => dba.end().catch(() => undefined));
     const loaded = await loadPlant(dba, appPassword, scale);

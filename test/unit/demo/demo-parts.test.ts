@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { classifyConnectError, percentile, rampRate } from '../../../agent/demo/load.js';
+import { formatAppWindow } from '../../../agent/demo/narration.js';
+import { diagnosisOf, formatSummary } from '../../../agent/demo/summary.js';
+import type { Finding } from '../../../agent/findings/finding.js';
+
+function finding(parts: Partial<Finding> & Pick<Finding, 'id' | 'kind'>): Finding {
+  return {
+    severity: 'warning',
+    target: 'plant-db',
+    object: 'x',
+    summary: 's',
+    evidence: {},
+    fix: null,
+    runbook: 'http://127.0.0.1:1/runbooks/x.md',
+    related: [],
+    ...parts,
+  };
+}
+
+const INDEX = finding({
+  id: 'missing-index:plant-db:public.work_order_history_details(work_order_id,operation_seq)',
+  kind: 'missing-index',
+  fix: {
+    summary: 'Create index',
+    statements: [
+      'CREATE INDEX CONCURRENTLY i ON public.work_order_history_details (work_order_id, operation_seq);',
+    ],
+    risk: 'r',
+    rollback: 'DROP INDEX CONCURRENTLY public.i;',
+    index: { table: 'public.work_order_history_details', columns: ['work_order_id', 'operation_seq'] },
+  },
+});
+
+describe('the demo load', () => {
+  it('stays healthy, then rises to the peak, then holds there', () => {
+    const rate = rampRate({
+      capacity: 40,
+      healthySeconds: 6,
+      rampSeconds: 10,
+      healthyShare: 0.5,
+      peakFactor: 2,
+    });
+    expect(rate(0)).toBe(20);
+    expect(rate(6)).toBe(20);
+    expect(rate(11)).toBe(50);
+    expect(rate(16)).toBe(80);
+    expect(rate(100)).toBe(80);
+  });
+
+  it('tells a full server ("too many clients", SQLSTATE 53300) from a pool wait that ran out', () => {
+    expect(
+      classifyConnectError(Object.assign(new Error('sorry, too many clients already'), { code: '53300' })),
+    ).toBe('too-many-clients');
+    expect(classifyConnectError(new Error('timeout exceeded when trying to connect'))).toBe(
+      'pool-wait-timeout',
+    );
+    expect(
+      classifyConnectError(Object.assign(new Error('password authentication failed'), { code: '28P01' })),
+    ).toBe('query-failed');
+  });
+
+  it('takes the 95th percentile by rank, and none of nothing', () => {
+    const values = Array.from({ length: 100 }, (_, i) => 100 - i);
+    expect(percentile(values, 0.95)).toBe(95);
+    expect(percentile([], 0.95)).toBeNull();
+  });
+
+  it('shows failed work orders and the error text the application got', () => {
+    const line = formatAppWindow({
+      at: 24,
+      seconds: 2,
+      rate: 60,
+      submitted: 10,
+      submitFailed: 6,
+      reads: 40,
+      readFailed: 2,
+      p95Ms: 3400,
+      readP95Ms: 3500,
+      errors: { 'too-many-clients': 8 },
+      connections: 160,
+      poolCapacity: 160,
+      idleConnections: 0,
+      waiting: 12,
+    });
+    expect(line).toContain('app 0:24');
+    expect(line).toContain('new work orders 5.0/s ok, 3.0/s FAILED');
+    expect(line).toContain('p95 3.4 s');
+    expect(line).toContain('8 "sorry, too many clients already"');
+  });
+});
+
+describe('the diagnosis the demo waits for', () => {
+  it('is complete only when the critical saturation names the history-table index as its explanation', () => {
+    const unlinked = finding({
+      id: 'pool-saturation:plant-db:connections',
+      kind: 'pool-saturation',
+      severity: 'critical',
+    });
+    expect(diagnosisOf([unlinked, INDEX]).complete).toBe(false);
+    const linked = { ...unlinked, related: [INDEX.id] };
+    expect(diagnosisOf([linked, INDEX])).toMatchObject({ complete: true, linked: true });
+  });
+
+  it('does not count a warning-level saturation (not yet at 100%)', () => {
+    const warning = finding({
+      id: 'pool-saturation:plant-db:connections',
+      kind: 'pool-saturation',
+      severity: 'warning',
+      related: [INDEX.id],
+    });
+    expect(diagnosisOf([warning, INDEX]).complete).toBe(false);
+  });
+
+  it('does not count an index on another table', () => {
+    const other = {
+      ...INDEX,
+      id: 'missing-index:plant-db:public.work_orders(part_no)',
+      fix: INDEX.fix && { ...INDEX.fix, index: { table: 'public.work_orders', columns: ['part_no'] } },
+    };
+    const saturation = finding({
+      id: 'pool-saturation:plant-db:connections',
+      kind: 'pool-saturation',
+      severity: 'critical',
+      related: [other.id],
+    });
+    expect(diagnosisOf([saturation, other]).complete).toBe(false);
+  });
+
+  it('says what is missing when the diagnosis did not complete', () => {
+    const text = formatSummary({
+      diagnosedAfterSeconds: null,
+      incident: null,
+      recovery: null,
+      fix: null,
+      findings: [INDEX],
+      metricsUrl: 'http://127.0.0.1:1',
+      fixRequested: false,
+    });
+    expect(text).toContain('INCOMPLETE: no critical pool-saturation');
+    expect(text).toContain('npm run demo -- --fix');
+  });
+});
