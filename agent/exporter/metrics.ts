@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Finding } from '../findings/finding.js';
 import type { Rates } from '../snapshot/rates.js';
-import type { ConnectionStates, EngineName } from '../snapshot/signals.js';
+import type { ConnectionStates, EngineName, PoolStat } from '../snapshot/signals.js';
 import type { ProbeName, Snapshot } from '../snapshot/snapshot.js';
 import type { TargetCounters } from './target-counters.js';
 
@@ -158,99 +158,72 @@ export function createMetrics(source: MetricsSource): Metrics {
       }
     },
   );
-  gauge(
+  /** A gauge with one series per target that answered, from its latest snapshot. */
+  const targetGauge = (name: string, help: string, pick: (snapshot: Snapshot) => number | null | undefined) =>
+    gauge(name, help, ['target'], (g, s) => {
+      for (const t of upTargets(s)) {
+        const value = pick(t.latest);
+        if (value !== null && value !== undefined) g.set({ target: t.name }, value);
+      }
+    });
+  const connections = (snapshot: Snapshot) => snapshot.signals.connections;
+  targetGauge(
     'dbdiag_connections_used',
     "Client connections holding a slot (the agent's own included).",
-    ['target'],
-    (g, s) => {
-      for (const t of upTargets(s)) {
-        const c = t.latest.signals.connections;
-        if (c) g.set({ target: t.name }, c.used);
-      }
-    },
+    (x) => connections(x)?.used,
   );
-  gauge('dbdiag_connections_max', 'max_connections of the server.', ['target'], (g, s) => {
-    for (const t of upTargets(s)) {
-      const c = t.latest.signals.connections;
-      if (c) g.set({ target: t.name }, c.max);
-    }
-  });
-  gauge(
+  targetGauge('dbdiag_connections_max', 'max_connections of the server.', (x) => connections(x)?.max);
+  targetGauge(
     'dbdiag_connections_reserved',
     'Slots ordinary clients can never take (superuser/admin reserved).',
-    ['target'],
-    (g, s) => {
-      for (const t of upTargets(s)) {
-        const c = t.latest.signals.connections;
-        if (c) g.set({ target: t.name }, c.reserved);
-      }
-    },
+    (x) => connections(x)?.reserved,
   );
-  gauge(
+  targetGauge(
     'dbdiag_connection_saturation_ratio',
     'used / (max - reserved): 1 means no slot is left for a new application connection.',
-    ['target'],
-    (g, s) => {
-      for (const t of upTargets(s)) {
-        const c = t.latest.signals.connections;
-        if (c && c.max - c.reserved > 0) g.set({ target: t.name }, c.used / (c.max - c.reserved));
-      }
+    (x) => {
+      const c = connections(x);
+      return c && c.max - c.reserved > 0 ? c.used / (c.max - c.reserved) : null;
     },
   );
-  gauge(
+  targetGauge(
     'dbdiag_connections_peak',
     'Highest concurrent connections since server start, where the server keeps it (MySQL Max_used_connections).',
-    ['target'],
-    (g, s) => {
-      for (const t of upTargets(s)) {
-        const peak = t.latest.signals.connections?.peakUsed;
-        if (peak !== null && peak !== undefined) g.set({ target: t.name }, peak);
-      }
-    },
+    (x) => connections(x)?.peakUsed,
   );
-  gauge(
+  targetGauge(
     'dbdiag_oldest_transaction_seconds',
     "Age of the oldest open transaction (the agent's excluded); 0 when none.",
-    ['target'],
-    (g, s) => {
-      for (const t of upTargets(s)) {
-        const c = t.latest.signals.connections;
-        if (c) g.set({ target: t.name }, c.oldestTransactionSeconds ?? 0);
-      }
-    },
+    (x) => (connections(x) ? (connections(x)?.oldestTransactionSeconds ?? 0) : null),
   );
-  gauge(
+  targetGauge(
     'dbdiag_oldest_idle_in_transaction_seconds',
     'Age of the oldest session idle inside a transaction; 0 when none.',
-    ['target'],
-    (g, s) => {
-      for (const t of upTargets(s)) {
-        const c = t.latest.signals.connections;
-        if (c) g.set({ target: t.name }, c.oldestIdleInTransactionSeconds ?? 0);
-      }
-    },
+    (x) => (connections(x) ? (connections(x)?.oldestIdleInTransactionSeconds ?? 0) : null),
   );
 
   // Pooler (PgBouncer in front of the database)
-  gauge(
+  const poolGauge = (name: string, help: string, pick: (pool: PoolStat) => number) =>
+    gauge(name, help, ['target', 'pool'], (g, s) => {
+      for (const t of upTargets(s)) {
+        for (const p of t.latest.signals.pooler?.pools ?? [])
+          g.set({ target: t.name, pool: p.pool }, pick(p));
+      }
+    });
+  poolGauge(
     'dbdiag_pool_clients_waiting',
     'Clients waiting for a server connection in the pooler.',
-    ['target', 'pool'],
-    (g, s) => {
-      for (const t of upTargets(s))
-        for (const p of t.latest.signals.pooler?.pools ?? [])
-          g.set({ target: t.name, pool: p.pool }, p.clientsWaiting);
-    },
+    (p) => p.clientsWaiting,
   );
-  gauge(
+  poolGauge(
     'dbdiag_pool_clients_active',
     'Clients linked to a server connection in the pooler.',
-    ['target', 'pool'],
-    (g, s) => {
-      for (const t of upTargets(s))
-        for (const p of t.latest.signals.pooler?.pools ?? [])
-          g.set({ target: t.name, pool: p.pool }, p.clientsActive);
-    },
+    (p) => p.clientsActive,
+  );
+  poolGauge(
+    'dbdiag_pool_max_wait_seconds',
+    'Longest time a client in the pooler has been waiting.',
+    (p) => p.maxWaitSeconds,
   );
   gauge(
     'dbdiag_pool_servers',
@@ -263,16 +236,6 @@ export function createMetrics(source: MetricsSource): Metrics {
           g.set({ target: t.name, pool: p.pool, state: 'idle' }, p.serversIdle);
         }
       }
-    },
-  );
-  gauge(
-    'dbdiag_pool_max_wait_seconds',
-    'Longest time a client in the pooler has been waiting.',
-    ['target', 'pool'],
-    (g, s) => {
-      for (const t of upTargets(s))
-        for (const p of t.latest.signals.pooler?.pools ?? [])
-          g.set({ target: t.name, pool: p.pool }, p.maxWaitSeconds);
     },
   );
 
@@ -300,23 +263,16 @@ export function createMetrics(source: MetricsSource): Metrics {
       }
     },
   );
-  gauge(
+  targetGauge(
     'dbdiag_cache_size_bytes',
     'Size of the buffer cache (shared_buffers / innodb_buffer_pool_size).',
-    ['target'],
-    (g, s) => {
-      for (const t of upTargets(s)) {
-        const size = t.latest.signals.cache?.sizeBytes;
-        if (size !== null && size !== undefined) g.set({ target: t.name }, size);
-      }
-    },
+    (x) => x.signals.cache?.sizeBytes,
   );
-  gauge('dbdiag_data_size_bytes', 'Data + index size the cache serves, when known.', ['target'], (g, s) => {
-    for (const t of upTargets(s)) {
-      const size = t.latest.signals.cache?.dataBytes;
-      if (size !== null && size !== undefined) g.set({ target: t.name }, size);
-    }
-  });
+  targetGauge(
+    'dbdiag_data_size_bytes',
+    'Data + index size the cache serves, when known.',
+    (x) => x.signals.cache?.dataBytes,
+  );
   counter(
     'dbdiag_cache_reads_total',
     'Buffer cache reads by outcome (hit, miss = read from disk), as seen by the agent.',

@@ -49,6 +49,20 @@ export interface Measurements {
   errors: { probe: string; code: string | null; message: string | null }[];
 }
 
+/** Tables read by sequential scans, most rows read first. */
+function heaviestSeqScans(tables: readonly TableScanLine[], top: number): TableScanLine[] {
+  return tables
+    .filter((t) => t.seqScans > 0)
+    .sort((a, b) => b.seqRowsRead - a.seqRowsRead)
+    .slice(0, top)
+    .map((t) => ({
+      table: t.table,
+      seqScans: t.seqScans,
+      seqRowsRead: t.seqRowsRead,
+      indexScans: t.indexScans,
+    }));
+}
+
 function age(now: number, at: number | null): number | null {
   return at === null ? null : Math.max(0, (now - at) / 1000);
 }
@@ -107,26 +121,8 @@ export function measure(snapshot: Snapshot, rates: Rates, top: number): Measurem
     tables: tables
       ? {
           resetAgeSeconds: age(snapshot.at, tables.resetAt),
-          window: (rates.tables?.items ?? [])
-            .filter((t) => t.seqScans > 0)
-            .sort((a, b) => b.seqRowsRead - a.seqRowsRead)
-            .slice(0, top)
-            .map((t) => ({
-              table: t.table,
-              seqScans: t.seqScans,
-              seqRowsRead: t.seqRowsRead,
-              indexScans: t.indexScans,
-            })),
-          sinceReset: tables.tables
-            .filter((t) => t.seqScans > 0)
-            .sort((a, b) => b.seqRowsRead - a.seqRowsRead)
-            .slice(0, top)
-            .map((t) => ({
-              table: t.table,
-              seqScans: t.seqScans,
-              seqRowsRead: t.seqRowsRead,
-              indexScans: t.indexScans,
-            })),
+          window: heaviestSeqScans(rates.tables?.items ?? [], top),
+          sinceReset: heaviestSeqScans(tables.tables, top),
         }
       : null,
     unsupported: probes
