@@ -3,7 +3,7 @@ import { availableParallelism, setPriority } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { type Config, configSchema } from '../config/schema.js';
-import type { Finding } from '../findings/finding.js';
+import { type Finding, SEVERITIES } from '../findings/finding.js';
 import type { Logger } from '../log.js';
 import { type RunningAgent, startAgent } from '../runtime/agent.js';
 import { runnerOptionsFor } from '../runtime/runner-options.js';
@@ -239,7 +239,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         tracking.seen.set(f.id, f);
         const changed =
           before !== undefined &&
-          (before.severity !== f.severity || f.related.some((id) => !before.related.includes(id)));
+          // escalations and new explanations are news; a finding easing off on its way to resolving is not
+          (SEVERITIES.indexOf(f.severity) > SEVERITIES.indexOf(before.severity) ||
+            f.related.some((id) => !before.related.includes(id)));
         if (isNew || changed)
           blocks.push(`${changed && !isNew ? '(updated) ' : ''}${formatFindingForDemo(f, findings)}`);
       }
