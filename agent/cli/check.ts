@@ -4,7 +4,7 @@ import { loadConfig, resolveTarget } from '../config/load.js';
 import { drivers } from '../engines/drivers.js';
 import { ConfigError } from '../errors.js';
 import { SEVERITIES, type Severity, severityAtLeast } from '../findings/finding.js';
-import { componentLogger } from '../log.js';
+import { componentLogger, rootLogger } from '../log.js';
 import { RUNBOOKS_DIR } from '../package-root.js';
 import { formatCheck } from '../reports/format-text.js';
 import { measure } from '../reports/measurements.js';
@@ -48,6 +48,8 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
         return true;
       }) as unknown as Argv<CheckArgs>,
   handler: async (args: ArgumentsCamelCase<CheckArgs>) => {
+    // The report is the output; routine log lines would only interleave with it.
+    if (process.env.DBDIAG_LOG_LEVEL === undefined) rootLogger.level = 'error';
     const log = componentLogger('check');
     let config: ReturnType<typeof loadConfig>;
     let spec: ReturnType<typeof resolveTarget>;
@@ -71,14 +73,14 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     try {
       const first = await runner.runCycle({ allProbes: true });
       if (!first.up) {
-        process.stderr.write(`dbdiag check: target "${spec.name}": ${first.downReason ?? 'unreachable'}\n`);
+        process.stderr.write(`dbdiag check: ${first.downReason ?? `target "${spec.name}" is unreachable`}\n`);
         process.exitCode = EXIT_UNREACHABLE;
         return;
       }
       if (args.window > 0) await new Promise((resolve) => setTimeout(resolve, args.window * 1000));
       const second = await runner.runCycle({ allProbes: true });
       if (!second.up) {
-        process.stderr.write(`dbdiag check: target "${spec.name}": ${second.downReason ?? 'unreachable'}\n`);
+        process.stderr.write(`dbdiag check: ${second.downReason ?? `target "${spec.name}" is unreachable`}\n`);
         process.exitCode = EXIT_UNREACHABLE;
         return;
       }

@@ -16,6 +16,10 @@ function seconds(value: number | null): string {
   return `${(value / 86400).toFixed(1)} days`;
 }
 
+function resetAge(ageSeconds: number | null): string {
+  return ageSeconds === null ? 'the server does not say when' : `${seconds(ageSeconds)} ago`;
+}
+
 function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
@@ -79,7 +83,7 @@ export function formatCheck(m: Measurements, findings: readonly Finding[]): stri
     out.push(
       `Connections: ${c.used}/${c.max} (${c.reserved} reserved), saturation ${pct(c.saturationRatio)}; ` +
         `active ${c.active}, idle ${c.idle}, idle in transaction ${c.idleInTransaction}, waiting on a lock ${c.waitingLock}; ` +
-        `oldest transaction ${seconds(c.oldestTransactionSeconds)}`,
+        `oldest transaction ${c.oldestTransactionSeconds === null ? 'none' : seconds(c.oldestTransactionSeconds)}`,
     );
   }
   if (m.cache) {
@@ -92,7 +96,7 @@ export function formatCheck(m: Measurements, findings: readonly Finding[]): stri
     out.push('Top statements in the window:');
     out.push(m.statements.window.length > 0 ? statementTable(m.statements.window) : '  (none ran)');
     out.push('');
-    out.push(`Top statements since statistics reset (${seconds(m.statements.resetAgeSeconds)} ago):`);
+    out.push(`Top statements since statistics reset (${resetAge(m.statements.resetAgeSeconds)}):`);
     out.push(
       m.statements.sinceReset.length > 0 ? statementTable(m.statements.sinceReset) : '  (none recorded)',
     );
