@@ -118,7 +118,15 @@ async function verifiedCandidates(
   for (const candidate of candidates) {
     const f = [...facts.values()].find((x) => x.table === candidate.table);
     if (!f) continue;
-    const verification = await state.cache.verify(verifier, candidate, f, snapshot.at, t);
+    const ids = new Set(candidate.statements.map((s) => s.id));
+    const companions = candidates
+      .filter((o) => o !== candidate && o.statements.some((s) => ids.has(s.id)))
+      .map((o) => ({ table: o.table, columns: o.columns }));
+    const verification = await state.cache.verify(verifier, candidate, f, snapshot.at, t, companions);
+    log.debug(
+      { candidate: candidate.columns, table: candidate.table, verification },
+      'index candidate verified',
+    );
     out.push({ candidate, facts: f, verification });
   }
   return out;

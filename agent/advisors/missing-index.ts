@@ -19,8 +19,8 @@ function bare(name: string): string {
   return name.split('.').at(-1)?.replace(/[`"]/g, '').toLowerCase() ?? name;
 }
 
-function accessMatches(candidate: Candidate, accessTable: string): boolean {
-  const target = bare(candidate.table);
+function accessMatches(candidate: Candidate, accessTable: string, table: string = candidate.table): boolean {
+  const target = bare(table);
   if (bare(accessTable) === target) return true;
   return candidate.statements.some((s) => {
     const named = s.shape.aliases[accessTable];
@@ -84,6 +84,18 @@ export function proven(v: VerifiedCandidate, thresholds: AdvisorInput['threshold
     const full = p.before?.accesses.find((a) => a.method === 'seq' && accessMatches(v.candidate, a.table));
     if (full)
       return `EXPLAIN: full scan of ${v.candidate.table} (~${Math.round(full.rows ?? v.facts.rows)} rows per execution)`;
+  }
+  // A selective filter on this table whose statement scans the other side of its JOIN in
+  // full: the planner drives the join from the scanned side only because neither side has
+  // an index; with both (this and its companion) it starts here.
+  if (v.candidate.rowsPerKey <= thresholds.indexExtendMinRows) {
+    for (const p of ver.plans) {
+      const other = p.before?.accesses.find(
+        (a) => a.method === 'seq' && ver.companions.some((c) => accessMatches(v.candidate, a.table, c.table)),
+      );
+      if (other)
+        return `EXPLAIN: the JOIN scans ${other.table} in full; with the companion index it starts from this filter`;
+    }
   }
   return null;
 }

@@ -44,8 +44,8 @@ export const thresholdsSchema = z
     indexPrefixTolerance: z.number().min(0).max(1).default(0.1),
     /** statements considered per cycle, most expensive first (cumulative time) */
     indexMaxStatements: z.number().int().min(1).default(50),
-    /** statements with fewer calls than this are not worth an index */
-    indexMinCalls: z.number().min(0).default(2),
+    /** statements with fewer calls than this are not considered (1: a heavy report run once counts too; the proof guards against noise) */
+    indexMinCalls: z.number().min(0).default(1),
     /** verification results (EXPLAIN / HypoPG) are reused this long, in seconds, unless the table's indexes change */
     verifyCacheSeconds: z.number().min(0).default(900),
 

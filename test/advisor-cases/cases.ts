@@ -357,6 +357,72 @@ export const CASES: AdvisorCase[] = [
       { table: 'c13_customers', columns: ['id'], reason: 'primary key' },
     ],
   },
+  {
+    name: 'JOIN that needs an index on both sides',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c14_accounts',
+        rows: 40_000,
+        columns: [{ name: 'username', type: 'text', gen: { kind: 'text', prefix: 'acct' } }],
+      },
+      {
+        name: 'c14_logins',
+        rows: 160_000,
+        columns: [
+          { name: 'account_id', type: 'int', gen: { kind: 'mod', n: 40_000 } },
+          { name: 'ip', type: 'text', gen: { kind: 'text', prefix: '10.0.0.', n: 250 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT l.ip FROM c14_accounts a JOIN c14_logins l ON l.account_id = a.id WHERE a.username = ?',
+        params: (i) => [`acct${1 + ((i * 97) % 40_000)}`],
+      },
+    ],
+    expected: [
+      { table: 'c14_accounts', columns: ['username'] },
+      { table: 'c14_logins', columns: ['account_id'] },
+    ],
+    mustNot: [],
+  },
+  {
+    name: 'latest rows: ORDER BY ... LIMIT without a filter',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c15_articles',
+        rows: 100_000,
+        columns: [
+          { name: 'published_at', type: 'timestamp', gen: { kind: 'time', n: 100_000 } },
+          { name: 'title', type: 'text', gen: { kind: 'text', prefix: 'title' } },
+        ],
+      },
+    ],
+    workload: [
+      { sql: 'SELECT id, title FROM c15_articles ORDER BY published_at DESC LIMIT 10', params: () => [] },
+    ],
+    expected: [{ table: 'c15_articles', columns: ['published_at'] }],
+    mustNot: [],
+  },
+  {
+    name: 'a full sorted export (no LIMIT) is not helped by an index',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c16_exports',
+        rows: 30_000,
+        columns: [
+          { name: 'created_at', type: 'timestamp', gen: { kind: 'time', n: 30_000 } },
+          { name: 'v', type: 'int', gen: { kind: 'mod', n: 100 } },
+        ],
+      },
+    ],
+    workload: [{ sql: 'SELECT id, v FROM c16_exports ORDER BY created_at', params: () => [], calls: 3 }],
+    expected: [],
+    mustNot: [{ table: 'c16_exports', columns: ['created_at'], reason: 'reads the whole table anyway' }],
+  },
 ];
 
 /** Index identity for scoring: bare table name + columns in order, lower-cased, quotes dropped. */

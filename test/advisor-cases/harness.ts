@@ -128,7 +128,11 @@ export async function runCheck(
       '--window',
       String(window),
     ],
-    { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, DBDIAG_LOG_LEVEL: 'warn' } },
+    {
+      cwd: ROOT,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, DBDIAG_LOG_LEVEL: process.env.DBDIAG_LOG_LEVEL ?? 'warn' },
+    },
   ).catch((error: { stdout?: string; code?: number }) => {
     // exit 2 (findings at --fail-on) still prints the document
     if (error.stdout) return { stdout: error.stdout };

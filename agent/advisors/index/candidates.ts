@@ -103,13 +103,16 @@ export function servedBy(
 }
 
 interface Uses {
+  /** equality with a constant or parameter */
   eq: string[];
+  /** equality with another table's column: usable only when this table is the inner side of a join */
+  join: string[];
   range: string[];
   sort: string[];
 }
 
 function usesFor(shape: StatementShape, tableAsNamed: string, facts: TableFacts): Uses {
-  const out: Uses = { eq: [], range: [], sort: [] };
+  const out: Uses = { eq: [], join: [], range: [], sort: [] };
   const add = (into: string[], c: string) => {
     if (!into.includes(c)) into.push(c);
   };
@@ -120,28 +123,35 @@ function usesFor(shape: StatementShape, tableAsNamed: string, facts: TableFacts)
     const mine =
       use.table === tableAsNamed || (use.table === null && columnFacts(facts, use.column) !== undefined);
     if (!mine) continue;
-    if (use.kind === 'eq' || use.kind === 'join') add(out.eq, use.column);
+    if (use.kind === 'eq') add(out.eq, use.column);
+    else if (use.kind === 'join') add(out.join, use.column);
     else if (use.kind === 'range') add(out.range, use.column);
     else if (!sortsOnOtherTables) add(out.sort, use.column);
   }
-  out.range = out.range.filter((c) => !out.eq.includes(c));
-  out.sort = out.sort.filter((c) => !out.eq.includes(c));
+  out.join = out.join.filter((c) => !out.eq.includes(c));
+  const keyed = [...out.eq, ...out.join];
+  out.range = out.range.filter((c) => !keyed.includes(c));
+  out.sort = out.sort.filter((c) => !keyed.includes(c));
   return out;
 }
 
-/** The DBA-ordered candidate for one statement on one table, or null. */
-export function candidateFor(
+export interface TableCandidate {
+  columns: string[];
+  equalityCount: number;
+  rowsPerKey: number;
+}
+
+function build(
+  equalities: readonly string[],
+  uses: Uses,
   shape: StatementShape,
-  tableAsNamed: string,
   facts: TableFacts,
   thresholds: Thresholds,
-): { columns: string[]; equalityCount: number; rowsPerKey: number } | null {
-  if (facts.rows < thresholds.indexMinTableRows) return null;
-  const uses = usesFor(shape, tableAsNamed, facts);
+): TableCandidate | null {
   const rows = Math.max(1, facts.rows);
   // Equality columns, most selective first; each must narrow the lookup, and only while
   // the prefix still returns many rows.
-  const eq = [...uses.eq].sort((a, b) => distinctOf(facts, b) - distinctOf(facts, a));
+  const eq = [...equalities].sort((a, b) => distinctOf(facts, b) - distinctOf(facts, a));
   const columns: string[] = [];
   for (const c of eq) {
     if (columns.length > 0 && rowsPerKey(facts, columns) <= thresholds.indexExtendMinRows) break;
@@ -157,15 +167,48 @@ export function candidateFor(
   if (prefixRows > thresholds.indexExtendMinRows) {
     const range = uses.range[0];
     if (range !== undefined) {
+      // one range column; sort columns after it could not give the order anyway
       columns.push(range);
-      // sort columns help only when the range column is the sort column itself
-    } else if (uses.sort.length > 0 && (equalityCount > 0 || uses.range.length === 0)) {
-      // A sort-only index (no filter) is the plan for ORDER BY ... LIMIT; keep it with an equality prefix only.
-      if (equalityCount > 0) columns.push(...uses.sort);
+    } else if (uses.sort.length > 0 && (equalityCount > 0 || shape.limit)) {
+      // equality then sort; or sort alone for ORDER BY ... LIMIT (the index lets it stop early)
+      columns.push(...uses.sort);
     }
   }
   if (columns.length === 0) return null;
   return { columns, equalityCount, rowsPerKey: prefixRows };
+}
+
+/**
+ * The DBA-ordered candidates for one statement on one table: one led by its constant
+ * equalities (the table is filtered directly), and one keyed by its JOIN columns (the table
+ * is the inner side of a join, looked up once per outer row). Verification picks.
+ */
+export function candidatesFor(
+  shape: StatementShape,
+  tableAsNamed: string,
+  facts: TableFacts,
+  thresholds: Thresholds,
+): TableCandidate[] {
+  if (facts.rows < thresholds.indexMinTableRows) return [];
+  const uses = usesFor(shape, tableAsNamed, facts);
+  const out: TableCandidate[] = [];
+  const direct = build(uses.eq, uses, shape, facts, thresholds);
+  if (direct) out.push(direct);
+  if (uses.join.length > 0) {
+    const inner = build([...uses.join, ...uses.eq], uses, shape, facts, thresholds);
+    if (inner && !out.some((c) => c.columns.join() === inner.columns.join())) out.push(inner);
+  }
+  return out;
+}
+
+/** The first candidate (tests and callers that want one). */
+export function candidateFor(
+  shape: StatementShape,
+  tableAsNamed: string,
+  facts: TableFacts,
+  thresholds: Thresholds,
+): TableCandidate | null {
+  return candidatesFor(shape, tableAsNamed, facts, thresholds)[0] ?? null;
 }
 
 /**
@@ -182,10 +225,15 @@ export function generateCandidates(
     for (const named of statement.shape.tables) {
       const facts = lookup(statement.database, named);
       if (!facts) continue;
-      const c = candidateFor(statement.shape, named, facts, thresholds);
-      if (!c) continue;
-      if (servedBy(c.columns, c.equalityCount, facts, thresholds)) continue;
-      raw.push({ table: facts.table, columns: c.columns, statements: [statement], rowsPerKey: c.rowsPerKey });
+      for (const c of candidatesFor(statement.shape, named, facts, thresholds)) {
+        if (servedBy(c.columns, c.equalityCount, facts, thresholds)) continue;
+        raw.push({
+          table: facts.table,
+          columns: c.columns,
+          statements: [statement],
+          rowsPerKey: c.rowsPerKey,
+        });
+      }
     }
   }
   // Longest first, so shorter ones fold into them.

@@ -140,6 +140,7 @@ class Collector {
         if (isNode(cte) && isNode(cte.stmt)) this.statement(cte.stmt.ast ?? cte.stmt);
       this.from(ast.from);
       this.predicate(ast.where);
+      if (isNode(ast.limit) && list(ast.limit.value).length > 0) this.shape.limit = true;
       for (const o of list(ast.orderby)) {
         const ref = isNode(o) ? columnOf(o.expr) : null;
         if (ref) this.use(ref, 'sort');

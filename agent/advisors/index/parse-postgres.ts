@@ -161,6 +161,7 @@ class Collector {
       }
       for (const item of list(child(s, 'fromClause'))) this.from(item);
       this.predicate(child(s, 'whereClause'));
+      if (child(s, 'limitCount') !== undefined) this.shape.limit = true;
       for (const sort of list(child(s, 'sortClause'))) {
         const ref = columnOf(child(child(sort, 'SortBy'), 'node'));
         if (ref) this.use(ref, 'sort');

@@ -17,10 +17,12 @@ export interface StatementShape {
   /** alias -> table as named */
   aliases: Record<string, string>;
   uses: ColumnUse[];
+  /** the statement has a LIMIT: an index in sort order lets it stop early */
+  limit: boolean;
 }
 
 export function emptyShape(): StatementShape {
-  return { tables: [], aliases: {}, uses: [] };
+  return { tables: [], aliases: {}, uses: [], limit: false };
 }
 
 /** Adds a table (and its alias) once. */

@@ -20,6 +20,8 @@ export interface Verification {
   /** the columns proven best: the candidate or a shorter prefix of it */
   columns: string[];
   plans: StatementPlan[];
+  /** the other candidates of the same statements it was judged with */
+  companions: IndexSpec[];
   /** estimated index size from the what-if facility, when it says */
 }
 
@@ -52,13 +54,16 @@ export class VerificationCache {
     facts: TableFacts | undefined,
     now: number,
     thresholds: Thresholds,
+    companions: readonly IndexSpec[] = [],
   ): Promise<Verification | null> {
-    const key = `${candidateKey(candidate)}|${candidate.statements.map((s) => s.id).join(',')}|${indexSignature(facts)}`;
+    const key = `${candidateKey(candidate)}|${candidate.statements.map((s) => s.id).join(',')}|${indexSignature(facts)}|${companions
+      .map((c) => candidateKey(c))
+      .join(';')}`;
     const cached = this.entries.get(key);
     if (cached && now - cached.at < thresholds.verifyCacheSeconds * 1000) return cached.value;
     let value: Verification | null = null;
     try {
-      value = await this.run(verifier, candidate, thresholds);
+      value = await this.run(verifier, candidate, thresholds, companions);
     } catch (error) {
       this.log.debug({ err: error, candidate: candidateKey(candidate) }, 'index verification failed');
     }
@@ -69,10 +74,15 @@ export class VerificationCache {
     return value;
   }
 
+  /**
+   * `companions`: the other candidates of the same statements. A JOIN may need an index on
+   * both sides before either pays off, so each candidate is planned alongside them.
+   */
   private async run(
     verifier: IndexVerifier,
     candidate: Candidate,
     thresholds: Thresholds,
+    companions: readonly IndexSpec[],
   ): Promise<Verification | null> {
     const statements = candidate.statements;
     const before: (PlanCost | null)[] = [];
@@ -81,6 +91,7 @@ export class VerificationCache {
       return {
         method: 'explain',
         columns: candidate.columns,
+        companions: [...companions],
         plans: statements.map((s, i) => ({ statementId: s.id, before: before[i] ?? null, after: null })),
       };
     }
@@ -90,7 +101,8 @@ export class VerificationCache {
       const columns = candidate.columns.slice(0, n);
       const spec: IndexSpec = { table: candidate.table, columns };
       const after: (PlanCost | null)[] = [];
-      for (const s of statements) after.push(await verifier.explain(s.database, s.text, [spec]));
+      for (const s of statements)
+        after.push(await verifier.explain(s.database, s.text, [spec, ...companions]));
       tried.push({ columns, after });
     }
     const costs = tried.map((t) => sumCost(t.after));
@@ -108,6 +120,7 @@ export class VerificationCache {
     return {
       method: 'hypopg',
       columns: chosen.columns,
+      companions: [...companions],
       plans: statements.map((s, i) => ({
         statementId: s.id,
         before: before[i] ?? null,
