@@ -294,25 +294,46 @@ export class AppLoad {
 }
 
 export interface RampPlan {
-  /** requests per second the server can serve with every core busy on the slow read path */
+  /** requests per second the server can serve with every core busy on the slow read path (an estimate) */
   capacity: number;
   /** seconds of healthy load before the rise */
   healthySeconds: number;
-  /** seconds the rise takes */
-  rampSeconds: number;
   /** healthy load as a share of capacity */
   healthyShare: number;
-  /** load at the top of the rise, as a multiple of capacity */
-  peakFactor: number;
+  /** how fast the load rises, in multiples of capacity per second */
+  risePerSecond: number;
+  /** once the server refuses connections, the load holds at the rate of that moment times this */
+  holdFactor: number;
+  /** the rise never goes past this multiple of capacity (the estimate may be off, not by this much) */
+  maxFactor: number;
 }
 
-/** The incident's load: steady and healthy, then rising past what the server can serve, then holding there. */
-export function rampRate(plan: RampPlan): (seconds: number) => number {
-  const low = plan.capacity * plan.healthyShare;
-  const high = plan.capacity * plan.peakFactor;
-  return (seconds) => {
-    if (seconds <= plan.healthySeconds) return low;
-    const progress = Math.min(1, (seconds - plan.healthySeconds) / Math.max(1e-9, plan.rampSeconds));
-    return low + (high - low) * progress;
-  };
+/**
+ * The incident's load: steady and healthy, then rising until the server's connections are
+ * exhausted (whatever the machine's real capacity), then holding a little above that rate.
+ */
+export class RisingLoad {
+  private holdRate: number | null = null;
+
+  constructor(private readonly plan: RampPlan) {}
+
+  rate(seconds: number): number {
+    if (this.holdRate !== null) return this.holdRate;
+    const p = this.plan;
+    const low = p.capacity * p.healthyShare;
+    if (seconds <= p.healthySeconds) return low;
+    return Math.min(
+      low + p.capacity * p.risePerSecond * (seconds - p.healthySeconds),
+      p.capacity * p.maxFactor,
+    );
+  }
+
+  /** The server refused its first connection at `seconds`: from now on the load holds. */
+  exhausted(seconds: number): void {
+    if (this.holdRate === null) this.holdRate = this.rate(seconds) * this.plan.holdFactor;
+  }
+
+  get holding(): boolean {
+    return this.holdRate !== null;
+  }
 }

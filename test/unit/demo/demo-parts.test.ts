@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyConnectError, percentile, rampRate } from '../../../agent/demo/load.js';
+import { classifyConnectError, percentile, RisingLoad } from '../../../agent/demo/load.js';
 import { formatAppWindow } from '../../../agent/demo/narration.js';
 import { diagnosisOf, formatSummary } from '../../../agent/demo/summary.js';
 import type { Finding } from '../../../agent/findings/finding.js';
@@ -33,19 +33,35 @@ const INDEX = finding({
 });
 
 describe('the demo load', () => {
-  it('stays healthy, then rises to the peak, then holds there', () => {
-    const rate = rampRate({
+  it('stays healthy, then rises until the server refuses connections, then holds a little above that rate', () => {
+    const load = new RisingLoad({
       capacity: 40,
       healthySeconds: 6,
-      rampSeconds: 10,
       healthyShare: 0.5,
-      peakFactor: 2,
+      risePerSecond: 0.25,
+      holdFactor: 1.25,
+      maxFactor: 8,
     });
-    expect(rate(0)).toBe(20);
-    expect(rate(6)).toBe(20);
-    expect(rate(11)).toBe(50);
-    expect(rate(16)).toBe(80);
-    expect(rate(100)).toBe(80);
+    expect(load.rate(0)).toBe(20);
+    expect(load.rate(6)).toBe(20);
+    expect(load.rate(10)).toBe(60);
+    expect(load.holding).toBe(false);
+    load.exhausted(10);
+    expect(load.holding).toBe(true);
+    expect(load.rate(11)).toBe(75);
+    expect(load.rate(100)).toBe(75);
+  });
+
+  it('never rises past its ceiling when the server is never exhausted', () => {
+    const load = new RisingLoad({
+      capacity: 10,
+      healthySeconds: 0,
+      healthyShare: 0.5,
+      risePerSecond: 1,
+      holdFactor: 1.25,
+      maxFactor: 8,
+    });
+    expect(load.rate(1000)).toBe(80);
   });
 
   it('tells a full server ("too many clients", SQLSTATE 53300) from a pool wait that ran out', () => {
