@@ -32,8 +32,11 @@ export const thresholdsSchema = z
     cacheMaxHostMemoryShare: z.number().min(0).max(1).default(0.25),
 
     // --- missing-index ---
-    /** tables with fewer (estimated) rows are never given an index: a few pages scan faster than an index lookup */
-    indexMinTableRows: z.number().min(0).default(1000),
+    /**
+     * tables with fewer (estimated) rows are never given an index: a few dozen 8 kB pages stay
+     * in cache and scan in microseconds, so the index would only add write cost
+     */
+    indexMinTableRows: z.number().min(0).default(5000),
     /** a column whose one value matches more than this share of the rows is too unselective to lead an index */
     indexMaxRowShare: z.number().min(0).max(1).default(0.05),
     /** composite candidates grow only while the prefix still matches more rows than this per key */

