@@ -121,6 +121,7 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
     const size = estimateIndexBytes(v.facts, columns);
     const statements = v.candidate.statements;
     const totalSeconds = statements.reduce((s, x) => s + x.totalSeconds, 0);
+    const scans = input.history.at(-1)?.signals.tables?.tables.find((t) => t.table === v.candidate.table);
     out.push(
       makeFinding(input, 'missing-index', {
         severity: 'warning',
@@ -144,6 +145,9 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
           costBefore: before === null ? null : round(before, 2),
           costAfter: after === null ? null : round(after, 2),
           existingIndexes: v.facts.indexes.map((i) => `${i.name} (${i.columns.join(', ')})`),
+          // the table's full-scan counters since statistics reset, when the tables probe has it
+          tableSeqScans: scans?.seqScans ?? null,
+          tableSeqRowsRead: scans?.seqRowsRead ?? null,
         },
         fix: {
           summary: `Create index (${columns.join(', ')}) on ${v.candidate.table}, about ${formatBytes(size)}`,
