@@ -80,7 +80,9 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       if (args.window > 0) await new Promise((resolve) => setTimeout(resolve, args.window * 1000));
       const second = await runner.runCycle({ allProbes: true });
       if (!second.up) {
-        process.stderr.write(`dbdiag check: ${second.downReason ?? `target "${spec.name}" is unreachable`}\n`);
+        process.stderr.write(
+          `dbdiag check: ${second.downReason ?? `target "${spec.name}" is unreachable`}\n`,
+        );
         process.exitCode = EXIT_UNREACHABLE;
         return;
       }
