@@ -302,15 +302,19 @@ export interface RampPlan {
   healthyShare: number;
   /** how fast the load rises, in multiples of capacity per second */
   risePerSecond: number;
-  /** once the server refuses connections, the load holds at the rate of that moment times this */
+  /** once the server refuses connections, the load holds at the throughput it reached times this */
   holdFactor: number;
+  /** ... but not below the rate of that moment times this (the throughput measured may be noisy) */
+  holdFloor: number;
   /** the rise never goes past this multiple of capacity (the estimate may be off, not by this much) */
   maxFactor: number;
 }
 
 /**
  * The incident's load: steady and healthy, then rising until the server's connections are
- * exhausted (whatever the machine's real capacity), then holding a little above that rate.
+ * exhausted (whatever the machine's real capacity), then holding a little above the
+ * throughput the server reached: overloaded enough to stay saturated, not so much that the
+ * flood of refused connection attempts is all the server does.
  */
 export class RisingLoad {
   private holdRate: number | null = null;
@@ -328,9 +332,11 @@ export class RisingLoad {
     );
   }
 
-  /** The server refused its first connection at `seconds`: from now on the load holds. */
-  exhausted(seconds: number): void {
-    if (this.holdRate === null) this.holdRate = this.rate(seconds) * this.plan.holdFactor;
+  /** The server refused its first connection at `seconds`, having served at most `throughput` requests/s: from now on the load holds. */
+  exhausted(seconds: number, throughput: number): void {
+    if (this.holdRate !== null) return;
+    const now = this.rate(seconds);
+    this.holdRate = Math.max(throughput * this.plan.holdFactor, now * this.plan.holdFloor);
   }
 
   get holding(): boolean {

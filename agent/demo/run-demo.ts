@@ -61,7 +61,7 @@ export interface DemoResult {
 
 /** App pools: four application instances whose pools together may open more than the server allows. */
 const APP_INSTANCES = 4;
-const APP_POOL_SIZE = 50;
+const APP_POOL_SIZE = 30;
 const READ_SHARE = 0.75;
 const APP_LINE_SECONDS = 2;
 /** after the diagnosis is complete, keep the incident going this long (one more app line) */
@@ -262,7 +262,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       healthySeconds: 6,
       healthyShare: 0.4,
       risePerSecond: 0.15,
-      holdFactor: 1,
+      holdFactor: 1.3,
+      holdFloor: 0.7,
       maxFactor: 6,
     };
     const rising = new RisingLoad(plan);
@@ -277,7 +278,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       poolSize: APP_POOL_SIZE,
       rate: (seconds) => rising.rate(seconds),
       readShare: READ_SHARE,
-      connectionWaitMs: 5000,
+      connectionWaitMs: 10_000,
       maxWorkOrderId: scale.workOrders,
       parts: scale.parts,
     });
@@ -292,12 +293,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     };
     // read through a call: the interval changes it behind the compiler's back
     const recoveredFor = () => (app.phase === 'recovery' ? performance.now() - app.since : -1);
+    let peakThroughput = 0;
     const lines = setInterval(() => {
       const w = load.window('line');
       const failed = w.submitFailed + w.readFailed > 0;
       let lineNote = note;
+      peakThroughput = Math.max(peakThroughput, (w.reads + w.submitted) / w.seconds);
       if (!rising.holding && (w.errors['too-many-clients'] ?? 0) > 0) {
-        rising.exhausted(w.at);
+        rising.exhausted(w.at, peakThroughput);
         lineNote = `[server full: the load holds at ${Math.round(rising.rate(w.at))} requests/s]`;
       }
       if ((app.phase === 'healthy' && failed) || (app.phase === 'fixed' && !failed)) {

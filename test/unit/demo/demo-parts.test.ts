@@ -33,23 +33,38 @@ const INDEX = finding({
 });
 
 describe('the demo load', () => {
-  it('stays healthy, then rises until the server refuses connections, then holds a little above that rate', () => {
+  it('stays healthy, then rises until the server refuses connections, then holds above the throughput it reached', () => {
     const load = new RisingLoad({
       capacity: 40,
       healthySeconds: 6,
       healthyShare: 0.5,
       risePerSecond: 0.25,
       holdFactor: 1.25,
+      holdFloor: 0.5,
       maxFactor: 8,
     });
     expect(load.rate(0)).toBe(20);
     expect(load.rate(6)).toBe(20);
     expect(load.rate(10)).toBe(60);
     expect(load.holding).toBe(false);
-    load.exhausted(10);
+    load.exhausted(10, 40);
     expect(load.holding).toBe(true);
-    expect(load.rate(11)).toBe(75);
-    expect(load.rate(100)).toBe(75);
+    expect(load.rate(11)).toBe(50);
+    expect(load.rate(100)).toBe(50);
+  });
+
+  it('holds no lower than a share of the rate that exhausted the server (a noisy throughput figure)', () => {
+    const load = new RisingLoad({
+      capacity: 40,
+      healthySeconds: 0,
+      healthyShare: 0.5,
+      risePerSecond: 0.25,
+      holdFactor: 1.25,
+      holdFloor: 0.5,
+      maxFactor: 8,
+    });
+    load.exhausted(10, 4);
+    expect(load.rate(20)).toBe(60);
   });
 
   it('never rises past its ceiling when the server is never exhausted', () => {
@@ -59,6 +74,7 @@ describe('the demo load', () => {
       healthyShare: 0.5,
       risePerSecond: 1,
       holdFactor: 1.25,
+      holdFloor: 0.5,
       maxFactor: 8,
     });
     expect(load.rate(1000)).toBe(80);
