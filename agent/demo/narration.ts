@@ -104,7 +104,7 @@ function poolLines(f: Finding): string[] {
     );
   }
   if (f.fix) {
-    lines.push(`  stop-gap: ${f.fix.summary}`);
+    lines.push(`  stop-gap: ${f.fix.summary.replace(/^stop-gap:\s*/i, '')}`);
     for (const s of f.fix.statements) lines.push(`    ${s}`);
   }
   return lines;
