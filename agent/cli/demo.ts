@@ -75,6 +75,14 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       if (args.json) process.stdout.write(`${JSON.stringify({ findings: result.findings }, null, 2)}\n`);
       if (abort.signal.aborted) process.exitCode = 130;
       else if (result.summary.diagnosedAfterSeconds === null) process.exitCode = 1;
+    } catch (error) {
+      // After Ctrl-C the server goes away under whatever step was running: that is the interruption, not a failure.
+      if (abort.signal.aborted) {
+        process.exitCode = 130;
+        return;
+      }
+      process.stderr.write(`dbdiag demo: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
