@@ -15,9 +15,11 @@ const PT_FINGERPRINT =
   'require "/usr/bin/pt-query-digest"; my $qr = QueryRewriter->new(); local $/ = ";\\n"; ' +
   'while (my $q = <>) { chomp $q; print $qr->fingerprint($q), "\\n"; }';
 
-const README_SECTION = readFileSync(
-  new URL('../../../agent/slowlog/README-section.md', import.meta.url),
-  'utf8',
+// The split rules are checked against README.md's "Slow-log digest" section, where users read them.
+const README = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+const README_SECTION = README.slice(
+  README.indexOf('## Slow-log digest'),
+  README.indexOf('\n## ', README.indexOf('## Slow-log digest') + 1),
 );
 
 type Make = (r: () => number) => string;
