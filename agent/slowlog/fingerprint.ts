@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 
 // A single-pass fingerprint tokenizer over bytes. It runs once per logged statement, so it is
 // the hot path of the digest: no regexes, no per-token strings, output written into a reused
-// byte buffer. The rules are written down in agent/slowlog/README-section.md (README
-// "Slow-log digest"); each branch below names the rule it implements.
+// byte buffer. The rules are written down in README.md ("Slow-log digest", "Fingerprint
+// rules"); each branch below names the rule it implements.
 
 export type SqlDialect = 'mysql' | 'postgres';
 
