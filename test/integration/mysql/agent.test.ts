@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../agent/config/load.js';
 import { rootLogger } from '../../../agent/log.js';
 import { type RunningAgent, startAgent } from '../../../agent/runtime/agent.js';
+import { metric } from '../../support/agent-http.js';
 import { controllableMysqlServers, createMonitorUser, type TestMysqlServer } from '../../support/mysql.js';
 
 // The whole agent against a real MySQL-family server at its limits: every ordinary slot taken,
@@ -13,16 +14,6 @@ import { controllableMysqlServers, createMonitorUser, type TestMysqlServer } fro
 const MAX_CONNECTIONS = 10;
 const WAIT_MS = 20_000;
 const kinds = await controllableMysqlServers();
-
-async function metric(agent: RunningAgent, name: string, target: string): Promise<number | null> {
-  const text = await (await fetch(`${agent.url}/metrics`)).text();
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{`) && line.includes(`target="${target}"`)) {
-      return Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return null;
-}
 
 /** Opens ordinary connections until the server refuses one (1040): every ordinary slot taken. */
 async function fillEverySlot(url: string): Promise<mysql.Connection[]> {

@@ -4,6 +4,7 @@ import { loadConfig } from '../../../agent/config/load.js';
 import { rootLogger } from '../../../agent/log.js';
 import { type RunningAgent, startAgent } from '../../../agent/runtime/agent.js';
 import type { Snapshot } from '../../../agent/snapshot/snapshot.js';
+import { metric, targetDoc } from '../../support/agent-http.js';
 import { PG_VERSIONS, type PostgresServer, startPostgres } from '../../support/postgres.js';
 
 // The whole agent against a real server at its limits: every slot taken, its own backend
@@ -14,29 +15,6 @@ const MAX_CONNECTIONS = 10;
 const SUPERUSER_RESERVED = 2;
 const ORDINARY_SLOTS = MAX_CONNECTIONS - SUPERUSER_RESERVED;
 const WAIT_MS = 20_000;
-
-async function metric(agent: RunningAgent, name: string, target: string): Promise<number | null> {
-  const text = await (await fetch(`${agent.url}/metrics`)).text();
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{`) && line.includes(`target="${target}"`)) {
-      return Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return null;
-}
-
-interface TargetDoc {
-  name: string;
-  up: boolean;
-  downReason: string | null;
-}
-
-async function targetDoc(agent: RunningAgent, target: string): Promise<TargetDoc> {
-  const doc = (await (await fetch(`${agent.url}/api/targets`)).json()) as { targets: TargetDoc[] };
-  const found = doc.targets.find((t) => t.name === target);
-  if (!found) throw new Error(`no target ${target} in /api/targets`);
-  return found;
-}
 
 /** Opens ordinary connections until the server refuses one (53300): every remaining slot taken. */
 async function fillEverySlot(server: PostgresServer): Promise<pg.Client[]> {
