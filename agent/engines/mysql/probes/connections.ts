@@ -50,42 +50,31 @@ export const CONNECTION_SETTINGS_SQL: VersionedSql = {
  * A sleeping session with an open InnoDB transaction is idle in transaction; a row lock wait
  * shows only in INNODB_TRX (trx_state), a metadata or table lock wait in the process list state.
  * information_schema.PROCESSLIST exists in both (MySQL 8.0.22+ deprecates it in favour of
- * performance_schema.processlist, which would need performance_schema on): one query for both.
+ * performance_schema.processlist, which would need performance_schema on): one query for both,
+ * but for the COMMANDs under which each flavor lists server threads that are not client sessions.
  */
+function sessionsSql(excludedCommands: string): string {
+  return `/* dbdiag:connections */ SELECT CASE
+    WHEN dbdiag_t.trx_state = 'LOCK WAIT' OR dbdiag_p.STATE LIKE 'Waiting for%lock%' THEN 'waitingLock'
+    WHEN dbdiag_p.COMMAND = 'Sleep' AND dbdiag_t.trx_id IS NOT NULL THEN 'idleInTransaction'
+    WHEN dbdiag_p.COMMAND = 'Sleep' THEN 'idle'
+    WHEN dbdiag_p.COMMAND IN ('Query', 'Execute', 'Fetch') THEN 'active'
+    ELSE 'other' END AS session_state,
+  COUNT(*) AS sessions,
+  MAX(IF(dbdiag_p.COMMAND = 'Sleep', TIMESTAMPDIFF(SECOND, dbdiag_t.trx_started, NOW()), NULL)) AS oldest_idle_trx_seconds
+FROM information_schema.PROCESSLIST AS dbdiag_p
+LEFT JOIN information_schema.INNODB_TRX AS dbdiag_t ON dbdiag_t.trx_mysql_thread_id = dbdiag_p.ID
+WHERE dbdiag_p.ID <> CONNECTION_ID()
+  AND dbdiag_p.COMMAND NOT IN (${excludedCommands})
+  AND dbdiag_p.USER NOT IN ('system user', 'event_scheduler')
+GROUP BY session_state`;
+}
+
 export const SESSIONS_SQL: VersionedSql = {
-  mysql: {
-    '8.0': `/* dbdiag:connections */ SELECT CASE
-    WHEN dbdiag_t.trx_state = 'LOCK WAIT' OR dbdiag_p.STATE LIKE 'Waiting for%lock%' THEN 'waitingLock'
-    WHEN dbdiag_p.COMMAND = 'Sleep' AND dbdiag_t.trx_id IS NOT NULL THEN 'idleInTransaction'
-    WHEN dbdiag_p.COMMAND = 'Sleep' THEN 'idle'
-    WHEN dbdiag_p.COMMAND IN ('Query', 'Execute', 'Fetch') THEN 'active'
-    ELSE 'other' END AS session_state,
-  COUNT(*) AS sessions,
-  MAX(IF(dbdiag_p.COMMAND = 'Sleep', TIMESTAMPDIFF(SECOND, dbdiag_t.trx_started, NOW()), NULL)) AS oldest_idle_trx_seconds
-FROM information_schema.PROCESSLIST AS dbdiag_p
-LEFT JOIN information_schema.INNODB_TRX AS dbdiag_t ON dbdiag_t.trx_mysql_thread_id = dbdiag_p.ID
-WHERE dbdiag_p.ID <> CONNECTION_ID()
-  AND dbdiag_p.COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Binlog Dump GTID')
-  AND dbdiag_p.USER NOT IN ('system user', 'event_scheduler')
-GROUP BY session_state`,
-  },
-  mariadb: {
-    // MariaDB lists background threads with USER 'system user' and COMMAND 'Daemon' too.
-    '10.5': `/* dbdiag:connections */ SELECT CASE
-    WHEN dbdiag_t.trx_state = 'LOCK WAIT' OR dbdiag_p.STATE LIKE 'Waiting for%lock%' THEN 'waitingLock'
-    WHEN dbdiag_p.COMMAND = 'Sleep' AND dbdiag_t.trx_id IS NOT NULL THEN 'idleInTransaction'
-    WHEN dbdiag_p.COMMAND = 'Sleep' THEN 'idle'
-    WHEN dbdiag_p.COMMAND IN ('Query', 'Execute', 'Fetch') THEN 'active'
-    ELSE 'other' END AS session_state,
-  COUNT(*) AS sessions,
-  MAX(IF(dbdiag_p.COMMAND = 'Sleep', TIMESTAMPDIFF(SECOND, dbdiag_t.trx_started, NOW()), NULL)) AS oldest_idle_trx_seconds
-FROM information_schema.PROCESSLIST AS dbdiag_p
-LEFT JOIN information_schema.INNODB_TRX AS dbdiag_t ON dbdiag_t.trx_mysql_thread_id = dbdiag_p.ID
-WHERE dbdiag_p.ID <> CONNECTION_ID()
-  AND dbdiag_p.COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Slave_IO', 'Slave_SQL', 'Slave_worker')
-  AND dbdiag_p.USER NOT IN ('system user', 'event_scheduler')
-GROUP BY session_state`,
-  },
+  mysql: { '8.0': sessionsSql("'Daemon', 'Binlog Dump', 'Binlog Dump GTID'") },
+  // MariaDB lists background threads with USER 'system user' and COMMAND 'Daemon' too, and
+  // replica threads under their own commands.
+  mariadb: { '10.5': sessionsSql("'Daemon', 'Binlog Dump', 'Slave_IO', 'Slave_SQL', 'Slave_worker'") },
 };
 
 interface SessionRow {

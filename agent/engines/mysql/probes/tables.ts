@@ -24,41 +24,26 @@ const SYSTEM_SCHEMAS = `('mysql', 'performance_schema', 'information_schema', 's
  * keep their per-index rows in the same pass: every row of the top N tables comes back, the
  * NULL-index row included, with the table's totals on each.
  */
+const TABLE_IO_QUERY = `/* dbdiag:tables */ SELECT dbdiag_r.table_schema, dbdiag_r.table_name, dbdiag_r.index_name, dbdiag_r.rows_fetched,
+  dbdiag_r.seq_rows_read, dbdiag_r.index_rows_fetched
+FROM (SELECT dbdiag_w.*, DENSE_RANK() OVER (ORDER BY dbdiag_w.seq_rows_read DESC, dbdiag_w.index_rows_fetched DESC,
+    dbdiag_w.table_schema, dbdiag_w.table_name) AS table_rank
+  FROM (SELECT dbdiag_io.OBJECT_SCHEMA AS table_schema, dbdiag_io.OBJECT_NAME AS table_name,
+      dbdiag_io.INDEX_NAME AS index_name, dbdiag_io.COUNT_FETCH AS rows_fetched,
+      SUM(IF(dbdiag_io.INDEX_NAME IS NULL, dbdiag_io.COUNT_FETCH, 0))
+        OVER (PARTITION BY dbdiag_io.OBJECT_SCHEMA, dbdiag_io.OBJECT_NAME) AS seq_rows_read,
+      SUM(IF(dbdiag_io.INDEX_NAME IS NULL, 0, dbdiag_io.COUNT_FETCH))
+        OVER (PARTITION BY dbdiag_io.OBJECT_SCHEMA, dbdiag_io.OBJECT_NAME) AS index_rows_fetched
+    FROM performance_schema.table_io_waits_summary_by_index_usage AS dbdiag_io
+    WHERE dbdiag_io.OBJECT_TYPE = 'TABLE' AND dbdiag_io.OBJECT_SCHEMA NOT IN ${SYSTEM_SCHEMAS}) AS dbdiag_w
+  ) AS dbdiag_r
+WHERE dbdiag_r.table_rank <= ?
+ORDER BY dbdiag_r.table_rank`;
+
+/** The same text runs on both flavors (window functions: MySQL 8.0+, MariaDB 10.2+). */
 export const TABLE_IO_SQL: VersionedSql = {
-  mysql: {
-    '8.0': `/* dbdiag:tables */ SELECT dbdiag_r.table_schema, dbdiag_r.table_name, dbdiag_r.index_name, dbdiag_r.rows_fetched,
-  dbdiag_r.seq_rows_read, dbdiag_r.index_rows_fetched
-FROM (SELECT dbdiag_w.*, DENSE_RANK() OVER (ORDER BY dbdiag_w.seq_rows_read DESC, dbdiag_w.index_rows_fetched DESC,
-    dbdiag_w.table_schema, dbdiag_w.table_name) AS table_rank
-  FROM (SELECT dbdiag_io.OBJECT_SCHEMA AS table_schema, dbdiag_io.OBJECT_NAME AS table_name,
-      dbdiag_io.INDEX_NAME AS index_name, dbdiag_io.COUNT_FETCH AS rows_fetched,
-      SUM(IF(dbdiag_io.INDEX_NAME IS NULL, dbdiag_io.COUNT_FETCH, 0))
-        OVER (PARTITION BY dbdiag_io.OBJECT_SCHEMA, dbdiag_io.OBJECT_NAME) AS seq_rows_read,
-      SUM(IF(dbdiag_io.INDEX_NAME IS NULL, 0, dbdiag_io.COUNT_FETCH))
-        OVER (PARTITION BY dbdiag_io.OBJECT_SCHEMA, dbdiag_io.OBJECT_NAME) AS index_rows_fetched
-    FROM performance_schema.table_io_waits_summary_by_index_usage AS dbdiag_io
-    WHERE dbdiag_io.OBJECT_TYPE = 'TABLE' AND dbdiag_io.OBJECT_SCHEMA NOT IN ${SYSTEM_SCHEMAS}) AS dbdiag_w
-  ) AS dbdiag_r
-WHERE dbdiag_r.table_rank <= ?
-ORDER BY dbdiag_r.table_rank`,
-  },
-  mariadb: {
-    '10.5': `/* dbdiag:tables */ SELECT dbdiag_r.table_schema, dbdiag_r.table_name, dbdiag_r.index_name, dbdiag_r.rows_fetched,
-  dbdiag_r.seq_rows_read, dbdiag_r.index_rows_fetched
-FROM (SELECT dbdiag_w.*, DENSE_RANK() OVER (ORDER BY dbdiag_w.seq_rows_read DESC, dbdiag_w.index_rows_fetched DESC,
-    dbdiag_w.table_schema, dbdiag_w.table_name) AS table_rank
-  FROM (SELECT dbdiag_io.OBJECT_SCHEMA AS table_schema, dbdiag_io.OBJECT_NAME AS table_name,
-      dbdiag_io.INDEX_NAME AS index_name, dbdiag_io.COUNT_FETCH AS rows_fetched,
-      SUM(IF(dbdiag_io.INDEX_NAME IS NULL, dbdiag_io.COUNT_FETCH, 0))
-        OVER (PARTITION BY dbdiag_io.OBJECT_SCHEMA, dbdiag_io.OBJECT_NAME) AS seq_rows_read,
-      SUM(IF(dbdiag_io.INDEX_NAME IS NULL, 0, dbdiag_io.COUNT_FETCH))
-        OVER (PARTITION BY dbdiag_io.OBJECT_SCHEMA, dbdiag_io.OBJECT_NAME) AS index_rows_fetched
-    FROM performance_schema.table_io_waits_summary_by_index_usage AS dbdiag_io
-    WHERE dbdiag_io.OBJECT_TYPE = 'TABLE' AND dbdiag_io.OBJECT_SCHEMA NOT IN ${SYSTEM_SCHEMAS}) AS dbdiag_w
-  ) AS dbdiag_r
-WHERE dbdiag_r.table_rank <= ?
-ORDER BY dbdiag_r.table_rank`,
-  },
+  mysql: { '8.0': TABLE_IO_QUERY },
+  mariadb: { '10.5': TABLE_IO_QUERY },
 };
 
 /** TABLE_ROWS is InnoDB's estimate; DATA_FREE the allocated but unused space (fragmentation). */
