@@ -64,6 +64,28 @@ function ddl(
   };
 }
 
+/**
+ * A full scan reads the whole table whatever it returns: the plan node's row estimate is what
+ * survives the filter, the table's row count (planner statistics) is what the scan reads.
+ */
+export function fullScanReason(table: string, tableRows: number, returnedRows: number | null): string {
+  const reads = Math.round(tableRows).toLocaleString('en-US');
+  const returns =
+    returnedRows === null ? '' : `, returns ~${Math.round(returnedRows).toLocaleString('en-US')}`;
+  return `EXPLAIN: full scan of ${table} (reads ~${reads} rows per execution${returns})`;
+}
+
+/** How the what-if plans were made: a real index built and rolled back (sandbox only) or HypoPG. */
+function whatIfOf(ver: Verification): 'hypopg' | 'sandbox-build' | null {
+  if (ver.method !== 'hypopg') return null;
+  return ver.plans.some((p) => p.after?.whatIf === 'sandbox-build') ? 'sandbox-build' : 'hypopg';
+}
+
+const PROOF_LABEL = {
+  hypopg: 'HypoPG (hypothetical index)',
+  'sandbox-build': 'sandbox build, rolled back',
+} as const;
+
 /** Is the candidate proven? Returns the reason, or null when it is not. */
 export function proven(v: VerifiedCandidate, thresholds: AdvisorInput['thresholds']): string | null {
   const ver = v.verification;
@@ -77,13 +99,13 @@ export function proven(v: VerifiedCandidate, thresholds: AdvisorInput['threshold
     );
     const reduction = 1 - after / before;
     if (!usesIt || reduction < thresholds.indexMinCostReduction) return null;
-    return `HypoPG: plan cost ${round(before, 1)} -> ${round(after, 1)} (-${Math.round(reduction * 100)}%)`;
+    const label = whatIfOf(ver) === 'sandbox-build' ? 'sandbox build, rolled back' : 'HypoPG';
+    return `${label}: plan cost ${round(before, 1)} -> ${round(after, 1)} (-${Math.round(reduction * 100)}%)`;
   }
   // EXPLAIN evidence: some targeted statement reads the whole table today.
   for (const p of ver.plans) {
     const full = p.before?.accesses.find((a) => a.method === 'seq' && accessMatches(v.candidate, a.table));
-    if (full)
-      return `EXPLAIN: full scan of ${v.candidate.table} (~${Math.round(full.rows ?? v.facts.rows)} rows per execution)`;
+    if (full) return fullScanReason(v.candidate.table, v.facts.rows, full.rows);
   }
   // A selective filter on this table whose statement scans the other side of its JOIN in
   // full: the planner drives the join from the scanned side only because neither side has
@@ -119,6 +141,7 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
     const before = sumCost(v.verification.plans.map((p) => p.before));
     const after = sumCost(v.verification.plans.map((p) => p.after));
     const size = estimateIndexBytes(v.facts, columns);
+    const whatIf = whatIfOf(v.verification);
     const statements = v.candidate.statements;
     const totalSeconds = statements.reduce((s, x) => s + x.totalSeconds, 0);
     const scans = input.history.at(-1)?.signals.tables?.tables.find((t) => t.table === v.candidate.table);
@@ -133,7 +156,7 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
           tableRows: Math.round(v.facts.rows),
           rowsPerLookup: Math.round(v.candidate.rowsPerKey),
           proof: reason,
-          method: v.verification.method,
+          method: whatIf ?? v.verification.method,
           statementIds: statements.map((s) => s.id),
           statements: statements.map((s) => ({
             id: s.id,
@@ -165,6 +188,8 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
           details: {
             costBefore: before === null ? null : round(before, 2),
             costAfter: after === null ? null : round(after, 2),
+            // how the cost after was obtained; without a what-if there is only the plan of today
+            proof: whatIf === null ? 'EXPLAIN of the current plan' : PROOF_LABEL[whatIf],
             sizeBytesEstimate: size,
             statementIds: statements.map((s) => s.id),
           },

@@ -55,6 +55,38 @@ function perConnectionBytes(input: AdvisorInput, c: ConnectionSignals): number |
   return Number.isFinite(workMem) ? workMem : null;
 }
 
+export interface SaturationLevel {
+  severity: 'critical' | 'warning' | null;
+  /** the ratio the severity stands for (critical or warning ratio) */
+  ratio: number;
+  /** samples of the window at or above that ratio */
+  samplesAtLevel: number;
+  samples: number;
+}
+
+/**
+ * The severity a window of ratios earns: a level holds when at least saturationWindowShare
+ * of the samples reach it (a real incident flickers: one sample taken while a connection was
+ * being re-opened must not downgrade it) and the latest sample is still at or above the
+ * warning ratio (it is happening now, not a while ago).
+ */
+export function saturationLevel(ratios: readonly number[], t: AdvisorInput['thresholds']): SaturationLevel {
+  const n = ratios.length;
+  const at = (level: number) => ratios.filter((r) => r >= level).length;
+  const needed = Math.ceil(t.saturationWindowShare * n - 1e-9);
+  const current = (ratios.at(-1) ?? 0) >= t.saturationWarningRatio;
+  const critical = at(t.saturationCriticalRatio);
+  if (n > 0 && current && critical >= needed)
+    return { severity: 'critical', ratio: t.saturationCriticalRatio, samplesAtLevel: critical, samples: n };
+  const warning = at(t.saturationWarningRatio);
+  return {
+    severity: n > 0 && current && warning >= needed ? 'warning' : null,
+    ratio: t.saturationWarningRatio,
+    samplesAtLevel: warning,
+    samples: n,
+  };
+}
+
 export function poolSaturation(input: AdvisorInput, explaining: readonly Finding[]): Finding[] {
   const t = input.thresholds;
   const samples = windowSamples(input);
@@ -62,14 +94,17 @@ export function poolSaturation(input: AdvisorInput, explaining: readonly Finding
   if (!last) return [];
   const waiting = latest(input)?.signals.pooler?.pools.reduce((n, p) => n + p.clientsWaiting, 0) ?? 0;
   const minRatio = Math.min(...samples.map((s) => s.ratio));
-  const saturated = minRatio >= t.saturationWarningRatio;
-  if (!saturated && waiting === 0) return [];
+  const level = saturationLevel(
+    samples.map((s) => s.ratio),
+    t,
+  );
+  if (level.severity === null && waiting === 0) return [];
 
   const c = last.connections;
   const usable = c.max - c.reserved;
   const peak = Math.max(...samples.map((s) => s.connections.used), c.peakUsed ?? 0);
   const spanSeconds = (last.at - (samples[0]?.at ?? last.at)) / 1000;
-  const critical = minRatio >= t.saturationCriticalRatio;
+  const critical = level.severity === 'critical';
   const needed = neededConcurrency(input);
   const held = c.used;
   const states = c.byState;
@@ -122,7 +157,11 @@ export function poolSaturation(input: AdvisorInput, explaining: readonly Finding
   if (related.length > 0)
     statements.unshift('Fix the root cause first: apply the related missing-index findings');
 
-  const summary = `${c.used}/${usable} connections in use (${Math.round(minRatio * 100)}% or more for ${Math.round(spanSeconds)} s)${waiting > 0 ? `, ${waiting} pooler clients waiting` : ''}: ${cause}`;
+  const levelText =
+    level.severity === null || level.samplesAtLevel === level.samples
+      ? `${Math.round((level.severity === null ? minRatio : level.ratio) * 100)}% or more for ${Math.round(spanSeconds)} s`
+      : `${Math.round(level.ratio * 100)}% or more in ${level.samplesAtLevel} of ${level.samples} samples over ${Math.round(spanSeconds)} s`;
+  const summary = `${c.used}/${usable} connections in use (${levelText})${waiting > 0 ? `, ${waiting} pooler clients waiting` : ''}: ${cause}`;
 
   return [
     makeFinding(input, 'pool-saturation', {
@@ -135,6 +174,9 @@ export function poolSaturation(input: AdvisorInput, explaining: readonly Finding
         reserved: c.reserved,
         ratio: round(last.ratio, 3),
         minRatioInWindow: round(minRatio, 3),
+        // the level the severity stands for and how many of the window's samples reached it
+        levelRatio: level.ratio,
+        samplesAtLevel: level.samplesAtLevel,
         windowSeconds: round(spanSeconds, 1),
         samples: samples.length,
         peak,

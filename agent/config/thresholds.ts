@@ -16,6 +16,13 @@ export const thresholdsSchema = z
     saturationCriticalRatio: z.number().min(0).max(2).default(1.0),
     /** how long saturation must hold before a finding is raised, in seconds (two default 15 s cycles) */
     saturationWindowSeconds: z.number().min(0).default(30),
+    /**
+     * share of the window's samples that must be at or above a level (warning / critical ratio)
+     * for that severity, the latest sample at or above the warning ratio. 0.8: a real
+     * incident flickers (a connection closes and is re-opened between two samples), so one
+     * dip in five does not downgrade it, while one spike in a calm window stays far below
+     */
+    saturationWindowShare: z.number().min(0).max(1).default(0.8),
     /** stop-gap max_connections = observed peak x this (the plant's 100 -> 150) */
     connectionHeadroomFactor: z.number().min(1).default(1.5),
     /** connections held / concurrency needed (Little's law) above this: the pool is oversized or leaking, not short */

@@ -89,12 +89,23 @@ function firstStatement(
   return { text: fingerprint, calls: num(f.evidence.calls), meanSeconds: num(f.evidence.meanSeconds) };
 }
 
+/** "at or above 100% in 9 of 10 samples over 10 s" (a flickering incident), or "... for 10 s" when every sample was. */
+function saturationSpan(e: Finding['evidence']): string {
+  const level = num(e.levelRatio);
+  const at = num(e.samplesAtLevel);
+  const samples = num(e.samples);
+  const seconds = num(e.windowSeconds) ?? '?';
+  if (level === null || at === null || samples === null || at === 0 || at >= samples)
+    return `at or above ${Math.round(((at ?? 0) > 0 ? (level ?? 0) : (num(e.minRatioInWindow) ?? 0)) * 100)}% for ${seconds} s`;
+  return `at or above ${Math.round(level * 100)}% in ${at} of ${samples} samples over ${seconds} s`;
+}
+
 function poolLines(f: Finding): string[] {
   const e = f.evidence;
   const lines = [
     `  connections: ${num(e.used) ?? '?'}/${num(e.max) ?? '?'} in use — ${num(e.active) ?? '?'} active, ${num(e.idle) ?? '?'} idle, ` +
       `${num(e.idleInTransaction) ?? '?'} idle in transaction, ${num(e.waitingLock) ?? '?'} waiting on a lock ` +
-      `(at or above ${Math.round((num(e.minRatioInWindow) ?? 0) * 100)}% for ${num(e.windowSeconds) ?? '?'} s)`,
+      `(${saturationSpan(e)})`,
   ];
   const slow = Array.isArray(e.slowStatements) ? e.slowStatements[0] : undefined;
   if (slow && typeof slow === 'object' && !Array.isArray(slow)) {

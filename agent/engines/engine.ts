@@ -95,6 +95,12 @@ export interface PlanCost {
   accesses: PlanAccess[];
   /** how it was planned: 'generic-plan' | 'forced-generic' | 'sample' */
   method: string;
+  /**
+   * how the indexes it was asked to plan with existed: HypoPG's hypothetical ones, or real
+   * ones built in a transaction that was rolled back (sandbox targets only). Either way their
+   * names start with '<' in the plan, as HypoPG names them.
+   */
+  whatIf?: 'hypopg' | 'sandbox-build';
 }
 
 /** Verification work the advisors hand to the engine; results are data. */

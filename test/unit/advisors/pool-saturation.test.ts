@@ -82,6 +82,40 @@ describe('pool-saturation', () => {
     expect(poolSaturation(input(history), [])).toHaveLength(1);
   });
 
+  // A real incident flickers: a connection closes and the pool re-opens it between two samples.
+  const window = (used: number[]) =>
+    used.map((u, i) => snapshot(T0 + i * 1000, { connections: connections(T0 + i * 1000, u) }));
+
+  it('stays critical when the saturation flickers (one dip to 99/100 in ten samples)', () => {
+    const history = window([100, 100, 100, 99, 100, 100, 100, 100, 100, 100]);
+    const [f] = poolSaturation(input(history, { thresholds: { saturationWindowSeconds: 10 } }), []);
+    expect(f?.severity).toBe('critical');
+    expect(f?.evidence.samplesAtLevel).toBe(9);
+    expect(f?.evidence.samples).toBe(10);
+    expect(f?.summary).toMatch(/100% or more in 9 of 10 samples over 9 s/);
+  });
+
+  it('is not critical on a single spike to 100/100 in a window otherwise at 92/100 (a warning)', () => {
+    const history = window([92, 93, 92, 100, 92, 93, 92, 92, 93, 92]);
+    const [f] = poolSaturation(input(history, { thresholds: { saturationWindowSeconds: 10 } }), []);
+    expect(f?.severity).toBe('warning');
+  });
+
+  it('raises nothing for a single spike to 100/100 in a calm window', () => {
+    const history = window([45, 50, 48, 100, 47, 52, 49, 51, 50, 46]);
+    expect(poolSaturation(input(history, { thresholds: { saturationWindowSeconds: 10 } }), [])).toEqual([]);
+  });
+
+  it('raises nothing for a healthy window', () => {
+    const history = window([40, 42, 41, 43, 40, 39, 41, 42, 40, 41]);
+    expect(poolSaturation(input(history, { thresholds: { saturationWindowSeconds: 10 } }), [])).toEqual([]);
+  });
+
+  it('is not critical once the latest sample has dropped below the warning ratio (it has eased off)', () => {
+    const history = window([100, 100, 100, 100, 100, 100, 100, 100, 100, 60]);
+    expect(poolSaturation(input(history, { thresholds: { saturationWindowSeconds: 10 } }), [])).toEqual([]);
+  });
+
   it('rounds the stop-gap up to ten and never proposes less than today', () => {
     expect(stopGapMaxConnections(100, 100, 1.5)).toBe(150);
     expect(stopGapMaxConnections(37, 100, 1.5)).toBe(100);
