@@ -32,6 +32,11 @@ export interface AdviseOptions {
   thresholds: Thresholds;
   runbookBaseUrl: string;
   log: Logger;
+  /**
+   * The target is a throw-away sandbox (the demo): without HypoPG, index candidates are
+   * proven by building them in a transaction that is rolled back. Never for a user's database.
+   */
+  sandboxProof?: boolean;
 }
 
 const MAX_PARSED = 2000;
@@ -66,10 +71,16 @@ async function verifiedCandidates(
   input: AdvisorInput,
   snapshot: Snapshot,
   session: EngineSession | null,
-  state: { parsed: Map<string, StatementShape | null>; facts: FactsCache; cache: VerificationCache },
+  state: {
+    parsed: Map<string, StatementShape | null>;
+    facts: FactsCache;
+    cache: VerificationCache;
+    fallback: VerificationCache;
+  },
   log: Logger,
+  sandboxProof: boolean,
 ): Promise<VerifiedCandidate[] | null> {
-  const verifier = session?.indexVerifier?.();
+  const verifier = session?.indexVerifier?.({ sandboxProof });
   if (!verifier) return null;
   const t = input.thresholds;
   const sources: SourceStatement[] = [];
@@ -122,7 +133,11 @@ async function verifiedCandidates(
     const companions = candidates
       .filter((o) => o !== candidate && o.statements.some((s) => ids.has(s.id)))
       .map((o) => ({ table: o.table, columns: o.columns }));
-    const verification = await state.cache.verify(verifier, candidate, f, snapshot.at, t, companions);
+    let verification = await state.cache.verify(verifier, candidate, f, snapshot.at, t, companions);
+    // A sandbox build that failed (lock timeout, disk) turns the what-if off on that
+    // connection; the candidate is then judged on EXPLAIN evidence instead of dropped.
+    if (verification === null && sandboxProof && !(await verifier.whatIf()))
+      verification = await state.fallback.verify(verifier, candidate, f, snapshot.at, t, companions);
     log.debug(
       { candidate: candidate.columns, table: candidate.table, verification },
       'index candidate verified',
@@ -134,11 +149,13 @@ async function verifiedCandidates(
 
 export function createAdvise(options: AdviseOptions): Advise {
   const { thresholds, runbookBaseUrl, log } = options;
+  const sandboxProof = options.sandboxProof === true;
   const tracker = new FindingTracker();
   const state = {
     parsed: new Map<string, StatementShape | null>(),
     facts: new FactsCache(),
     cache: new VerificationCache(log),
+    fallback: new VerificationCache(log),
   };
   let lastIndexFindings: Finding[] = [];
   return async (context: CycleContext): Promise<Finding[]> => {
@@ -153,7 +170,7 @@ export function createAdvise(options: AdviseOptions): Advise {
       runbookBaseUrl,
     };
     const verified = snapshot.up
-      ? await verifiedCandidates(input, snapshot, context.session, state, log)
+      ? await verifiedCandidates(input, snapshot, context.session, state, log, sandboxProof)
       : null;
     // Without a session this cycle, the last index findings stand (the tracker keeps them).
     const indexFindings = verified === null ? lastIndexFindings : missingIndex(input, verified);

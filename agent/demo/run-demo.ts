@@ -220,7 +220,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     // 3. The agent, inside before the load (its one connection is already open when the server fills up).
     const config = demoConfig(server.dsn(DEMO_DATABASE), options.listen, options.intervalSeconds);
-    agent = await startAgent(config, { log, runnerOptions: runnerOptionsFor(config, log) });
+    // The embedded server is the demo's own sandbox: without HypoPG the agent may prove the
+    // index by building it in a transaction it rolls back (never done on a user's database).
+    agent = await startAgent(config, {
+      log,
+      runnerOptions: runnerOptionsFor(config, log, { sandboxProof: true }),
+    });
     const running = agent;
     cleanups.push(() => running.stop());
     summary.metricsUrl = agent.url;

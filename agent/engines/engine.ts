@@ -40,7 +40,16 @@ export interface EngineSession {
   sample(probe: ProbeName): Promise<ProbeOutcome>;
   close(): Promise<void>;
   /** catalog facts and plan costs for index advice (EXPLAIN, HypoPG); absent where the engine has none */
-  indexVerifier?(): IndexVerifier;
+  indexVerifier?(options?: IndexVerifierOptions): IndexVerifier;
+}
+
+export interface IndexVerifierOptions {
+  /**
+   * The target is a throw-away sandbox (the demo's embedded server), never a user's database:
+   * without HypoPG, a candidate may be proven by building it for real inside a transaction
+   * that is rolled back. It blocks writes to the table while it builds.
+   */
+  sandboxProof?: boolean;
 }
 
 /** Statistics of one column, as the planner sees them (or estimated from a bounded sample). */

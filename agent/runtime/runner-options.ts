@@ -31,12 +31,17 @@ export function slowLogSourceFor(config: Config, target: string): FollowedSource
 export function runnerOptionsFor(
   config: Config,
   log: Logger,
+  options: {
+    /** every target is a throw-away sandbox (only the demo says so): see AdviseOptions.sandboxProof */
+    sandboxProof?: boolean;
+  } = {},
 ): (target: string, runbookBaseUrl: string) => RunnerOptions {
   return (target, runbookBaseUrl) => ({
     advise: createAdvise({
       thresholds: config.thresholds,
       runbookBaseUrl,
       log: log.child({ component: 'advisors', target }),
+      sandboxProof: options.sandboxProof === true,
     }),
     extraSignals: slowLogSourceFor(config, target),
   });

@@ -5,7 +5,12 @@ import type { ColumnFacts, ExistingIndex, TableFacts } from '../engine.js';
 // row estimate, per-column statistics from pg_stats, and the valid indexes' key columns.
 // Columns without statistics (never analyzed) are estimated from a bounded sample.
 
-export type PgQuery = <R extends object>(sql: string, params?: unknown[]) => Promise<R[]>;
+/** `timeoutMs`: this query may run longer than the agent's usual statement timeout (client side). */
+export type PgQuery = <R extends object>(
+  sql: string,
+  params?: unknown[],
+  options?: { timeoutMs?: number },
+) => Promise<R[]>;
 
 export const TABLE_FACTS_SQL = `/* dbdiag:catalog-facts */ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name,
   (CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE coalesce(s.n_live_tup, 0) END)::float8 AS rows,

@@ -11,6 +11,7 @@ export const EXPLAIN_GENERIC_SQL_PREFIX =
 export const EXPLAIN_SQL_PREFIX = '/* dbdiag:explain */ EXPLAIN (VERBOSE, FORMAT JSON) ';
 export const FORCE_GENERIC_SQL = `/* dbdiag:explain */ SET plan_cache_mode = force_generic_plan`;
 export const RESET_PLAN_MODE_SQL = `/* dbdiag:explain */ RESET plan_cache_mode`;
+export const PREPARED_EXISTS_SQL = `/* dbdiag:explain */ SELECT 1 AS one FROM pg_prepared_statements WHERE name = $1`;
 const PREPARED = 'dbdiag_explain';
 
 /** Highest `$n` outside quoted strings and comments: the parameter count. */
@@ -81,7 +82,10 @@ export async function explainPostgres(
     const [row] = await query<{ 'QUERY PLAN': unknown }>(`${EXPLAIN_GENERIC_SQL_PREFIX}${sql}`);
     return planFromJson(row?.['QUERY PLAN'], 'generic-plan');
   }
-  await query(`/* dbdiag:explain */ DEALLOCATE ${PREPARED}`).catch(() => undefined);
+  // Only an existing one is deallocated: a failed DEALLOCATE would abort an enclosing
+  // transaction (the sandbox build plans inside one), and PREPARE outlives a rollback.
+  const left = await query(PREPARED_EXISTS_SQL, [PREPARED]);
+  if (left.length > 0) await query(`/* dbdiag:explain */ DEALLOCATE ${PREPARED}`);
   await query(`/* dbdiag:explain */ PREPARE ${PREPARED} AS ${sql}`);
   try {
     await query(FORCE_GENERIC_SQL);

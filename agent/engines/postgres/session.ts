@@ -2,7 +2,14 @@ import type pg from 'pg';
 import { AgentError, ProbeError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { ProbeName } from '../../snapshot/snapshot.js';
-import type { EngineSession, IndexVerifier, ProbeOutcome, SamplingLimits, TargetSpec } from '../engine.js';
+import type {
+  EngineSession,
+  IndexVerifier,
+  IndexVerifierOptions,
+  ProbeOutcome,
+  SamplingLimits,
+  TargetSpec,
+} from '../engine.js';
 import { ERROR_CODES } from '../error-codes.js';
 import { classifyPostgresError, sqlState } from './errors.js';
 import {
@@ -92,9 +99,21 @@ export class PostgresSession implements EngineSession {
     void this.client.end().catch(() => undefined);
   }
 
-  private async query<R extends object>(sql: string, params?: unknown[]): Promise<R[]> {
+  private async query<R extends object>(
+    sql: string,
+    params?: unknown[],
+    options: { timeoutMs?: number } = {},
+  ): Promise<R[]> {
     try {
-      return (await this.client.query<R>(withTrailingMarker(sql), params)).rows;
+      const text = withTrailingMarker(sql);
+      if (options.timeoutMs === undefined) return (await this.client.query<R>(text, params)).rows;
+      // pg reads query_timeout per query too (its types only list it on the client config)
+      const config: pg.QueryConfig & { query_timeout: number } = {
+        text,
+        values: params,
+        query_timeout: options.timeoutMs,
+      };
+      return (await this.client.query<R>(config)).rows;
     } catch (error) {
       const code = this.lost ? ERROR_CODES.connectionLost : classifyPostgresError(error, 'sample');
       if (code === ERROR_CODES.connectionLost) this.markLost(error);
@@ -115,16 +134,22 @@ export class PostgresSession implements EngineSession {
     };
   }
 
-  private verifier: IndexVerifier | null = null;
+  private readonly verifiers = new Map<boolean, IndexVerifier>();
 
   /** EXPLAIN / HypoPG / catalog facts for index advice, on this same connection (agent/engines/postgres/what-if.ts). */
-  indexVerifier(): IndexVerifier {
-    this.verifier ??= createPostgresVerifier(
-      (sql, params) => this.query(sql, params),
-      this.facts.versionNum,
-      this.facts.database,
-    );
-    return this.verifier;
+  indexVerifier(options: IndexVerifierOptions = {}): IndexVerifier {
+    const sandboxProof = options.sandboxProof === true;
+    let verifier = this.verifiers.get(sandboxProof);
+    if (!verifier) {
+      verifier = createPostgresVerifier(
+        (sql, params, queryOptions) => this.query(sql, params, queryOptions),
+        this.facts.versionNum,
+        this.facts.database,
+        { sandboxProof, log: this.log.child({ component: 'what-if' }) },
+      );
+      this.verifiers.set(sandboxProof, verifier);
+    }
+    return verifier;
   }
 
   async sample(probe: ProbeName): Promise<ProbeOutcome> {

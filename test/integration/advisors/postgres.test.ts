@@ -141,6 +141,52 @@ describe('PostgreSQL advisors on a real server', () => {
     }
   });
 
+  it('without HypoPG: EXPLAIN evidence on a real target; on a sandbox target the index is built in a rolled-back transaction and its cost reduction proven', async () => {
+    const client = await database('nohypopg', ['pg_stat_statements']);
+    const real = advisedTarget('postgres', server.url({ database: 'nohypopg' }));
+    const sandbox = advisedTarget(
+      'postgres',
+      server.url({ database: 'nohypopg' }),
+      {},
+      { sandboxProof: true },
+    );
+    try {
+      await client.query(`CREATE TABLE work_orders (id int PRIMARY KEY, status text);
+        CREATE TABLE wo_history (id int PRIMARY KEY, work_order_id int NOT NULL, note text);
+        INSERT INTO work_orders SELECT i, 'open' FROM generate_series(1, 20000) i;
+        INSERT INTO wo_history SELECT i, 1 + i % 20000, 'note ' || i FROM generate_series(1, 150000) i;
+        ANALYZE`);
+      for (let i = 0; i < 30; i++) await client.query(JOIN, [1 + i * 13]);
+
+      await real.cycle();
+      const [evidence] = real.of('missing-index');
+      expect(evidence?.evidence.method).toBe('explain');
+      expect(evidence?.evidence.costAfter).toBeNull();
+      expect(evidence?.evidence.proof).toMatch(
+        /^EXPLAIN: full scan of public\.wo_history \(reads ~150,000 rows per execution, returns ~\d/,
+      );
+
+      await sandbox.cycle();
+      const [proven] = sandbox.of('missing-index');
+      expect(proven?.fix?.index).toEqual({ table: 'public.wo_history', columns: ['work_order_id'] });
+      expect(proven?.evidence.method).toBe('sandbox-build');
+      expect(proven?.fix?.details?.proof).toBe('sandbox build, rolled back');
+      const before = Number(proven?.fix?.details?.costBefore);
+      const after = Number(proven?.fix?.details?.costAfter);
+      expect(after).toBeLessThan(before / 2);
+      expect(proven?.summary).toMatch(/sandbox build, rolled back: plan cost [\d.]+ -> [\d.]+ \(-\d+%\)/);
+      // nothing left behind: the build was rolled back
+      const { rows } = await client.query<{ indexname: string }>(
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'wo_history'",
+      );
+      expect(rows.map((r) => r.indexname)).toEqual(['wo_history_pkey']);
+    } finally {
+      await real.stop();
+      await sandbox.stop();
+      await client.end();
+    }
+  });
+
   it('fk-without-index, duplicate-index, unused-index, stale-statistics and table-bloat from their real conditions', async () => {
     const client = await database('hygiene');
     const target = advisedTarget('postgres', server.url({ database: 'hygiene' }), {

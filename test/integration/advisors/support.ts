@@ -21,6 +21,7 @@ export function advisedTarget(
   engine: EngineName,
   dsn: string,
   thresholds: Partial<Thresholds> = {},
+  options: { sandboxProof?: boolean } = {},
 ): AdvisedTarget {
   const config = configSchema.parse({
     targets: [{ name: 'db', dsn }],
@@ -33,7 +34,7 @@ export function advisedTarget(
     config,
     drivers[engine],
     log,
-    runnerOptionsFor(config, log)('db', 'http://agent/runbooks'),
+    runnerOptionsFor(config, log, options)('db', 'http://agent/runbooks'),
   );
   return {
     runner,
