@@ -75,6 +75,12 @@ export function fullScanReason(table: string, tableRows: number, returnedRows: n
   return `EXPLAIN: full scan of ${table} (reads ~${reads} rows per execution${returns})`;
 }
 
+/** A share in whole percent, but never "100" for less than all of it (99.5% shows as 99.5). */
+export function percent(share: number): string {
+  const whole = Math.round(share * 100);
+  return whole >= 100 && share < 1 ? (Math.floor(share * 1000) / 10).toFixed(1) : String(whole);
+}
+
 /** How the what-if plans were made: a real index built and rolled back (sandbox only) or HypoPG. */
 function whatIfOf(ver: Verification): 'hypopg' | 'sandbox-build' | null {
   if (ver.method !== 'hypopg') return null;
@@ -100,7 +106,7 @@ export function proven(v: VerifiedCandidate, thresholds: AdvisorInput['threshold
     const reduction = 1 - after / before;
     if (!usesIt || reduction < thresholds.indexMinCostReduction) return null;
     const label = whatIfOf(ver) === 'sandbox-build' ? 'sandbox build, rolled back' : 'HypoPG';
-    return `${label}: plan cost ${round(before, 1)} -> ${round(after, 1)} (-${Math.round(reduction * 100)}%)`;
+    return `${label}: plan cost ${round(before, 1)} -> ${round(after, 1)} (-${percent(reduction)}%)`;
   }
   // EXPLAIN evidence: some targeted statement reads the whole table today.
   for (const p of ver.plans) {

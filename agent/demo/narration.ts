@@ -65,6 +65,12 @@ function group(value: number): string {
 }
 
 /** The proven cost reduction of a missing-index finding, when it has both costs. */
+/** How a cost-after was obtained ("sandbox build, rolled back", "HypoPG ..."), as the finding says. */
+export function proofLabel(f: Finding): string | null {
+  const details = f.fix?.details;
+  return (details && str(details.proof)) ?? str(f.evidence.proof);
+}
+
 export function costReduction(f: Finding): { before: number; after: number; reduction: number } | null {
   const before = num(f.evidence.costBefore);
   const after = num(f.evidence.costAfter);
@@ -135,8 +141,9 @@ function indexLines(f: Finding): string[] {
   const proof = str(f.evidence.proof);
   const cost = costReduction(f);
   if (cost) {
+    const how = proofLabel(f);
     lines.push(
-      `  proof: plan cost ${group(cost.before)} -> ${group(cost.after)} (-${(cost.reduction * 100).toFixed(1)}%)${proof ? ` — ${proof}` : ''}`,
+      `  proof: plan cost ${group(cost.before)} -> ${group(cost.after)} (-${(cost.reduction * 100).toFixed(1)}%)${how ? ` — ${how}` : ''}`,
     );
   } else if (proof) {
     lines.push(

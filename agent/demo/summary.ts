@@ -1,6 +1,6 @@
 import type { Finding } from '../findings/finding.js';
 import type { AppWindow } from './load.js';
-import { costReduction, formatErrors, formatMs } from './narration.js';
+import { costReduction, formatErrors, formatMs, proofLabel } from './narration.js';
 
 // The end of the demo, readable in ten seconds: what broke, what dbdiag said and why, what to
 // do now and what fixes it, and (with --fix) what the fix did.
@@ -113,7 +113,9 @@ export function formatSummary(s: DemoSummary): string {
       `    2. missing-index    ${d.index.severity.toUpperCase().padEnd(8)}  ${HISTORY_TABLE} (${cols})${d.linked ? '  <- root cause of 1' : ''}   ${runbookPath(d.index.runbook)}`,
       `       ${d.index.fix?.statements.at(-1) ?? ''}`,
       cost
-        ? `       proof: plan cost ${Math.round(cost.before)} -> ${Math.round(cost.after)} (-${(cost.reduction * 100).toFixed(1)}%)`
+        ? `       proof: plan cost ${Math.round(cost.before)} -> ${cost.after.toFixed(1)} (-${(cost.reduction * 100).toFixed(1)}%)${
+            proofLabel(d.index) ? `, ${proofLabel(d.index)}` : ''
+          }`
         : `       proof: ${String(d.index.evidence.proof ?? 'n/a')}`,
     );
   }

@@ -109,8 +109,14 @@ export function createPostgresVerifier(
       const ext = hypothetical.length > 0 ? await schema() : null;
       if (hypothetical.length > 0 && ext === null) {
         if (!sandbox) return null;
+        const started = performance.now();
         try {
-          return await explainWithSandboxBuild(query, versionNum, statement, hypothetical);
+          const plan = await explainWithSandboxBuild(query, versionNum, statement, hypothetical);
+          options.log?.debug(
+            { indexes: hypothetical.length, seconds: (performance.now() - started) / 1000, cost: plan?.cost },
+            'sandbox build planned and rolled back',
+          );
+          return plan;
         } catch (error) {
           sandbox = false;
           options.log?.warn(

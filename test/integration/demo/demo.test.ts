@@ -114,6 +114,18 @@ describe('dbdiag demo --fix --json', () => {
     expect(index?.runbook).toMatch(/\/runbooks\/missing-index\.md$/);
   });
 
+  it('proves the index cost reduction on the sandbox (built in a rolled-back transaction, no HypoPG): at least half the plan cost', () => {
+    const details = historyIndexFinding()?.fix?.details;
+    const before = Number(details?.costBefore);
+    const after = Number(details?.costAfter);
+    expect(details?.proof).toBe('sandbox build, rolled back');
+    expect(before).toBeGreaterThan(after);
+    expect(after).toBeLessThanOrEqual(before * 0.5);
+    expect(run.stderr).toMatch(
+      /proof: plan cost [\d,]+ -> [\d,.]+ \(-\d+\.\d%\) — sandbox build, rolled back/,
+    );
+  });
+
   it('links them: the missing index is what explains the saturation', () => {
     const [saturation] = byKind('pool-saturation');
     const index = historyIndexFinding();

@@ -91,7 +91,8 @@ describe('missing-index proof', () => {
       ],
     });
     const [f] = missingIndex(input([snapshot(T0, {})]), [v]);
-    expect(f?.summary).toContain('sandbox build, rolled back: plan cost 25480.5 -> 12.6 (-100%)');
+    // 99.95% less: never shown as 100%
+    expect(f?.summary).toContain('sandbox build, rolled back: plan cost 25480.5 -> 12.6 (-99.9%)');
     expect(f?.evidence.method).toBe('sandbox-build');
     expect(f?.fix?.details?.costBefore).toBe(25_480.5);
     expect(f?.fix?.details?.costAfter).toBe(12.6);

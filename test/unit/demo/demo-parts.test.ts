@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyConnectError, percentile, RisingLoad } from '../../../agent/demo/load.js';
-import { formatAppWindow } from '../../../agent/demo/narration.js';
+import { formatAppWindow, formatFindingForDemo } from '../../../agent/demo/narration.js';
 import { diagnosisOf, formatSummary } from '../../../agent/demo/summary.js';
 import type { Finding } from '../../../agent/findings/finding.js';
 
@@ -157,6 +157,40 @@ describe('the diagnosis the demo waits for', () => {
       related: [other.id],
     });
     expect(diagnosisOf([saturation, other]).complete).toBe(false);
+  });
+
+  it('narrates the proven cost reduction and how it was proven, in the finding and in the summary', () => {
+    const proven: Finding = {
+      ...INDEX,
+      evidence: {
+        costBefore: 28_684.3,
+        costAfter: 12.61,
+        proof: 'sandbox build, rolled back: plan cost ...',
+      },
+      fix: INDEX.fix && {
+        ...INDEX.fix,
+        details: { costBefore: 28_684.3, costAfter: 12.61, proof: 'sandbox build, rolled back' },
+      },
+    };
+    expect(formatFindingForDemo(proven, [proven])).toContain(
+      'proof: plan cost 28,684 -> 13 (-100.0%) — sandbox build, rolled back',
+    );
+    const saturation = finding({
+      id: 'pool-saturation:plant-db:connections',
+      kind: 'pool-saturation',
+      severity: 'critical',
+      related: [INDEX.id],
+    });
+    const text = formatSummary({
+      diagnosedAfterSeconds: 30,
+      incident: null,
+      recovery: null,
+      fix: null,
+      findings: [saturation, proven],
+      metricsUrl: 'http://127.0.0.1:1',
+      fixRequested: false,
+    });
+    expect(text).toContain('proof: plan cost 28684 -> 12.6 (-100.0%), sandbox build, rolled back');
   });
 
   it('says what is missing when the diagnosis did not complete', () => {
