@@ -3,6 +3,7 @@ import type { Finding } from '../findings/finding.js';
 import { type AdvisorInput, formatBytes, makeFinding, quoteIdent, quoteQualified, round } from './context.js';
 import { baseColumn, type Candidate, candidateKey } from './index/candidates.js';
 import { sumCost, type Verification } from './index/verify.js';
+import { DEFAULT_RANDOM_PAGE_COST, estimateIndexScanCost } from './index-scan-estimate.js';
 
 // The decision, pure: a candidate becomes a finding when it is proven — with HypoPG, the
 // targeted statements' plan cost falls by at least indexMinCostReduction with the
@@ -33,13 +34,52 @@ export function indexName(table: string, columns: readonly string[]): string {
   return `${bare(table)}_${cols}_idx`.slice(0, 63);
 }
 
-/** Estimated btree size: rows x (key width + tuple overhead) / fill factor. */
-export function estimateIndexBytes(facts: TableFacts, columns: readonly string[]): number {
-  const width = columns.reduce((sum, c) => {
+/** Summed average width of the key columns (8 bytes where unknown). */
+function keyWidth(facts: TableFacts, columns: readonly string[]): number {
+  return columns.reduce((sum, c) => {
     const col = facts.columns.find((f) => f.name.toLowerCase() === baseColumn(c).toLowerCase());
     return sum + (col?.avgWidth ?? 8);
   }, 0);
-  return Math.round((Math.max(1, facts.rows) * (width + 16)) / 0.9);
+}
+
+/** Estimated btree size: rows x (key width + tuple overhead) / fill factor. */
+export function estimateIndexBytes(facts: TableFacts, columns: readonly string[]): number {
+  return Math.round((Math.max(1, facts.rows) * (keyWidth(facts, columns) + 16)) / 0.9);
+}
+
+export interface ScanEstimate {
+  /** the planner's cost of the full scan node today */
+  scanCost: number;
+  /** estimated cost of the index scan that would replace it: an estimate, not a plan */
+  indexScanEstimate: number;
+  randomPageCost: number;
+}
+
+/**
+ * EXPLAIN evidence only (nothing planned with the index): the full scan's own cost against an
+ * estimate of the index scan from the planner's statistics (index-scan-estimate.ts).
+ */
+export function scanEstimate(input: AdvisorInput, v: VerifiedCandidate): ScanEstimate | null {
+  if (input.engine !== 'postgres' || v.verification?.method !== 'explain') return null;
+  let setting = Number.NaN;
+  for (let i = input.history.length - 1; i >= 0 && Number.isNaN(setting); i--) {
+    const value = input.history[i]?.signals.settings?.values.random_page_cost;
+    if (value !== undefined) setting = Number(value);
+  }
+  const randomPageCost = Number.isFinite(setting) && setting > 0 ? setting : DEFAULT_RANDOM_PAGE_COST;
+  for (const p of v.verification.plans) {
+    const full = p.before?.accesses.find((a) => a.method === 'seq' && accessMatches(v.candidate, a.table));
+    if (typeof full?.cost !== 'number') continue;
+    const indexScanEstimate = estimateIndexScanCost({
+      rowsPerLookup: v.candidate.rowsPerKey,
+      tableRows: v.facts.rows,
+      tableBytes: v.facts.dataBytes,
+      keyBytes: keyWidth(v.facts, v.verification.columns),
+      randomPageCost,
+    });
+    return { scanCost: full.cost, indexScanEstimate, randomPageCost };
+  }
+  return null;
 }
 
 function ddl(
@@ -148,6 +188,10 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
     const after = sumCost(v.verification.plans.map((p) => p.after));
     const size = estimateIndexBytes(v.facts, columns);
     const whatIf = whatIfOf(v.verification);
+    const estimate = scanEstimate(input, v);
+    const because = estimate
+      ? `${reason}; an index scan would cost ~${round(estimate.indexScanEstimate, 0)} instead of the scan's ${round(estimate.scanCost, 0)} (estimate from statistics, not proven)`
+      : reason;
     const statements = v.candidate.statements;
     const totalSeconds = statements.reduce((s, x) => s + x.totalSeconds, 0);
     const scans = input.history.at(-1)?.signals.tables?.tables.find((t) => t.table === v.candidate.table);
@@ -155,13 +199,13 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
       makeFinding(input, 'missing-index', {
         severity: 'warning',
         object: key,
-        summary: `${v.candidate.table} needs an index on (${columns.join(', ')}): ${statements.length} statement(s), ${round(totalSeconds, 1)} s total; ${reason}`,
+        summary: `${v.candidate.table} needs an index on (${columns.join(', ')}): ${statements.length} statement(s), ${round(totalSeconds, 1)} s total; ${because}`,
         evidence: {
           table: v.candidate.table,
           columns,
           tableRows: Math.round(v.facts.rows),
           rowsPerLookup: Math.round(v.candidate.rowsPerKey),
-          proof: reason,
+          proof: because,
           method: whatIf ?? v.verification.method,
           statementIds: statements.map((s) => s.id),
           statements: statements.map((s) => ({
@@ -173,6 +217,9 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
           })),
           costBefore: before === null ? null : round(before, 2),
           costAfter: after === null ? null : round(after, 2),
+          // without a what-if: the full scan node's cost and an ESTIMATE of the index scan replacing it
+          scanCost: estimate ? round(estimate.scanCost, 2) : null,
+          scanCostAfterEstimate: estimate ? round(estimate.indexScanEstimate, 2) : null,
           existingIndexes: v.facts.indexes.map((i) => `${i.name} (${i.columns.join(', ')})`),
           // the table's full-scan counters since statistics reset, when the tables probe has it
           tableSeqScans: scans?.seqScans ?? null,
@@ -196,6 +243,8 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
             costAfter: after === null ? null : round(after, 2),
             // how the cost after was obtained; without a what-if there is only the plan of today
             proof: whatIf === null ? 'EXPLAIN of the current plan' : PROOF_LABEL[whatIf],
+            scanCost: estimate ? round(estimate.scanCost, 2) : null,
+            scanCostAfterEstimate: estimate ? round(estimate.indexScanEstimate, 2) : null,
             sizeBytesEstimate: size,
             statementIds: statements.map((s) => s.id),
           },

@@ -96,6 +96,8 @@ export interface PlanAccess {
   method: 'seq' | 'index' | 'other';
   index: string | null;
   rows: number | null;
+  /** the planner's total cost of this scan node alone, per execution (PostgreSQL), when known */
+  cost?: number | null;
 }
 
 export interface PlanCost {

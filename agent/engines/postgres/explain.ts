@@ -40,8 +40,10 @@ function collectAccesses(node: PlanNode, out: PlanAccess[]): void {
   const rows = typeof node['Plan Rows'] === 'number' ? (node['Plan Rows'] as number) : null;
   const children = Array.isArray(node.Plans) ? (node.Plans as PlanNode[]) : [];
   if (table !== null) {
-    if (type === 'Seq Scan') out.push({ table, method: 'seq', index: null, rows });
-    else if (type === 'Index Scan' || type === 'Index Only Scan')
+    if (type === 'Seq Scan') {
+      const cost = node['Total Cost'];
+      out.push({ table, method: 'seq', index: null, rows, ...(typeof cost === 'number' ? { cost } : {}) });
+    } else if (type === 'Index Scan' || type === 'Index Only Scan')
       out.push({ table, method: 'index', index: String(node['Index Name'] ?? ''), rows });
     else if (type === 'Bitmap Heap Scan') {
       const names: string[] = [];

@@ -165,6 +165,9 @@ describe('PostgreSQL advisors on a real server', () => {
       expect(evidence?.evidence.proof).toMatch(
         /^EXPLAIN: full scan of public\.wo_history \(reads ~150,000 rows per execution, returns ~\d/,
       );
+      expect(evidence?.evidence.proof).toMatch(/\(estimate from statistics, not proven\)$/);
+      const estimate = Number(evidence?.evidence.scanCostAfterEstimate);
+      expect(estimate).toBeLessThan(Number(evidence?.evidence.scanCost) / 2);
 
       await sandbox.cycle();
       const [proven] = sandbox.of('missing-index');
@@ -180,6 +183,15 @@ describe('PostgreSQL advisors on a real server', () => {
         "SELECT indexname FROM pg_indexes WHERE tablename = 'wo_history'",
       );
       expect(rows.map((r) => r.indexname)).toEqual(['wo_history_pkey']);
+
+      // The estimate against the planner's cost of the real index scan, once the index exists.
+      await client.query('CREATE INDEX wo_history_work_order_id ON wo_history (work_order_id)');
+      const { rows: plan } = await client.query<{ 'QUERY PLAN': [{ Plan: { 'Total Cost': number } }] }>(
+        'EXPLAIN (FORMAT JSON) SELECT * FROM wo_history WHERE work_order_id = 42',
+      );
+      const indexScanCost = plan[0]?.['QUERY PLAN'][0].Plan['Total Cost'] ?? Number.NaN;
+      expect(estimate).toBeGreaterThan(indexScanCost / 2);
+      expect(estimate).toBeLessThan(indexScanCost * 2);
     } finally {
       await real.stop();
       await sandbox.stop();

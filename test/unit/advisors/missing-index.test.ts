@@ -73,6 +73,31 @@ describe('missing-index proof', () => {
     expect(reason).toBe(`EXPLAIN: full scan of ${TABLE} (reads ~1,200,000 rows per execution, returns ~41)`);
   });
 
+  it('without a what-if, estimates the index scan from statistics, labelled an estimate and never as the cost after', () => {
+    const v = verified({
+      method: 'explain',
+      columns: candidate.columns,
+      companions: [],
+      plans: [
+        {
+          statementId: 'q1',
+          before: { ...seqPlan, accesses: [{ ...seqPlan.accesses[0]!, cost: 24_100 }] },
+          after: null,
+        },
+      ],
+    });
+    const [f] = missingIndex(input([snapshot(T0, {})]), [v]);
+    expect(f?.evidence.costAfter).toBeNull();
+    expect(f?.fix?.details?.costAfter).toBeNull();
+    expect(f?.evidence.scanCost).toBe(24_100);
+    // 40 rows per key, each on its own heap page at random_page_cost 4: ~160-200
+    expect(Number(f?.evidence.scanCostAfterEstimate)).toBeGreaterThan(150);
+    expect(Number(f?.evidence.scanCostAfterEstimate)).toBeLessThan(250);
+    expect(f?.summary).toMatch(
+      /an index scan would cost ~\d+ instead of the scan's 24100 \(estimate from statistics, not proven\)$/,
+    );
+  });
+
   it('a sandbox build proves the cost reduction and says so in the summary, evidence and fix details', () => {
     const v = verified({
       method: 'hypopg',

@@ -84,7 +84,13 @@ describe('engine-side plan helpers', () => {
             'Node Type': 'Nested Loop',
             'Total Cost': 120.5,
             Plans: [
-              { 'Node Type': 'Seq Scan', 'Relation Name': 'wo_history', Schema: 'public', 'Plan Rows': 10 },
+              {
+                'Node Type': 'Seq Scan',
+                'Relation Name': 'wo_history',
+                Schema: 'public',
+                'Plan Rows': 10,
+                'Total Cost': 98.25,
+              },
               {
                 'Node Type': 'Bitmap Heap Scan',
                 'Relation Name': 'orders',
@@ -100,7 +106,7 @@ describe('engine-side plan helpers', () => {
     );
     expect(plan?.cost).toBe(120.5);
     expect(plan?.accesses).toEqual([
-      { table: 'public.wo_history', method: 'seq', index: null, rows: 10 },
+      { table: 'public.wo_history', method: 'seq', index: null, rows: 10, cost: 98.25 },
       { table: 'public.orders', method: 'index', index: '<1234>btree_orders_a', rows: 5 },
     ]);
   });
