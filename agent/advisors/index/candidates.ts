@@ -1,6 +1,6 @@
 import type { Thresholds } from '../../config/thresholds.js';
 import type { ColumnFacts, ExistingIndex, TableFacts } from '../../engines/engine.js';
-import type { StatementShape } from './shape.js';
+import type { ColumnUse, StatementShape } from './shape.js';
 
 // Pure candidate generation: from what each statement does with a table's columns and the
 // planner's statistics, the composite index a DBA would write — equality columns first (most
@@ -111,6 +111,10 @@ interface Uses {
   sort: string[];
 }
 
+function isMine(use: ColumnUse, tableAsNamed: string, facts: TableFacts): boolean {
+  return use.table === tableAsNamed || (use.table === null && columnFacts(facts, use.column) !== undefined);
+}
+
 function usesFor(shape: StatementShape, tableAsNamed: string, facts: TableFacts): Uses {
   const out: Uses = { eq: [], join: [], range: [], sort: [] };
   const add = (into: string[], c: string) => {
@@ -120,13 +124,12 @@ function usesFor(shape: StatementShape, tableAsNamed: string, facts: TableFacts)
     (u) => (u.kind === 'sort' || u.kind === 'group') && u.table !== null && u.table !== tableAsNamed,
   );
   for (const use of shape.uses) {
-    const mine =
-      use.table === tableAsNamed || (use.table === null && columnFacts(facts, use.column) !== undefined);
-    if (!mine) continue;
+    if (!isMine(use, tableAsNamed, facts)) continue;
     if (use.kind === 'eq') add(out.eq, use.column);
     else if (use.kind === 'join') add(out.join, use.column);
     else if (use.kind === 'range') add(out.range, use.column);
-    else if (!sortsOnOtherTables) add(out.sort, use.column);
+    // GROUP BY alone: hashing the rows a filter found is cheap, an index order adds little
+    else if (use.kind === 'sort' && !sortsOnOtherTables) add(out.sort, use.column);
   }
   out.join = out.join.filter((c) => !out.eq.includes(c));
   const keyed = [...out.eq, ...out.join];
@@ -158,24 +161,86 @@ function build(
     if (distinctOf(facts, c) <= 1) continue;
     columns.push(c);
   }
-  // Too unselective even together: an index would return a large share of the table.
-  if (columns.length > 0 && rowsPerKey(facts, columns) / rows > thresholds.indexMaxRowShare) {
+  // What may follow the equalities: one range column (sort columns after it could not give the
+  // order anyway), else the ORDER BY columns when a LIMIT lets an index in that order stop
+  // early. Without a LIMIT the whole match is read anyway: sorting it costs little.
+  const range = uses.range[0];
+  const tail = range !== undefined ? [range] : shape.limit ? uses.sort : [];
+  // Too unselective even together: alone such an index returns a large share of the table.
+  // In front of a range or a LIMITed sort it still narrows what that scan walks (equality
+  // first, then the range: the textbook order, whatever the equality's selectivity).
+  if (
+    columns.length > 0 &&
+    rowsPerKey(facts, columns) / rows > thresholds.indexMaxRowShare &&
+    tail.length === 0
+  ) {
     columns.length = 0;
   }
   const equalityCount = columns.length;
   const prefixRows = equalityCount > 0 ? rowsPerKey(facts, columns) : rows;
-  if (prefixRows > thresholds.indexExtendMinRows) {
-    const range = uses.range[0];
-    if (range !== undefined) {
-      // one range column; sort columns after it could not give the order anyway
-      columns.push(range);
-    } else if (uses.sort.length > 0 && (equalityCount > 0 || shape.limit)) {
-      // equality then sort; or sort alone for ORDER BY ... LIMIT (the index lets it stop early)
-      columns.push(...uses.sort);
-    }
-  }
+  if (prefixRows > thresholds.indexExtendMinRows) columns.push(...tail);
   if (columns.length === 0) return null;
   return { columns, equalityCount, rowsPerKey: prefixRows };
+}
+
+/**
+ * Does some other table of the statement return few rows (a selective equality, a range, a
+ * LIMITed sort)? Only then is a table looked up by its JOIN key once per outer row; when
+ * every side is read in bulk, a hash join of full scans is the right plan and a JOIN-key
+ * index on the inner side would not be used.
+ */
+export function drivenElsewhere(
+  shape: StatementShape,
+  tableAsNamed: string,
+  lookup: (table: string) => TableFacts | undefined,
+  thresholds: Thresholds,
+): boolean {
+  return shape.tables.some((other) => {
+    if (other === tableAsNamed) return false;
+    const facts = lookup(other);
+    const mine = shape.uses.filter((u) => (facts ? isMine(u, other, facts) : u.table === other));
+    if (mine.some((u) => u.kind === 'range')) return true;
+    if (shape.limit && mine.some((u) => u.kind === 'sort')) return true;
+    const eq = mine.filter((u) => u.kind === 'eq').map((u) => u.column);
+    if (eq.length === 0) return false;
+    if (!facts) return true;
+    return rowsPerKey(facts, eq) / Math.max(1, facts.rows) <= thresholds.indexMaxRowShare;
+  });
+}
+
+/**
+ * Candidates for the OR groups of a statement on one table: one per branch, when every
+ * branch filters this table (BitmapOr / index_merge union); a branch without a usable
+ * filter here means a full scan anyway, and then none.
+ */
+function orCandidates(
+  shape: StatementShape,
+  tableAsNamed: string,
+  facts: TableFacts,
+  base: Uses,
+  thresholds: Thresholds,
+): TableCandidate[] {
+  const out: TableCandidate[] = [];
+  for (const group of shape.orGroups ?? []) {
+    const built: TableCandidate[] = [];
+    for (const branch of group) {
+      const mine = branch.filter((u) => isMine(u, tableAsNamed, facts));
+      const eq = mine.filter((u) => u.kind === 'eq').map((u) => u.column);
+      const range = mine.filter((u) => u.kind === 'range').map((u) => u.column);
+      const uses: Uses = { eq, join: [], range, sort: [] };
+      const c =
+        eq.length + range.length > 0
+          ? build([...eq, ...base.eq], uses, { ...shape, limit: false }, facts, thresholds)
+          : null;
+      if (!c) {
+        built.length = 0;
+        break;
+      }
+      built.push(c);
+    }
+    for (const c of built) if (!out.some((o) => o.columns.join() === c.columns.join())) out.push(c);
+  }
+  return out;
 }
 
 /**
@@ -188,16 +253,18 @@ export function candidatesFor(
   tableAsNamed: string,
   facts: TableFacts,
   thresholds: Thresholds,
+  /** another table of the statement returns few rows (see drivenElsewhere); unknown: true */
+  driven = true,
 ): TableCandidate[] {
   if (facts.rows < thresholds.indexMinTableRows) return [];
   const uses = usesFor(shape, tableAsNamed, facts);
   const out: TableCandidate[] = [];
-  const direct = build(uses.eq, uses, shape, facts, thresholds);
-  if (direct) out.push(direct);
-  if (uses.join.length > 0) {
-    const inner = build([...uses.join, ...uses.eq], uses, shape, facts, thresholds);
-    if (inner && !out.some((c) => c.columns.join() === inner.columns.join())) out.push(inner);
-  }
+  const push = (c: TableCandidate | null) => {
+    if (c && !out.some((o) => o.columns.join() === c.columns.join())) out.push(c);
+  };
+  push(build(uses.eq, uses, shape, facts, thresholds));
+  if (uses.join.length > 0 && driven) push(build([...uses.join, ...uses.eq], uses, shape, facts, thresholds));
+  for (const c of orCandidates(shape, tableAsNamed, facts, uses, thresholds)) push(c);
   return out;
 }
 
@@ -225,7 +292,13 @@ export function generateCandidates(
     for (const named of statement.shape.tables) {
       const facts = lookup(statement.database, named);
       if (!facts) continue;
-      for (const c of candidatesFor(statement.shape, named, facts, thresholds)) {
+      const driven = drivenElsewhere(
+        statement.shape,
+        named,
+        (t) => lookup(statement.database, t),
+        thresholds,
+      );
+      for (const c of candidatesFor(statement.shape, named, facts, thresholds, driven)) {
         if (servedBy(c.columns, c.equalityCount, facts, thresholds)) continue;
         raw.push({
           table: facts.table,

@@ -1,12 +1,5 @@
 import nodeSqlParser from 'node-sql-parser';
-import {
-  addTable,
-  type ColumnUse,
-  emptyShape,
-  resolveQualifier,
-  type StatementShape,
-  type UseKind,
-} from './shape.js';
+import { addTable, emptyShape, finishShape, type OrTag, type StatementShape, type UseKind } from './shape.js';
 
 // MySQL/MariaDB statements (performance_schema digest text with `?`, or a real sample)
 // parsed with node-sql-parser. Same extraction as parse-postgres.ts: equality / IN, ranges,
@@ -69,12 +62,30 @@ function mentionsColumn(expr: unknown): boolean {
 
 const RANGE_OPS = new Set(['<', '>', '<=', '>=']);
 
+/**
+ * `LIKE 'abc%'` (a real sample's literal) is a range scan on a btree; a leading wildcard, or
+ * a digest's `?` whose pattern is unknown, is not.
+ */
+function prefixPattern(expr: unknown): boolean {
+  if (!isNode(expr) || typeof expr.value !== 'string' || !String(expr.type).includes('string')) return false;
+  const v = expr.value;
+  return v.length > 1 && !/^[%_]/.test(v) && /^[^%_]+%$/.test(v);
+}
+
 class Collector {
   readonly shape: StatementShape = emptyShape();
-  private readonly pending: { ref: ColumnRef; kind: UseKind }[] = [];
+  private readonly pending: { ref: ColumnRef; kind: UseKind; or: OrTag | null }[] = [];
+  private readonly orBranches: number[] = [];
 
-  private use(ref: ColumnRef, kind: UseKind): void {
-    this.pending.push({ ref, kind });
+  private use(ref: ColumnRef, kind: UseKind, or: OrTag | null = null): void {
+    this.pending.push({ ref, kind, or });
+  }
+
+  /** The branches of a chain of ORs: `a OR b OR c` parses as ((a OR b) OR c). */
+  private branches(expr: unknown): unknown[] {
+    if (isNode(expr) && expr.type === 'binary_expr' && String(expr.operator).toUpperCase() === 'OR')
+      return [...this.branches(expr.left), ...this.branches(expr.right)];
+    return [expr];
   }
 
   from(items: unknown): void {
@@ -90,7 +101,7 @@ class Collector {
     }
   }
 
-  predicate(expr: unknown): void {
+  predicate(expr: unknown, or: OrTag | null = null): void {
     if (!isNode(expr)) return;
     if (isNode(expr.ast)) {
       this.statement(expr.ast);
@@ -102,23 +113,38 @@ class Collector {
     }
     const op = String(expr.operator).toUpperCase();
     if (op === 'AND') {
-      this.predicate(expr.left);
-      this.predicate(expr.right);
+      this.predicate(expr.left, or);
+      this.predicate(expr.right, or);
+      return;
+    }
+    if (op === 'OR') {
+      if (or !== null) {
+        this.subqueries(expr);
+        return;
+      }
+      // one level of OR: each branch may be served by an index of its own
+      const group = this.orBranches.length;
+      const branches = this.branches(expr);
+      this.orBranches.push(branches.length);
+      for (const [branch, b] of branches.entries()) this.predicate(b, { group, branch });
       return;
     }
     const l = columnOf(expr.left);
     const r = columnOf(expr.right);
     if (op === '=') {
       if (l && r) {
-        this.use(l, 'join');
-        this.use(r, 'join');
-      } else if (l && !mentionsColumn(expr.right)) this.use(l, 'eq');
-      else if (r && !mentionsColumn(expr.left)) this.use(r, 'eq');
+        if (or === null) {
+          this.use(l, 'join');
+          this.use(r, 'join');
+        }
+      } else if (l && !mentionsColumn(expr.right)) this.use(l, 'eq', or);
+      else if (r && !mentionsColumn(expr.left)) this.use(r, 'eq', or);
     } else if (RANGE_OPS.has(op)) {
-      if (l && !mentionsColumn(expr.right)) this.use(l, 'range');
-      else if (r && !mentionsColumn(expr.left)) this.use(r, 'range');
-    } else if (op === 'IN' && l) this.use(l, 'eq');
-    else if (op === 'BETWEEN' && l) this.use(l, 'range');
+      if (l && !mentionsColumn(expr.right)) this.use(l, 'range', or);
+      else if (r && !mentionsColumn(expr.left)) this.use(r, 'range', or);
+    } else if (op === 'IN' && l) this.use(l, 'eq', or);
+    else if (op === 'BETWEEN' && l) this.use(l, 'range', or);
+    else if (op === 'LIKE' && l && prefixPattern(expr.right)) this.use(l, 'range', or);
     this.subqueries(expr);
   }
 
@@ -162,12 +188,7 @@ class Collector {
   }
 
   finish(): StatementShape {
-    for (const { ref, kind } of this.pending) {
-      const use: ColumnUse = { table: resolveQualifier(this.shape, ref.qualifier), column: ref.column, kind };
-      if (ref.qualifier !== null && use.table === null) continue;
-      this.shape.uses.push(use);
-    }
-    return this.shape;
+    return finishShape(this.shape, this.pending, this.orBranches);
   }
 }
 

@@ -1,12 +1,5 @@
 import { loadModule, parse } from 'libpg-query';
-import {
-  addTable,
-  type ColumnUse,
-  emptyShape,
-  resolveQualifier,
-  type StatementShape,
-  type UseKind,
-} from './shape.js';
+import { addTable, emptyShape, finishShape, type OrTag, type StatementShape, type UseKind } from './shape.js';
 
 // PostgreSQL statements (pg_stat_statements' normalized `$n` text, or real ones) parsed with
 // PostgreSQL's own parser (libpg-query, WASM). Only what an index can serve is kept:
@@ -76,10 +69,11 @@ const RANGE_OPS = new Set(['<', '>', '<=', '>=']);
 
 class Collector {
   readonly shape: StatementShape = emptyShape();
-  private readonly pending: { ref: ColumnRef; kind: UseKind }[] = [];
+  private readonly pending: { ref: ColumnRef; kind: UseKind; or: OrTag | null }[] = [];
+  private readonly orBranches: number[] = [];
 
-  use(ref: ColumnRef, kind: UseKind): void {
-    this.pending.push({ ref, kind });
+  use(ref: ColumnRef, kind: UseKind, or: OrTag | null = null): void {
+    this.pending.push({ ref, kind, or });
   }
 
   relation(node: unknown): void {
@@ -103,11 +97,20 @@ class Collector {
     } else if ('RangeSubselect' in item) this.statement(child(item.RangeSubselect, 'subquery'));
   }
 
-  predicate(expr: unknown): void {
+  predicate(expr: unknown, or: OrTag | null = null): void {
     if (!isNode(expr)) return;
     if ('BoolExpr' in expr) {
       const b = expr.BoolExpr;
-      if (child(b, 'boolop') === 'AND_EXPR') for (const arg of list(child(b, 'args'))) this.predicate(arg);
+      const op = child(b, 'boolop');
+      if (op === 'AND_EXPR') for (const arg of list(child(b, 'args'))) this.predicate(arg, or);
+      else if (op === 'OR_EXPR' && or === null) {
+        // one level of OR: each branch may be served by an index of its own
+        const group = this.orBranches.length;
+        const args = list(child(b, 'args'));
+        this.orBranches.push(args.length);
+        for (const [branch, arg] of args.entries()) this.predicate(arg, { group, branch });
+        return;
+      }
       this.subqueries(expr);
       return;
     }
@@ -121,16 +124,18 @@ class Collector {
       const r = columnOf(right);
       if (kind === 'AEXPR_OP' && op === '=') {
         if (l && r) {
-          this.use(l, 'join');
-          this.use(r, 'join');
-        } else if (l && !mentionsColumn(right)) this.use(l, 'eq');
-        else if (r && !mentionsColumn(left)) this.use(r, 'eq');
+          if (or === null) {
+            this.use(l, 'join');
+            this.use(r, 'join');
+          }
+        } else if (l && !mentionsColumn(right)) this.use(l, 'eq', or);
+        else if (r && !mentionsColumn(left)) this.use(r, 'eq', or);
       } else if (kind === 'AEXPR_OP' && op && RANGE_OPS.has(op)) {
-        if (l && !mentionsColumn(right)) this.use(l, 'range');
-        else if (r && !mentionsColumn(left)) this.use(r, 'range');
-      } else if (kind === 'AEXPR_IN' && op === '=' && l) this.use(l, 'eq');
-      else if (kind === 'AEXPR_OP_ANY' && op === '=' && l) this.use(l, 'eq');
-      else if ((kind === 'AEXPR_BETWEEN' || kind === 'AEXPR_BETWEEN_SYM') && l) this.use(l, 'range');
+        if (l && !mentionsColumn(right)) this.use(l, 'range', or);
+        else if (r && !mentionsColumn(left)) this.use(r, 'range', or);
+      } else if (kind === 'AEXPR_IN' && op === '=' && l) this.use(l, 'eq', or);
+      else if (kind === 'AEXPR_OP_ANY' && op === '=' && l) this.use(l, 'eq', or);
+      else if ((kind === 'AEXPR_BETWEEN' || kind === 'AEXPR_BETWEEN_SYM') && l) this.use(l, 'range', or);
       this.subqueries(expr);
       return;
     }
@@ -185,13 +190,7 @@ class Collector {
   }
 
   finish(): StatementShape {
-    for (const { ref, kind } of this.pending) {
-      const use: ColumnUse = { table: resolveQualifier(this.shape, ref.qualifier), column: ref.column, kind };
-      // A qualifier naming nothing in scope (an outer query's alias) cannot be placed.
-      if (ref.qualifier !== null && use.table === null) continue;
-      this.shape.uses.push(use);
-    }
-    return this.shape;
+    return finishShape(this.shape, this.pending, this.orBranches);
   }
 }
 

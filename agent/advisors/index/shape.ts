@@ -19,10 +19,16 @@ export interface StatementShape {
   uses: ColumnUse[];
   /** the statement has a LIMIT: an index in sort order lets it stop early */
   limit: boolean;
+  /**
+   * Disjunctions in the AND part of WHERE/ON: each group is a list of branches, each branch
+   * the equality/range uses it has. An index per branch can serve one (BitmapOr / index_merge)
+   * only when every branch has a use on the same table.
+   */
+  orGroups?: ColumnUse[][][];
 }
 
 export function emptyShape(): StatementShape {
-  return { tables: [], aliases: {}, uses: [], limit: false };
+  return { tables: [], aliases: {}, uses: [], limit: false, orGroups: [] };
 }
 
 /** Adds a table (and its alias) once. */
@@ -37,4 +43,31 @@ export function addTable(shape: StatementShape, table: string, alias: string | n
 export function resolveQualifier(shape: StatementShape, qualifier: string | null): string | null {
   if (qualifier === null) return shape.tables.length === 1 ? (shape.tables[0] ?? null) : null;
   return shape.aliases[qualifier] ?? null;
+}
+
+/** Where a use sits inside an OR: which disjunction, which branch. */
+export interface OrTag {
+  group: number;
+  branch: number;
+}
+
+/**
+ * Places the collected column references (qualifier -> table as named) into the shape: plain
+ * uses, and OR-branch uses into their group. A qualifier naming nothing in scope (an outer
+ * query's alias) cannot be placed.
+ */
+export function finishShape(
+  shape: StatementShape,
+  pending: readonly { ref: { qualifier: string | null; column: string }; kind: UseKind; or: OrTag | null }[],
+  orBranches: readonly number[],
+): StatementShape {
+  const groups: ColumnUse[][][] = orBranches.map((n) => Array.from({ length: n }, () => []));
+  for (const { ref, kind, or } of pending) {
+    const use: ColumnUse = { table: resolveQualifier(shape, ref.qualifier), column: ref.column, kind };
+    if (ref.qualifier !== null && use.table === null) continue;
+    if (or === null) shape.uses.push(use);
+    else groups[or.group]?.[or.branch]?.push(use);
+  }
+  shape.orGroups = groups;
+  return shape;
 }

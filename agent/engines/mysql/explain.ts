@@ -44,14 +44,24 @@ function num(v: string | number | null | undefined): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-/** A digest text has `?` where literals were: put harmless literals back so it can be EXPLAINed. */
-export function withLiterals(sql: string): string {
+/**
+ * A digest text has `?` where literals were: put harmless literals back so it can be EXPLAINed.
+ * A quoted literal compares with a number or a string column alike without defeating an index.
+ */
+export function withLiterals(sql: string, literal = "'0'"): string {
   return sql
-    .replace(/\(\s*\.\.\.\s*\)/g, "('0')")
+    .replace(/\(\s*\.\.\.\s*\)/g, `(${literal})`)
     .replace(/\b(LIMIT|OFFSET)\s+\?\s*,\s*\?/gi, '$1 1, 1')
     .replace(/\b(LIMIT|OFFSET)\s+\?/gi, '$1 1')
-    .replace(/\?/g, "'0'");
+    .replace(/\?/g, literal);
 }
+
+/**
+ * Literals tried in turn for a digest without a sample: a primary-key lookup of a value that
+ * does not exist ('0') is optimized away ("Impossible WHERE noticed after reading const
+ * tables") and the plan then shows no table at all; '1' is the first key of most tables.
+ */
+export const DIGEST_LITERALS = ["'0'", "'1'"] as const;
 
 type Json = Record<string, unknown>;
 
@@ -197,12 +207,18 @@ export function createMysqlVerifier(query: MysqlQuery): IndexVerifier {
     },
     async explain(database, statement, hypothetical = []): Promise<PlanCost | null> {
       if (hypothetical.length > 0) return null;
-      const sql = withLiterals(statement.trim().replace(/;\s*$/, ''));
+      const text = statement.trim().replace(/;\s*$/, '');
       try {
         return await inDatabase(database, async () => {
-          const [row] = await query(`EXPLAIN FORMAT=JSON ${sql}`);
-          const text = row ? Object.values(row)[0] : null;
-          return typeof text === 'string' ? mysqlPlanFromJson(text) : null;
+          let plan: PlanCost | null = null;
+          for (const literal of DIGEST_LITERALS) {
+            const [row] = await query(`EXPLAIN FORMAT=JSON ${withLiterals(text, literal)}`);
+            const json = row ? Object.values(row)[0] : null;
+            plan = typeof json === 'string' ? mysqlPlanFromJson(json) : null;
+            // a real sample (no `?`), or a plan that reads tables: done
+            if (!text.includes('?') || (plan && plan.accesses.length > 0)) break;
+          }
+          return plan;
         });
       } catch {
         return null;

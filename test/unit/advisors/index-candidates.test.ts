@@ -64,9 +64,73 @@ describe('index candidates', () => {
     ];
     expect(generateCandidates(statements, () => facts, DEFAULT_THRESHOLDS)).toEqual([]);
   });
+  it('keeps an unselective equality in front of a range or a LIMITed sort, not alone', async () => {
+    expect(await cand('SELECT * FROM orders WHERE status = $1 AND created_at > $2')).toEqual([
+      'status',
+      'created_at',
+    ]);
+    expect(await cand('SELECT * FROM orders WHERE status = $1 ORDER BY created_at LIMIT 50')).toEqual([
+      'status',
+      'created_at',
+    ]);
+    expect(await cand('SELECT * FROM orders WHERE status = $1 ORDER BY created_at')).toBeNull();
+  });
+  it('appends sort columns only under a LIMIT, never GROUP BY columns', async () => {
+    expect(await cand('SELECT * FROM orders WHERE customer_id = $1 ORDER BY created_at')).toEqual([
+      'customer_id',
+    ]);
+    expect(await cand('SELECT status, count(*) FROM orders WHERE customer_id = $1 GROUP BY status')).toEqual([
+      'customer_id',
+    ]);
+  });
+  it('one candidate per OR branch when every branch filters the table selectively', async () => {
+    const shape = await parsePostgres('SELECT * FROM orders WHERE email = $1 OR customer_id = $2');
+    const statements: SourceStatement[] = [
+      { id: 'q', text: '', database: null, calls: 10, totalSeconds: 1, shape: shape! },
+    ];
+    expect(generateCandidates(statements, () => orders, DEFAULT_THRESHOLDS).map((c) => c.columns)).toEqual([
+      ['email'],
+      ['customer_id'],
+    ]);
+    const weak = await parsePostgres('SELECT * FROM orders WHERE email = $1 OR status = $2');
+    expect(
+      generateCandidates([{ ...statements[0]!, shape: weak! }], () => orders, DEFAULT_THRESHOLDS),
+    ).toEqual([]);
+  });
+  it('a JOIN key is a candidate only when another side of the join returns few rows', async () => {
+    const items: TableFacts = {
+      ...orders,
+      table: 'public.items',
+      columns: [{ name: 'order_id', distinct: 900_000, nullFraction: 0, avgWidth: 8 }],
+      indexes: [],
+    };
+    const lookup = (_db: string | null, t: string) => (t === 'items' ? items : orders);
+    const run = async (sql: string) =>
+      generateCandidates(
+        [
+          {
+            id: 'q',
+            text: '',
+            database: null,
+            calls: 1,
+            totalSeconds: 1,
+            shape: (await parsePostgres(sql))!,
+          },
+        ],
+        lookup,
+        DEFAULT_THRESHOLDS,
+      ).map((c) => `${c.table}(${c.columns.join(',')})`);
+    expect(await run('SELECT * FROM orders o JOIN items i ON i.order_id = o.id WHERE o.email = $1')).toEqual([
+      'public.orders(email)',
+      'public.items(order_id)',
+    ]);
+    expect(await run('SELECT * FROM orders o JOIN items i ON i.order_id = o.id WHERE o.status = $1')).toEqual(
+      [],
+    );
+  });
   it('merges a candidate into a longer one it is a prefix of, helping both statements', async () => {
     const a = await parsePostgres('SELECT * FROM orders WHERE customer_id = $1');
-    const b = await parsePostgres('SELECT * FROM orders WHERE customer_id = $1 ORDER BY created_at');
+    const b = await parsePostgres('SELECT * FROM orders WHERE customer_id = $1 ORDER BY created_at LIMIT 20');
     const statements: SourceStatement[] = [
       { id: 'a', text: '', database: null, calls: 10, totalSeconds: 1, shape: a! },
       { id: 'b', text: '', database: null, calls: 10, totalSeconds: 1, shape: b! },
@@ -93,8 +157,12 @@ describe('statement parsers', () => {
       { table: 'public.orders', column: 'created_at', kind: 'sort' },
     ]);
   });
-  it('PostgreSQL: an OR branch drives no index; DDL is not a statement to index', async () => {
-    expect((await parsePostgres('SELECT * FROM t WHERE a = $1 OR b = $2'))?.uses).toEqual([]);
+  it('PostgreSQL: OR branches are kept apart from the AND part; DDL is not a statement to index', async () => {
+    const shape = await parsePostgres('SELECT * FROM t WHERE c = $3 AND (a = $1 OR b > $2)');
+    expect(shape?.uses).toEqual([{ table: 't', column: 'c', kind: 'eq' }]);
+    expect(shape?.orGroups).toEqual([
+      [[{ table: 't', column: 'a', kind: 'eq' }], [{ table: 't', column: 'b', kind: 'range' }]],
+    ]);
     expect(await parsePostgres('CREATE TABLE t (a int)')).toBeNull();
   });
   it('MySQL digest text with elided lists and UPDATE/DELETE', () => {
@@ -110,5 +178,13 @@ describe('statement parsers', () => {
     expect(parseMysql('DELETE FROM logs WHERE created_at < ?')?.uses).toEqual([
       { table: 'logs', column: 'created_at', kind: 'range' },
     ]);
+  });
+  it('MySQL: LIKE with a literal prefix is a range; a leading wildcard or an unknown pattern is not', () => {
+    expect(parseMysql("SELECT id FROM t WHERE name LIKE 'abc%'")?.uses).toEqual([
+      { table: 't', column: 'name', kind: 'range' },
+    ]);
+    expect(parseMysql("SELECT id FROM t WHERE name LIKE '%abc%'")?.uses).toEqual([]);
+    expect(parseMysql('SELECT id FROM t WHERE name LIKE ?')?.uses).toEqual([]);
+    expect(parseMysql("SELECT id FROM t WHERE a = 'x' OR b = 'y' OR c = 'z'")?.orGroups).toHaveLength(1);
   });
 });

@@ -1,0 +1,472 @@
+import type { AdvisorCase, Engine } from './cases.js';
+
+// More index-advisor cases, written to stress generality (not tuned to the advisor): the
+// OLTP shapes a DBA meets — equality + range / sort with an unselective equality, a queue
+// flag, three-table joins, correlated subqueries, CTEs, OR, GROUP BY, soft deletes, DELETE,
+// predicates no btree serves, the outer side of a join, existing composite indexes.
+// Same conventions as cases.ts (table names prefixed by case, `?` placeholders).
+
+const BOTH: Engine[] = ['postgres', 'mysql'];
+const ts = (n: number): string => {
+  const d = new Date(Date.UTC(2024, 0, 1) + n * 60_000);
+  return d.toISOString().slice(0, 19).replace('T', ' ');
+};
+
+export const SHAPE_CASES: AdvisorCase[] = [
+  {
+    // Textbook order: equality first, then the range. The status alone is useless (a quarter
+    // of the table), but as the head of (status, created_at) it cuts the range scan 4x.
+    name: 'unselective equality + narrow range: equality still leads',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c17_orders',
+        rows: 200_000,
+        columns: [
+          { name: 'status', type: 'text', gen: { kind: 'text', prefix: 'st', n: 4 } },
+          { name: 'created_at', type: 'timestamp', gen: { kind: 'time', n: 200_000 } },
+          { name: 'total', type: 'int', gen: { kind: 'mod', n: 900 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT id, total FROM c17_orders WHERE status = ? AND created_at >= ? AND created_at < ?',
+        params: (i) => [`st${i % 4}`, ts(i * 3000), ts(i * 3000 + 720)],
+      },
+    ],
+    expected: [{ table: 'c17_orders', columns: ['status', 'created_at'] }],
+    mustNot: [{ table: 'c17_orders', columns: ['status'], reason: 'a quarter of the table per value' }],
+  },
+  {
+    // A work queue: 1% of rows pending, the oldest 50 fetched. (pending, created_at) walks only
+    // pending rows in order; (created_at) alone would wade through the 99% done ones.
+    name: 'queue: flag = ? ORDER BY created_at LIMIT',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c18_jobs',
+        rows: 150_000,
+        columns: [
+          { name: 'pending', type: 'bool', gen: { kind: 'bool', every: 100 } },
+          { name: 'created_at', type: 'timestamp', gen: { kind: 'time', n: 150_000 } },
+          { name: 'kind', type: 'text', gen: { kind: 'text', prefix: 'k', n: 8 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT id, kind FROM c18_jobs WHERE pending = ? ORDER BY created_at LIMIT 50',
+        params: () => [true],
+      },
+    ],
+    expected: [{ table: 'c18_jobs', columns: ['pending', 'created_at'] }],
+    mustNot: [
+      {
+        table: 'c18_jobs',
+        columns: ['pending'],
+        reason: 'two values: no order, half the table by statistics',
+      },
+    ],
+  },
+  {
+    name: 'three-table join: only the grandchild key lacks an index',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c19_customers',
+        rows: 20_000,
+        columns: [{ name: 'name', type: 'text', gen: { kind: 'text', prefix: 'cust' } }],
+      },
+      {
+        name: 'c19_orders',
+        rows: 100_000,
+        columns: [
+          { name: 'customer_id', type: 'int', gen: { kind: 'mod', n: 20_000 } },
+          { name: 'placed_at', type: 'timestamp', gen: { kind: 'time', n: 100_000 } },
+        ],
+        indexes: [{ columns: ['customer_id'] }],
+      },
+      {
+        name: 'c19_order_items',
+        rows: 300_000,
+        columns: [
+          { name: 'order_id', type: 'int', gen: { kind: 'mod', n: 100_000 } },
+          { name: 'sku', type: 'text', gen: { kind: 'text', prefix: 'sku', n: 5_000 } },
+          { name: 'qty', type: 'int', gen: { kind: 'mod', n: 9 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT o.id, i.sku, i.qty FROM c19_customers c JOIN c19_orders o ON o.customer_id = c.id JOIN c19_order_items i ON i.order_id = o.id WHERE c.id = ?',
+        params: (i) => [1 + ((i * 613) % 20_000)],
+      },
+    ],
+    expected: [{ table: 'c19_order_items', columns: ['order_id'] }],
+    mustNot: [
+      { table: 'c19_orders', columns: ['customer_id'], reason: 'already indexed' },
+      { table: 'c19_customers', columns: ['id'], reason: 'primary key' },
+    ],
+  },
+  {
+    name: 'selective key + unselective flag: the key alone',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c20_carts',
+        rows: 80_000,
+        columns: [
+          { name: 'account_id', type: 'int', gen: { kind: 'mod', n: 8_000 } },
+          { name: 'archived', type: 'bool', gen: { kind: 'bool', every: 10 } },
+          { name: 'total', type: 'int', gen: { kind: 'mod', n: 700 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT id, total FROM c20_carts WHERE account_id = ? AND archived = ?',
+        params: (i) => [(i * 37) % 8_000, false],
+      },
+    ],
+    expected: [{ table: 'c20_carts', columns: ['account_id'] }],
+    mustNot: [
+      { table: 'c20_carts', columns: ['archived'], reason: 'two values' },
+      { table: 'c20_carts', columns: ['archived', 'account_id'], reason: 'unselective column must not lead' },
+    ],
+  },
+  {
+    name: 'GROUP BY within a filtered key',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c21_tasks',
+        rows: 150_000,
+        columns: [
+          { name: 'project_id', type: 'int', gen: { kind: 'mod', n: 1_000 } },
+          { name: 'state', type: 'text', gen: { kind: 'text', prefix: 'state', n: 5 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT state, count(*) FROM c21_tasks WHERE project_id = ? GROUP BY state',
+        params: (i) => [(i * 7) % 1_000],
+      },
+    ],
+    expected: [{ table: 'c21_tasks', columns: ['project_id'] }],
+    mustNot: [{ table: 'c21_tasks', columns: ['state'], reason: 'grouped on, not filtered: five values' }],
+  },
+  {
+    // Each OR branch is selective on its own column: one index per branch (BitmapOr on
+    // PostgreSQL, index_merge union on MySQL). Neither alone avoids the full scan.
+    name: 'OR across two selective columns',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c22_contacts',
+        rows: 60_000,
+        columns: [
+          { name: 'email', type: 'text', gen: { kind: 'text', prefix: 'mail' } },
+          { name: 'phone', type: 'text', gen: { kind: 'text', prefix: 'tel' } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT id FROM c22_contacts WHERE email = ? OR phone = ?',
+        params: (i) => [`mail${1 + ((i * 53) % 60_000)}`, `tel${1 + ((i * 59) % 60_000)}`],
+      },
+    ],
+    expected: [
+      { table: 'c22_contacts', columns: ['email'] },
+      { table: 'c22_contacts', columns: ['phone'] },
+    ],
+    mustNot: [
+      { table: 'c22_contacts', columns: ['email', 'phone'], reason: 'an OR is not served by a composite' },
+    ],
+  },
+  {
+    name: 'DELETE by an unindexed foreign key',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c23_cart_items',
+        rows: 120_000,
+        columns: [
+          { name: 'cart_id', type: 'int', gen: { kind: 'mod', n: 12_000 } },
+          { name: 'sku', type: 'text', gen: { kind: 'text', prefix: 'sku', n: 3_000 } },
+        ],
+      },
+    ],
+    workload: [{ sql: 'DELETE FROM c23_cart_items WHERE cart_id = ?', params: (i) => [(i * 41) % 12_000] }],
+    expected: [{ table: 'c23_cart_items', columns: ['cart_id'] }],
+    mustNot: [],
+  },
+  {
+    name: 'correlated NOT EXISTS on an unindexed child key',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c24_invoices',
+        rows: 30_000,
+        columns: [
+          { name: 'customer_id', type: 'int', gen: { kind: 'mod', n: 3_000 } },
+          { name: 'amount', type: 'int', gen: { kind: 'mod', n: 999 } },
+        ],
+      },
+      {
+        name: 'c24_payments',
+        rows: 90_000,
+        columns: [
+          { name: 'invoice_id', type: 'int', gen: { kind: 'mod', n: 30_000 } },
+          { name: 'paid', type: 'int', gen: { kind: 'mod', n: 999 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT i.id, i.amount FROM c24_invoices i WHERE i.customer_id = ? AND NOT EXISTS (SELECT 1 FROM c24_payments p WHERE p.invoice_id = i.id)',
+        params: (i) => [(i * 29) % 3_000],
+      },
+    ],
+    expected: [
+      { table: 'c24_invoices', columns: ['customer_id'] },
+      { table: 'c24_payments', columns: ['invoice_id'] },
+    ],
+    mustNot: [],
+  },
+  {
+    name: 'CTE filtering a large table',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c25_payments',
+        rows: 120_000,
+        columns: [
+          { name: 'merchant_id', type: 'int', gen: { kind: 'mod', n: 6_000 } },
+          { name: 'amount', type: 'int', gen: { kind: 'mod', n: 5_000 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'WITH m AS (SELECT id, amount FROM c25_payments WHERE merchant_id = ?) SELECT count(*), sum(amount) FROM m',
+        params: (i) => [(i * 19) % 6_000],
+      },
+    ],
+    expected: [{ table: 'c25_payments', columns: ['merchant_id'] }],
+    mustNot: [],
+  },
+  {
+    // Reads a quarter of the orders whatever is indexed; the customers come by primary key.
+    name: 'join key on the outer side of an unselective filter',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c26_customers',
+        rows: 20_000,
+        columns: [{ name: 'name', type: 'text', gen: { kind: 'text', prefix: 'n' } }],
+      },
+      {
+        name: 'c26_orders',
+        rows: 100_000,
+        columns: [
+          { name: 'customer_id', type: 'int', gen: { kind: 'mod', n: 20_000 } },
+          { name: 'status', type: 'text', gen: { kind: 'text', prefix: 's', n: 4 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT o.id, c.name FROM c26_orders o JOIN c26_customers c ON c.id = o.customer_id WHERE o.status = ?',
+        params: (i) => [`s${i % 4}`],
+        calls: 5,
+      },
+    ],
+    expected: [],
+    mustNot: [
+      { table: 'c26_orders', columns: ['status'], reason: 'four values' },
+      {
+        table: 'c26_orders',
+        columns: ['customer_id'],
+        reason: 'outer side: the join goes orders -> customers',
+      },
+      { table: 'c26_customers', columns: ['id'], reason: 'primary key' },
+    ],
+  },
+  {
+    name: 'existing composite serves the filter and the sort',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c27_posts',
+        rows: 100_000,
+        columns: [
+          { name: 'author_id', type: 'int', gen: { kind: 'mod', n: 2_000 } },
+          { name: 'created_at', type: 'timestamp', gen: { kind: 'time', n: 100_000 } },
+          { name: 'title', type: 'text', gen: { kind: 'text', prefix: 't' } },
+        ],
+        indexes: [{ columns: ['author_id', 'created_at'] }],
+      },
+    ],
+    workload: [
+      { sql: 'SELECT id, title FROM c27_posts WHERE author_id = ?', params: (i) => [(i * 3) % 2_000] },
+      {
+        sql: 'SELECT id, title FROM c27_posts WHERE author_id = ? ORDER BY created_at DESC LIMIT 10',
+        params: (i) => [(i * 11) % 2_000],
+      },
+    ],
+    expected: [],
+    mustNot: [
+      { table: 'c27_posts', columns: ['author_id'], reason: 'leading column of (author_id, created_at)' },
+      { table: 'c27_posts', columns: ['author_id', 'created_at'], reason: 'exists' },
+    ],
+  },
+  {
+    name: 'tiny table looked up very often',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c28_plans',
+        rows: 300,
+        columns: [
+          { name: 'code', type: 'text', gen: { kind: 'text', prefix: 'plan' } },
+          { name: 'price', type: 'int', gen: { kind: 'mod', n: 90 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT price FROM c28_plans WHERE code = ?',
+        params: (i) => [`plan${1 + (i % 300)}`],
+        calls: 200,
+      },
+    ],
+    expected: [],
+    mustNot: [{ table: 'c28_plans', columns: ['code'], reason: '300 rows' }],
+  },
+  {
+    // Neither column is selective alone (2,950 and 3,600 rows per value) but together they
+    // match ~60 rows: both, the one with more distinct values first.
+    name: 'two unselective equalities, selective together',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c29_listings',
+        rows: 180_000,
+        columns: [
+          { name: 'region', type: 'int', gen: { kind: 'mod', n: 50 } },
+          { name: 'category', type: 'int', gen: { kind: 'mod', n: 61 } },
+          { name: 'price', type: 'int', gen: { kind: 'mod', n: 10_000 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT id, price FROM c29_listings WHERE region = ? AND category = ?',
+        params: (i) => [i % 50, (i * 7) % 61],
+      },
+    ],
+    expected: [{ table: 'c29_listings', columns: ['category', 'region'] }],
+    mustNot: [
+      { table: 'c29_listings', columns: ['region'], reason: 'alone: 3,600 rows per value' },
+      { table: 'c29_listings', columns: ['region', 'category'], reason: 'the more selective column leads' },
+    ],
+  },
+  {
+    name: 'predicates no btree serves: <> and LIKE with a leading wildcard',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c30_notes',
+        rows: 60_000,
+        columns: [
+          { name: 'kind', type: 'text', gen: { kind: 'text', prefix: 'kind', n: 3 } },
+          { name: 'body', type: 'text', gen: { kind: 'text', prefix: 'note body ' } },
+        ],
+      },
+    ],
+    workload: [
+      { sql: 'SELECT id FROM c30_notes WHERE kind <> ?', params: () => ['kind0'], calls: 5 },
+      { sql: 'SELECT id FROM c30_notes WHERE body LIKE ?', params: (i) => [`%${100 + i}%`], calls: 10 },
+    ],
+    expected: [],
+    mustNot: [
+      { table: 'c30_notes', columns: ['kind'], reason: '<> reads most of the table' },
+      { table: 'c30_notes', columns: ['body'], reason: 'a leading wildcard cannot use a btree' },
+    ],
+  },
+  {
+    name: 'join: selective filter on the parent, child key already indexed',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c31_customers',
+        rows: 40_000,
+        columns: [{ name: 'email', type: 'text', gen: { kind: 'text', prefix: 'c31user' } }],
+      },
+      {
+        name: 'c31_orders',
+        rows: 120_000,
+        columns: [
+          { name: 'customer_id', type: 'int', gen: { kind: 'mod', n: 40_000 } },
+          { name: 'total', type: 'int', gen: { kind: 'mod', n: 800 } },
+        ],
+        indexes: [{ columns: ['customer_id'] }],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT o.id, o.total FROM c31_customers c JOIN c31_orders o ON o.customer_id = c.id WHERE c.email = ?',
+        params: (i) => [`c31user${1 + ((i * 71) % 40_000)}`],
+      },
+    ],
+    expected: [{ table: 'c31_customers', columns: ['email'] }],
+    mustNot: [{ table: 'c31_orders', columns: ['customer_id'], reason: 'already indexed' }],
+  },
+  {
+    name: 'unique-ish equality + range: the range adds nothing',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c32_products',
+        rows: 70_000,
+        columns: [
+          { name: 'sku', type: 'text', gen: { kind: 'text', prefix: 'p' } },
+          { name: 'price', type: 'int', gen: { kind: 'mod', n: 1_000 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT id FROM c32_products WHERE sku = ? AND price > ?',
+        params: (i) => [`p${1 + ((i * 13) % 70_000)}`, 10],
+      },
+    ],
+    expected: [{ table: 'c32_products', columns: ['sku'] }],
+    mustNot: [{ table: 'c32_products', columns: ['sku', 'price'], reason: 'one row per sku already' }],
+  },
+  {
+    name: 'aggregate over one key (count)',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c33_page_views',
+        rows: 250_000,
+        columns: [
+          { name: 'page_id', type: 'int', gen: { kind: 'mod', n: 25_000 } },
+          { name: 'ms', type: 'int', gen: { kind: 'mod', n: 3_000 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT count(*), avg(ms) FROM c33_page_views WHERE page_id = ?',
+        params: (i) => [(i * 101) % 25_000],
+      },
+    ],
+    expected: [{ table: 'c33_page_views', columns: ['page_id'] }],
+    mustNot: [{ table: 'c33_page_views', columns: ['ms'], reason: 'aggregated, not filtered' }],
+  },
+];
