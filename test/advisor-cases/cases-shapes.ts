@@ -469,4 +469,188 @@ export const SHAPE_CASES: AdvisorCase[] = [
     expected: [{ table: 'c33_page_views', columns: ['page_id'] }],
     mustNot: [{ table: 'c33_page_views', columns: ['ms'], reason: 'aggregated, not filtered' }],
   },
+  {
+    name: 'unique reference + tenant: the unique column alone',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c34_shipments',
+        rows: 90_000,
+        columns: [
+          { name: 'tenant_id', type: 'int', gen: { kind: 'mod', n: 30 } },
+          { name: 'external_ref', type: 'text', gen: { kind: 'text', prefix: 'ext-' } },
+          { name: 'state', type: 'int', gen: { kind: 'mod', n: 6 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'UPDATE c34_shipments SET state = ? WHERE tenant_id = ? AND external_ref = ?',
+        params: (i) => [i % 6, i % 30, `ext-${1 + ((i * 89) % 90_000)}`],
+      },
+    ],
+    expected: [{ table: 'c34_shipments', columns: ['external_ref'] }],
+    mustNot: [
+      { table: 'c34_shipments', columns: ['tenant_id'], reason: '3,000 rows per tenant' },
+      { table: 'c34_shipments', columns: ['tenant_id', 'external_ref'], reason: 'the unique column leads' },
+    ],
+  },
+  {
+    name: 'join: the selective filter is on the child, the parent comes by primary key',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c35_devices',
+        rows: 20_000,
+        columns: [{ name: 'model', type: 'text', gen: { kind: 'text', prefix: 'm', n: 40 } }],
+      },
+      {
+        name: 'c35_readings',
+        rows: 200_000,
+        columns: [
+          { name: 'device_id', type: 'int', gen: { kind: 'mod', n: 20_000 } },
+          { name: 'serial', type: 'text', gen: { kind: 'text', prefix: 'r' } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT r.id, d.model FROM c35_readings r JOIN c35_devices d ON d.id = r.device_id WHERE r.serial = ?',
+        params: (i) => [`r${1 + ((i * 211) % 200_000)}`],
+      },
+    ],
+    expected: [{ table: 'c35_readings', columns: ['serial'] }],
+    mustNot: [
+      { table: 'c35_readings', columns: ['device_id'], reason: 'the readings side is found by serial' },
+      { table: 'c35_devices', columns: ['id'], reason: 'primary key' },
+    ],
+  },
+  {
+    // `created_at > ?` with a recent bound: the shape of a "since" poll, both columns.
+    name: 'equality + open-ended recent range',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c36_events',
+        rows: 200_000,
+        columns: [
+          { name: 'source', type: 'text', gen: { kind: 'text', prefix: 'src', n: 5 } },
+          { name: 'created_at', type: 'timestamp', gen: { kind: 'time', n: 200_000 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT id FROM c36_events WHERE source = ? AND created_at > ?',
+        params: (i) => [`src${i % 5}`, ts(200_000 - 60 - i)],
+      },
+    ],
+    expected: [{ table: 'c36_events', columns: ['source', 'created_at'] }],
+    mustNot: [{ table: 'c36_events', columns: ['source'], reason: 'a fifth of the table' }],
+  },
+  {
+    // The primary key already walks the rows in id order; a third match every few rows.
+    name: 'LIMITed sort the primary key already serves',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c37_comments',
+        rows: 100_000,
+        columns: [
+          { name: 'kind', type: 'int', gen: { kind: 'mod', n: 3 } },
+          { name: 'body', type: 'text', gen: { kind: 'text', prefix: 'c' } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT id, body FROM c37_comments WHERE kind = ? ORDER BY id DESC LIMIT 20',
+        params: (i) => [i % 3],
+      },
+    ],
+    expected: [],
+    mustNot: [
+      { table: 'c37_comments', columns: ['kind'], reason: 'three values' },
+      { table: 'c37_comments', columns: ['kind', 'id'], reason: 'the primary key order already stops early' },
+    ],
+  },
+  {
+    name: 'IN (subquery) on an unindexed key',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c38_users',
+        rows: 30_000,
+        columns: [{ name: 'handle', type: 'text', gen: { kind: 'text', prefix: 'h' } }],
+      },
+      {
+        name: 'c38_follows',
+        rows: 150_000,
+        columns: [
+          { name: 'follower_id', type: 'int', gen: { kind: 'mod', n: 30_000 } },
+          { name: 'followee_id', type: 'int', gen: { kind: 'mod', n: 29_989 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT followee_id FROM c38_follows WHERE follower_id IN (SELECT id FROM c38_users WHERE handle = ?)',
+        params: (i) => [`h${1 + ((i * 17) % 30_000)}`],
+      },
+    ],
+    expected: [
+      { table: 'c38_users', columns: ['handle'] },
+      { table: 'c38_follows', columns: ['follower_id'] },
+    ],
+    mustNot: [],
+  },
+  {
+    name: 'schema-qualified table in the statement',
+    engines: ['postgres'],
+    tables: [
+      {
+        name: 'c39_audit',
+        rows: 80_000,
+        columns: [
+          { name: 'actor_id', type: 'int', gen: { kind: 'mod', n: 8_000 } },
+          { name: 'action', type: 'text', gen: { kind: 'text', prefix: 'a', n: 12 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT id, action FROM public.c39_audit WHERE actor_id = ?',
+        params: (i) => [(i * 13) % 8_000],
+      },
+    ],
+    expected: [{ table: 'c39_audit', columns: ['actor_id'] }],
+    mustNot: [],
+  },
+  {
+    name: 'EXISTS with a selective filter inside, no filter outside',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c40_customers',
+        rows: 20_000,
+        columns: [{ name: 'name', type: 'text', gen: { kind: 'text', prefix: 'n' } }],
+      },
+      {
+        name: 'c40_orders',
+        rows: 120_000,
+        columns: [
+          { name: 'customer_id', type: 'int', gen: { kind: 'mod', n: 20_000 } },
+          { name: 'coupon', type: 'text', gen: { kind: 'text', prefix: 'cp' } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT c.id, c.name FROM c40_customers c WHERE EXISTS (SELECT 1 FROM c40_orders o WHERE o.customer_id = c.id AND o.coupon = ?)',
+        params: (i) => [`cp${1 + ((i * 7) % 120_000)}`],
+      },
+    ],
+    expected: [{ table: 'c40_orders', columns: ['coupon'] }],
+    mustNot: [{ table: 'c40_orders', columns: ['customer_id'], reason: 'every customer is read anyway' }],
+  },
 ];

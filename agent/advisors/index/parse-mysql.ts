@@ -142,8 +142,14 @@ class Collector {
     } else if (RANGE_OPS.has(op)) {
       if (l && !mentionsColumn(expr.right)) this.use(l, 'range', or);
       else if (r && !mentionsColumn(expr.left)) this.use(r, 'range', or);
-    } else if (op === 'IN' && l) this.use(l, 'eq', or);
-    else if (op === 'BETWEEN' && l) this.use(l, 'range', or);
+    } else if (op === 'IN' && l) {
+      // `col IN (SELECT ...)`: col is matched against the subquery's rows, a join key
+      const sub =
+        isNode(expr.right) &&
+        (isNode(expr.right.ast) || list(expr.right.value).some((v) => isNode(v) && isNode(v.ast)));
+      if (!sub) this.use(l, 'eq', or);
+      else if (or === null) this.use(l, 'join');
+    } else if (op === 'BETWEEN' && l) this.use(l, 'range', or);
     else if (op === 'LIKE' && l && prefixPattern(expr.right)) this.use(l, 'range', or);
     this.subqueries(expr);
   }

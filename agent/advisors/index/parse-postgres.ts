@@ -147,7 +147,12 @@ class Collector {
     if (Array.isArray(expr)) for (const e of expr) this.subqueries(e);
     if (!isNode(expr)) return;
     if ('SubLink' in expr) {
-      this.statement(child(expr.SubLink, 'subselect'));
+      // `col IN (SELECT ...)` / `col = ANY (SELECT ...)`: col is matched against the
+      // subquery's rows, a join key like any other
+      const link = expr.SubLink;
+      const test = columnOf(child(link, 'testexpr'));
+      if (child(link, 'subLinkType') === 'ANY_SUBLINK' && test) this.use(test, 'join');
+      this.statement(child(link, 'subselect'));
       return;
     }
     for (const value of Object.values(expr)) this.subqueries(value);

@@ -65,9 +65,13 @@ export const DIGEST_LITERALS = ["'0'", "'1'"] as const;
 
 type Json = Record<string, unknown>;
 
-function collect(node: unknown, out: PlanAccess[]): void {
+/**
+ * `limited`: the statement has a LIMIT. A full index scan (`index`) then reads the index in
+ * its order and stops after LIMIT matches, unless a filesort above it has to read them all.
+ */
+function collect(node: unknown, out: PlanAccess[], limited: boolean, sorted = false): void {
   if (Array.isArray(node)) {
-    for (const n of node) collect(n, out);
+    for (const n of node) collect(n, out, limited, sorted);
     return;
   }
   if (typeof node !== 'object' || node === null) return;
@@ -75,10 +79,11 @@ function collect(node: unknown, out: PlanAccess[]): void {
   if (typeof o.table_name === 'string' && typeof o.access_type === 'string') {
     const type = o.access_type;
     const rows = Number(o.rows_examined_per_scan ?? o.rows ?? Number.NaN);
+    const stopsEarly = type === 'index' && limited && !sorted;
     out.push({
       table: o.table_name,
       method:
-        type === 'ALL' || type === 'index'
+        (type === 'ALL' || type === 'index') && !stopsEarly
           ? 'seq'
           : type === 'system' || type === 'const'
             ? 'other'
@@ -87,10 +92,11 @@ function collect(node: unknown, out: PlanAccess[]): void {
       rows: Number.isFinite(rows) ? rows : null,
     });
   }
-  for (const value of Object.values(o)) collect(value, out);
+  for (const [key, value] of Object.entries(o))
+    collect(value, out, limited, sorted || key === 'filesort' || key === 'read_sorted_file');
 }
 
-export function mysqlPlanFromJson(text: string): PlanCost | null {
+export function mysqlPlanFromJson(text: string, limited = false): PlanCost | null {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -98,7 +104,7 @@ export function mysqlPlanFromJson(text: string): PlanCost | null {
     return null;
   }
   const accesses: PlanAccess[] = [];
-  collect(json, accesses);
+  collect(json, accesses, limited);
   const block = (json as Json).query_block as Json | undefined;
   const costInfo = block?.cost_info as Json | undefined;
   const declared = Number(costInfo?.query_cost ?? block?.cost ?? Number.NaN);
@@ -214,7 +220,7 @@ export function createMysqlVerifier(query: MysqlQuery): IndexVerifier {
           for (const literal of DIGEST_LITERALS) {
             const [row] = await query(`EXPLAIN FORMAT=JSON ${withLiterals(text, literal)}`);
             const json = row ? Object.values(row)[0] : null;
-            plan = typeof json === 'string' ? mysqlPlanFromJson(json) : null;
+            plan = typeof json === 'string' ? mysqlPlanFromJson(json, /\bLIMIT\b/i.test(text)) : null;
             // a real sample (no `?`), or a plan that reads tables: done
             if (!text.includes('?') || (plan && plan.accesses.length > 0)) break;
           }

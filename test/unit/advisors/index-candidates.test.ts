@@ -179,6 +179,15 @@ describe('statement parsers', () => {
       { table: 'logs', column: 'created_at', kind: 'range' },
     ]);
   });
+  it('col IN (SELECT ...) makes col a join key, on both engines', async () => {
+    const sql = 'SELECT b FROM f WHERE a_id IN (SELECT id FROM u WHERE handle = ?)';
+    const want = [
+      { table: null, column: 'a_id', kind: 'join' },
+      { table: null, column: 'handle', kind: 'eq' },
+    ];
+    expect(parseMysql(sql)?.uses).toEqual(want);
+    expect((await parsePostgres(sql.replace('?', '$1')))?.uses).toEqual(want);
+  });
   it('MySQL: LIKE with a literal prefix is a range; a leading wildcard or an unknown pattern is not', () => {
     expect(parseMysql("SELECT id FROM t WHERE name LIKE 'abc%'")?.uses).toEqual([
       { table: 't', column: 'name', kind: 'range' },

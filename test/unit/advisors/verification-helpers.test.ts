@@ -132,4 +132,28 @@ describe('engine-side plan helpers', () => {
       ['a', 'index'],
     ]);
   });
+  it('a MySQL full index scan under LIMIT stops early unless a filesort reads it all', () => {
+    const ordered = JSON.stringify({
+      query_block: {
+        nested_loop: [{ table: { table_name: 'c', access_type: 'index', key: 'PRIMARY', rows: 20 } }],
+      },
+    });
+    const sorted = JSON.stringify({
+      query_block: {
+        nested_loop: [
+          {
+            read_sorted_file: { filesort: { table: { table_name: 'c', access_type: 'index', rows: 9000 } } },
+          },
+        ],
+      },
+    });
+    expect(mysqlPlanFromJson(ordered, true)?.accesses[0]?.method).toBe('index');
+    expect(mysqlPlanFromJson(ordered, false)?.accesses[0]?.method).toBe('seq');
+    expect(mysqlPlanFromJson(sorted, true)?.accesses[0]?.method).toBe('seq');
+  });
+  it('puts another literal into a digest when asked (retry after a plan without tables)', () => {
+    expect(withLiterals('SELECT * FROM `t` WHERE `id` = ?', "'1'")).toBe(
+      "SELECT * FROM `t` WHERE `id` = '1'",
+    );
+  });
 });
