@@ -1,5 +1,6 @@
 import type { Finding } from '../findings/finding.js';
 import { type AdvisorInput, latest, makeFinding, quoteIdent, quoteQualified } from './context.js';
+import { indexProposal } from './index/proposal.js';
 
 // PostgreSQL does not index the referencing side of a foreign key. Deleting or updating a
 // parent row then scans the whole child table (under a lock), and JOINs on the key scan too.
@@ -42,7 +43,7 @@ export function fkWithoutIndex(input: AdvisorInput): Finding[] {
           statements: ["SET lock_timeout = '5s';", ddl],
           risk: 'CONCURRENTLY does not block writes; it takes longer and cannot run inside a transaction. Every insert/update of the table maintains one more index.',
           rollback: `DROP INDEX CONCURRENTLY ${quoteQualified('postgres', `${fk.table.split('.')[0]}.${name}`)};`,
-          index: { table: fk.table, columns: [...fk.columns] },
+          index: indexProposal(fk.table, fk.columns),
         },
       }),
     );

@@ -2,6 +2,7 @@ import type { TableFacts } from '../engines/engine.js';
 import type { Finding } from '../findings/finding.js';
 import { type AdvisorInput, formatBytes, makeFinding, quoteIdent, quoteQualified, round } from './context.js';
 import { baseColumn, type Candidate, candidateKey } from './index/candidates.js';
+import { indexProposal } from './index/proposal.js';
 import { sumCost, type Verification } from './index/verify.js';
 import { DEFAULT_RANDOM_PAGE_COST, estimateIndexScanCost } from './index-scan-estimate.js';
 
@@ -237,7 +238,7 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
               : 'Online DDL (ALGORITHM=INPLACE, LOCK=NONE) does not block reads or writes; it takes a brief metadata lock at start and end. ') +
             `Write overhead: every INSERT, DELETE and UPDATE of these columns also maintains this index (${v.facts.indexes.length} index(es) today). Disk: about ${formatBytes(size)}.`,
           rollback: drop,
-          index: { table: v.candidate.table, columns: [...columns] },
+          index: indexProposal(v.candidate.table, columns),
           details: {
             costBefore: before === null ? null : round(before, 2),
             costAfter: after === null ? null : round(after, 2),

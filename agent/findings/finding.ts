@@ -29,6 +29,9 @@ export type EvidenceValue =
 
 /** Machine-readable index proposal: columns in index order, as written in the DDL. */
 export interface IndexProposal {
+  /** PostgreSQL schema / MySQL database of the table (the finding's object is schema.table) */
+  schema?: string;
+  /** the table's bare name */
   table: string;
   columns: string[];
   where?: string;

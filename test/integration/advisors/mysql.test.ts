@@ -41,7 +41,9 @@ describe('MySQL/MariaDB advisors on a real server', () => {
       await target.cycle();
       await target.cycle();
       const found = target.of('missing-index');
-      expect(found.map((f) => f.fix?.index)).toEqual([{ table: 'shop.orders', columns: ['customer_id'] }]);
+      expect(found.map((f) => f.fix?.index)).toEqual([
+        { schema: 'shop', table: 'orders', columns: ['customer_id'] },
+      ]);
       const finding = found[0]!;
       expect(finding.evidence.method).toBe('explain');
       expect(finding.fix?.statements.join('\n')).toMatch(

@@ -101,7 +101,7 @@ describe('PostgreSQL advisors on a real server', () => {
       await target.cycle();
       const found = target.of('missing-index');
       expect(found.map((f) => f.fix?.index)).toEqual([
-        { table: 'public.wo_history', columns: ['work_order_id'] },
+        { schema: 'public', table: 'wo_history', columns: ['work_order_id'] },
       ]);
       const finding = found[0]!;
       expect(finding.evidence.method).toBe('hypopg');
@@ -171,7 +171,11 @@ describe('PostgreSQL advisors on a real server', () => {
 
       await sandbox.cycle();
       const [proven] = sandbox.of('missing-index');
-      expect(proven?.fix?.index).toEqual({ table: 'public.wo_history', columns: ['work_order_id'] });
+      expect(proven?.fix?.index).toEqual({
+        schema: 'public',
+        table: 'wo_history',
+        columns: ['work_order_id'],
+      });
       expect(proven?.evidence.method).toBe('sandbox-build');
       expect(proven?.fix?.details?.proof).toBe('sandbox build, rolled back');
       const before = Number(proven?.fix?.details?.costBefore);

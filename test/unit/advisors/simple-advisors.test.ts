@@ -179,7 +179,7 @@ describe('fk-without-index', () => {
   it('flags a large referencing table with no index on the key', () => {
     const s = snapshot(T0, { tables: tables(T0, { tables: [table('public.lines')], foreignKeys: [fk] }) });
     const [f] = fkWithoutIndex(input([s]));
-    expect(f?.fix?.index).toEqual({ table: 'public.lines', columns: ['order_id'] });
+    expect(f?.fix?.index).toEqual({ schema: 'public', table: 'lines', columns: ['order_id'] });
   });
   it('does not flag it when an index leads with the key, or the table is small', () => {
     const covered = snapshot(T0, {

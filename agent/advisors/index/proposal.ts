@@ -1,0 +1,20 @@
+import type { IndexProposal } from '../../findings/finding.js';
+
+// The machine-readable index proposal of a finding (`fix.index`). `table` is the bare name, as
+// the statements usually name it (and as a person or a script compares it); `schema` is the
+// PostgreSQL schema or the MySQL database it lives in. The qualified `schema.table` is what the
+// finding's `object` and the DDL use.
+
+export function indexProposal(
+  qualifiedTable: string,
+  columns: readonly string[],
+  where?: string,
+): IndexProposal {
+  const dot = qualifiedTable.lastIndexOf('.');
+  const proposal: IndexProposal =
+    dot < 0
+      ? { table: qualifiedTable, columns: [...columns] }
+      : { schema: qualifiedTable.slice(0, dot), table: qualifiedTable.slice(dot + 1), columns: [...columns] };
+  if (where !== undefined) proposal.where = where;
+  return proposal;
+}
