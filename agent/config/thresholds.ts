@@ -52,8 +52,8 @@ export const thresholdsSchema = z
     indexMinCostReduction: z.number().min(0).max(1).default(0.5),
     /** a shorter prefix of the candidate is preferred when its cost is within this share of the full candidate's */
     indexPrefixTolerance: z.number().min(0).max(1).default(0.1),
-    /** statements considered per cycle, most expensive first (cumulative time) */
-    indexMaxStatements: z.number().int().min(1).default(50),
+    /** statements considered per cycle, most expensive first (cumulative time); a database shared by many applications has many, and one past the cut is never advised on */
+    indexMaxStatements: z.number().int().min(1).default(100),
     /** statements with fewer calls than this are not considered (1: a heavy report run once counts too; the proof guards against noise) */
     indexMinCalls: z.number().min(0).default(1),
     /** verification results (EXPLAIN / HypoPG) are reused this long, in seconds, unless the table's indexes change */

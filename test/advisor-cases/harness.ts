@@ -43,6 +43,9 @@ function myExpr(c: Column): string {
   }
 }
 
+/** Runs of each workload statement unless the case says: enough to rank, few enough to stay fast. */
+const DEFAULT_CALLS = 10;
+
 const PG_TYPES = { int: 'integer', text: 'text', timestamp: 'timestamp', bool: 'boolean' } as const;
 const MY_TYPES = { int: 'INT', text: 'VARCHAR(100)', timestamp: 'DATETIME', bool: 'BOOLEAN' } as const;
 
@@ -70,7 +73,7 @@ export async function workloadPostgres(client: pg.Client, cases: readonly Adviso
     for (const s of c.workload) {
       let n = 0;
       const sql = s.sql.replace(/\?/g, () => `$${++n}`);
-      for (let i = 0; i < (s.calls ?? 30); i++) await client.query(sql, s.params(i));
+      for (let i = 0; i < (s.calls ?? DEFAULT_CALLS); i++) await client.query(sql, s.params(i));
     }
   }
 }
@@ -98,7 +101,7 @@ export async function workloadMysql(conn: mysql.Connection, cases: readonly Advi
   for (const c of cases.filter((x) => x.engines.includes('mysql'))) {
     for (const s of c.workload) {
       // literals, not server-side prepared statements: what an application with a query builder sends
-      for (let i = 0; i < (s.calls ?? 30); i++) await conn.query(conn.format(s.sql, s.params(i)));
+      for (let i = 0; i < (s.calls ?? DEFAULT_CALLS); i++) await conn.query(conn.format(s.sql, s.params(i)));
     }
   }
 }
