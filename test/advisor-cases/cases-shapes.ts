@@ -653,4 +653,51 @@ export const SHAPE_CASES: AdvisorCase[] = [
     expected: [{ table: 'c40_orders', columns: ['coupon'] }],
     mustNot: [{ table: 'c40_orders', columns: ['customer_id'], reason: 'every customer is read anyway' }],
   },
+  {
+    // The sample statement keeps the literal: a prefix pattern is a btree range on MySQL.
+    // (pg_stat_statements normalizes the pattern away, so the PostgreSQL side is not asked.)
+    name: "MySQL: LIKE 'prefix%' on a selective column",
+    engines: ['mysql'],
+    tables: [
+      {
+        name: 'c41_customers',
+        rows: 60_000,
+        columns: [
+          { name: 'last_name', type: 'text', gen: { kind: 'text', prefix: 'ln' } },
+          { name: 'city', type: 'int', gen: { kind: 'mod', n: 300 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT id, city FROM c41_customers WHERE last_name LIKE ?',
+        params: (i) => [`ln${1000 + i * 37}%`],
+      },
+    ],
+    expected: [{ table: 'c41_customers', columns: ['last_name'] }],
+    mustNot: [],
+  },
+  {
+    name: 'equality + range on the sort column, LIMIT',
+    engines: BOTH,
+    tables: [
+      {
+        name: 'c42_trades',
+        rows: 200_000,
+        columns: [
+          { name: 'symbol', type: 'text', gen: { kind: 'text', prefix: 'sym', n: 400 } },
+          { name: 'traded_at', type: 'timestamp', gen: { kind: 'time', n: 200_000 } },
+          { name: 'price', type: 'int', gen: { kind: 'mod', n: 10_000 } },
+        ],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT id, price FROM c42_trades WHERE symbol = ? AND traded_at < ? ORDER BY traded_at DESC LIMIT 20',
+        params: (i) => [`sym${(i * 7) % 400}`, ts(150_000 + i)],
+      },
+    ],
+    expected: [{ table: 'c42_trades', columns: ['symbol', 'traded_at'] }],
+    mustNot: [{ table: 'c42_trades', columns: ['traded_at'], reason: 'the symbol leads' }],
+  },
 ];
