@@ -1,13 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { engineFromDsn, loadConfig, resolveTarget, targetNameFromDsn } from '../../../agent/config/load.js';
 import { ConfigError } from '../../../agent/errors.js';
 import { redactDsn } from '../../../agent/log.js';
 
+const dir = mkdtempSync(join(tmpdir(), 'dbdiag-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 function file(name: string, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dbdiag-config-'));
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
