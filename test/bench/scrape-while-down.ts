@@ -32,7 +32,9 @@ try {
   const restartedAt = Date.now();
   await server.startServer();
   const back = await agent.waitForSnapshot(target, (s) => s.up, 30_000);
-  console.log(`sampling resumed ${((back.at - restartedAt) / 1000).toFixed(1)} s after the server was started again`);
+  console.log(
+    `sampling resumed ${((back.at - restartedAt) / 1000).toFixed(1)} s after the server was started again`,
+  );
 } finally {
   await agent.stop();
   await server.stop();
