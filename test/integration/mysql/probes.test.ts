@@ -239,7 +239,9 @@ describe.each(kinds)('MySQL/MariaDB probes on $label', (kind) => {
         FROM shop.digits a, shop.digits b, shop.digits c, shop.digits e;`);
     const app = await mysql.createConnection({ uri: appUrl });
     const ids = Array.from({ length: 400 }, (_, i) => (i * 7919) % 2500);
-    await app.query('SELECT SUM(LENGTH(note)) FROM orders'); // the insert above evicted it: warm it again
+    // the insert above evicted it: warm it again (InnoDB's background purge of the insert may
+    // still read a few pages of its own in the hot interval, hence the margins below)
+    for (let i = 0; i < 3; i++) await app.query('SELECT SUM(LENGTH(note)) FROM orders');
     const hot = await sample(agent, 'cache');
     // the same small table over and over: every page is in the pool
     for (let i = 0; i < 20; i++) await app.query('SELECT SUM(LENGTH(note)) FROM orders');
@@ -250,9 +252,10 @@ describe.each(kinds)('MySQL/MariaDB probes on $label', (kind) => {
 
     const hotRate = cacheRate(hot, cold);
     const coldRate = cacheRate(cold, after);
-    expect(hotRate?.items.ratio).toBeGreaterThan(0.99);
+    expect(hotRate?.items.ratio).toBeGreaterThan(0.95);
     expect(coldRate?.items.reads).toBeGreaterThan(100);
     expect(coldRate?.items.ratio).toBeLessThan(0.9);
+    expect(coldRate!.items.ratio!).toBeLessThan(hotRate!.items.ratio! - 0.05);
     expect(after.sizeBytes).toBe(8 * 1024 * 1024);
     // data size is re-read every few minutes; a new target reads it at once
     const fresh = await connect(monitorUrl);
