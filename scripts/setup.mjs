@@ -18,6 +18,8 @@ const DEBIAN_PACKAGES = {
   pgbouncer: '/usr/sbin/pgbouncer',
   'percona-toolkit': '/usr/bin/pt-query-digest',
   pgbadger: '/usr/bin/pgbadger',
+  // peak memory figures of bench:digest
+  time: '/usr/bin/time',
 };
 
 function step(message) {
