@@ -1,6 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfig } from '../config/load.js';
-import { componentLogger } from '../log.js';
+import { rootLogger } from '../log.js';
 import { startAgent } from '../runtime/agent.js';
 import { runnerOptionsFor } from '../runtime/runner-options.js';
 
@@ -34,7 +34,8 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
         return true;
       }) as Argv<AgentArgs>,
   handler: async (args: ArgumentsCamelCase<AgentArgs>) => {
-    const log = componentLogger('agent');
+    // Components add their own `component` binding to the root logger.
+    const log = rootLogger;
     const config = loadConfig(args.config, {
       urls: args.url,
       listen: args.listen,
@@ -45,7 +46,7 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
       `dbdiag agent: serving ${agent.url}/metrics (targets: ${config.targets.map((t) => t.name).join(', ')})\n`,
     );
     const shutdown = (signal: string) => {
-      log.info({ signal }, 'stopping');
+      log.info({ component: 'agent', signal }, 'stopping');
       agent
         .stop()
         .then(() => process.exit(0))

@@ -4,7 +4,7 @@ import { loadConfig, resolveTarget } from '../config/load.js';
 import { drivers } from '../engines/drivers.js';
 import { ConfigError } from '../errors.js';
 import { SEVERITIES, type Severity, severityAtLeast } from '../findings/finding.js';
-import { componentLogger, rootLogger } from '../log.js';
+import { rootLogger } from '../log.js';
 import { RUNBOOKS_DIR } from '../package-root.js';
 import { formatCheck } from '../reports/format-text.js';
 import { measure } from '../reports/measurements.js';
@@ -50,7 +50,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
   handler: async (args: ArgumentsCamelCase<CheckArgs>) => {
     // The report is the output; routine log lines would only interleave with it.
     if (process.env.DBDIAG_LOG_LEVEL === undefined) rootLogger.level = 'error';
-    const log = componentLogger('check');
+    const log = rootLogger;
     let config: ReturnType<typeof loadConfig>;
     let spec: ReturnType<typeof resolveTarget>;
     try {
@@ -67,7 +67,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       spec,
       config,
       drivers[spec.engine],
-      log.child({ target: spec.name }),
+      log.child({ component: 'check', target: spec.name }),
       runnerOptionsFor(config, log)(spec.name, runbookBaseUrl),
     );
     try {

@@ -5,11 +5,12 @@ import { drivers } from '../engines/drivers.js';
 import { createHttpServer, listen } from '../exporter/http.js';
 import { createMetrics, type TargetView } from '../exporter/metrics.js';
 import { TargetCounters } from '../exporter/target-counters.js';
-import { componentLogger, type Logger } from '../log.js';
+import { type Logger, rootLogger } from '../log.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { type RunnerOptions, TargetRunner } from './target-runner.js';
 
 export interface StartAgentOptions {
+  /** parent logger; components add their own `component` binding (default: the root logger) */
   log?: Logger;
   /** per-target runner options (advisors, extra signal sources), given the runbook base URL */
   runnerOptions?: (target: string, runbookBaseUrl: string) => RunnerOptions;
@@ -32,7 +33,7 @@ interface Entry {
 
 /** Starts sampling every configured target and serves /metrics and the JSON API. */
 export async function startAgent(config: Config, options: StartAgentOptions = {}): Promise<RunningAgent> {
-  const log = options.log ?? componentLogger('agent');
+  const log = options.log ?? rootLogger;
   const specs = config.targets.map((t) => resolveTarget(t));
   const entries: Entry[] = [];
 
@@ -84,7 +85,7 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
     entries.push({ runner, counters });
   }
   for (const { runner } of entries) runner.start();
-  log.info({ url, targets: specs.map((s) => s.name) }, 'dbdiag agent listening');
+  log.info({ component: 'agent', url, targets: specs.map((s) => s.name) }, 'dbdiag agent listening');
 
   const find = (target: string): TargetRunner => {
     const entry = entries.find((e) => e.runner.spec.name === target);
