@@ -56,29 +56,18 @@ WHERE dbdiag_t.TABLE_SCHEMA = ? AND dbdiag_t.TABLE_NAME IN (?)`;
  * Index columns in order. MySQL 8.0.13+ has functional key parts (COLUMN_NAME NULL, the
  * expression in EXPRESSION); MariaDB and MySQL before 8.0.13 have no EXPRESSION column.
  */
+function indexColumnsSql(expression: 'NULL' | 'dbdiag_s.EXPRESSION'): string {
+  return `/* dbdiag:tables */ SELECT dbdiag_s.TABLE_NAME AS table_name, dbdiag_s.INDEX_NAME AS index_name,
+  dbdiag_s.NON_UNIQUE AS non_unique, dbdiag_s.SEQ_IN_INDEX AS seq, dbdiag_s.COLUMN_NAME AS column_name,
+  dbdiag_s.SUB_PART AS sub_part, dbdiag_s.COLLATION AS collation, ${expression} AS expression
+FROM information_schema.STATISTICS AS dbdiag_s
+WHERE dbdiag_s.TABLE_SCHEMA = ? AND dbdiag_s.TABLE_NAME IN (?)
+ORDER BY dbdiag_s.TABLE_NAME, dbdiag_s.INDEX_NAME, dbdiag_s.SEQ_IN_INDEX`;
+}
+
 export const INDEX_COLUMNS_SQL: VersionedSql = {
-  mysql: {
-    '8.0': `/* dbdiag:tables */ SELECT dbdiag_s.TABLE_NAME AS table_name, dbdiag_s.INDEX_NAME AS index_name,
-  dbdiag_s.NON_UNIQUE AS non_unique, dbdiag_s.SEQ_IN_INDEX AS seq, dbdiag_s.COLUMN_NAME AS column_name,
-  dbdiag_s.SUB_PART AS sub_part, dbdiag_s.COLLATION AS collation, NULL AS expression
-FROM information_schema.STATISTICS AS dbdiag_s
-WHERE dbdiag_s.TABLE_SCHEMA = ? AND dbdiag_s.TABLE_NAME IN (?)
-ORDER BY dbdiag_s.TABLE_NAME, dbdiag_s.INDEX_NAME, dbdiag_s.SEQ_IN_INDEX`,
-    '8.0.13': `/* dbdiag:tables */ SELECT dbdiag_s.TABLE_NAME AS table_name, dbdiag_s.INDEX_NAME AS index_name,
-  dbdiag_s.NON_UNIQUE AS non_unique, dbdiag_s.SEQ_IN_INDEX AS seq, dbdiag_s.COLUMN_NAME AS column_name,
-  dbdiag_s.SUB_PART AS sub_part, dbdiag_s.COLLATION AS collation, dbdiag_s.EXPRESSION AS expression
-FROM information_schema.STATISTICS AS dbdiag_s
-WHERE dbdiag_s.TABLE_SCHEMA = ? AND dbdiag_s.TABLE_NAME IN (?)
-ORDER BY dbdiag_s.TABLE_NAME, dbdiag_s.INDEX_NAME, dbdiag_s.SEQ_IN_INDEX`,
-  },
-  mariadb: {
-    '10.5': `/* dbdiag:tables */ SELECT dbdiag_s.TABLE_NAME AS table_name, dbdiag_s.INDEX_NAME AS index_name,
-  dbdiag_s.NON_UNIQUE AS non_unique, dbdiag_s.SEQ_IN_INDEX AS seq, dbdiag_s.COLUMN_NAME AS column_name,
-  dbdiag_s.SUB_PART AS sub_part, dbdiag_s.COLLATION AS collation, NULL AS expression
-FROM information_schema.STATISTICS AS dbdiag_s
-WHERE dbdiag_s.TABLE_SCHEMA = ? AND dbdiag_s.TABLE_NAME IN (?)
-ORDER BY dbdiag_s.TABLE_NAME, dbdiag_s.INDEX_NAME, dbdiag_s.SEQ_IN_INDEX`,
-  },
+  mysql: { '8.0': indexColumnsSql('NULL'), '8.0.13': indexColumnsSql('dbdiag_s.EXPRESSION') },
+  mariadb: { '10.5': indexColumnsSql('NULL') },
 };
 
 export const FOREIGN_KEYS_SQL = `/* dbdiag:tables */ SELECT dbdiag_k.TABLE_NAME AS table_name, dbdiag_k.CONSTRAINT_NAME AS name,
