@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Finding } from '../findings/finding.js';
@@ -34,7 +34,7 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value, null, 2)}\n`);
 }
 
-export function targetsDocument(source: HttpSource): unknown {
+function targetsDocument(source: HttpSource): unknown {
   return {
     targets: source.targets().map((t) => ({
       name: t.name,
@@ -56,7 +56,7 @@ export function targetsDocument(source: HttpSource): unknown {
   };
 }
 
-export function findingsDocument(source: HttpSource, target?: string): { findings: Finding[] } {
+function findingsDocument(source: HttpSource, target?: string): { findings: Finding[] } {
   return {
     findings: source
       .targets()
@@ -80,8 +80,6 @@ export interface HttpServerOptions {
   metrics: Metrics;
   source: HttpSource;
   log: Logger;
-  /** extra routes (the web page); return true when handled */
-  extraRoutes?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
 }
 
 export function createHttpServer(options: HttpServerOptions): Server {
@@ -100,7 +98,6 @@ export function createHttpServer(options: HttpServerOptions): Server {
       }
       if (url.pathname.startsWith('/runbooks/'))
         return serveRunbook(res, url.pathname.slice('/runbooks/'.length));
-      if (options.extraRoutes && (await options.extraRoutes(req, res, url))) return;
       send(
         res,
         404,
