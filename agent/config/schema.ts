@@ -28,6 +28,8 @@ export const targetSchema = z
         format: z.enum(['auto', 'mysql', 'postgres-stderr', 'postgres-csv', 'postgres-json']).default('auto'),
         /** log_line_prefix of a PostgreSQL stderr log */
         linePrefix: z.string().optional(),
+        /** where the read position is saved, so a restart loses nothing written while the agent was down */
+        statePath: z.string().min(1).optional(),
       })
       .optional(),
   })

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Finding } from '../findings/finding.js';
 import { type Logger, redactDsn } from '../log.js';
 import { RUNBOOKS_DIR } from '../package-root.js';
+import type { SlowLogStatus } from '../slowlog/follow.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Metrics } from './metrics.js';
 
@@ -17,6 +18,8 @@ export interface TargetStatus {
   dsn: string;
   latest: Snapshot | undefined;
   findings: readonly Finding[];
+  /** the slow-log follower's state; null when the target names no slow log */
+  slowLog: SlowLogStatus | null;
 }
 
 export interface HttpSource {
@@ -32,6 +35,22 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value, null, 2)}\n`);
+}
+
+const isoOrNull = (at: number | null): string | null => (at === null ? null : new Date(at).toISOString());
+
+function slowLogDocument(s: SlowLogStatus): unknown {
+  const problem = (p: SlowLogStatus['problem']) => (p === null ? null : { ...p, since: isoOrNull(p.since) });
+  return {
+    path: s.path,
+    readable: s.readable,
+    problem: problem(s.problem),
+    stateProblem: problem(s.stateProblem),
+    errors: s.errors,
+    offset: s.offset,
+    lastReadAt: isoOrNull(s.lastReadAt),
+    nextRetryAt: isoOrNull(s.nextRetryAt),
+  };
 }
 
 function targetsDocument(source: HttpSource): unknown {
@@ -52,6 +71,7 @@ function targetsDocument(source: HttpSource): unknown {
         code: p.code,
         message: p.message,
       })),
+      slowLog: t.slowLog === null ? null : slowLogDocument(t.slowLog),
     })),
   };
 }

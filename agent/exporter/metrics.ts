@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Finding } from '../findings/finding.js';
+import { SLOWLOG_FAULTS, type SlowLogStatus } from '../slowlog/follow.js';
 import type { Rates } from '../snapshot/rates.js';
 import type { ConnectionStates, EngineName, PoolStat } from '../snapshot/signals.js';
 import type { ProbeName, Snapshot } from '../snapshot/snapshot.js';
@@ -18,6 +19,8 @@ export interface TargetView {
   rates: Rates;
   findings: readonly Finding[];
   probeErrors: ReadonlyMap<ProbeName, number>;
+  /** the slow-log follower's state; null when the target names no slow log */
+  slowLog: SlowLogStatus | null;
   counters: TargetCounters;
 }
 
@@ -398,6 +401,26 @@ export function createMetrics(source: MetricsSource): Metrics {
   );
 
   // Slow-query log (targets that name one)
+  gauge(
+    'dbdiag_slowlog_readable',
+    '1 while the followed slow log is open and read, 0 while it is missing, unreadable, not a file or failing (see /api/targets).',
+    ['target'],
+    (g, s) => {
+      for (const t of s.targets())
+        if (t.slowLog !== null) g.set({ target: t.name }, t.slowLog.readable ? 1 : 0);
+    },
+  );
+  counter(
+    'dbdiag_slowlog_errors_total',
+    'Failed attempts to follow the slow log (each retry counts), by reason: missing, unreadable, not-a-file, read-failed, state-write-failed.',
+    ['target', 'reason'],
+    (c, s) => {
+      for (const t of s.targets()) {
+        if (t.slowLog === null) continue;
+        for (const reason of SLOWLOG_FAULTS) c.inc({ target: t.name, reason }, t.slowLog.errors[reason]);
+      }
+    },
+  );
   counter(
     'dbdiag_slow_queries_total',
     'Statements in the slow-query log per fingerprint class (top N by time, rest under "other").',

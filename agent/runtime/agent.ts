@@ -46,6 +46,7 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
       rates: runner.rates,
       findings: runner.findings,
       probeErrors: runner.probeErrors,
+      slowLog: runner.slowLogStatus,
       counters,
     }));
   const metrics = createMetrics({ targets: views });
@@ -60,6 +61,7 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
           dsn: runner.spec.dsn,
           latest: runner.latest,
           findings: runner.findings,
+          slowLog: runner.slowLogStatus,
         })),
     },
   });

@@ -8,19 +8,22 @@ import type { FollowedSource, RunnerOptions } from './target-runner.js';
 const SLOWLOG_CLASSES_IN_SNAPSHOT = 200;
 
 /** The follower of a target's slow log, when the target names one. */
-export function slowLogSourceFor(config: Config, target: string): FollowedSource | undefined {
+export function slowLogSourceFor(config: Config, target: string, log?: Logger): FollowedSource | undefined {
   const slowLog = config.targets.find((t) => t.name === target)?.slowLog;
   if (!slowLog) return undefined;
   const tracker = new SlowLogTracker({
     path: slowLog.path,
     format: slowLog.format,
     ...(slowLog.linePrefix !== undefined ? { linePrefix: slowLog.linePrefix } : {}),
+    ...(slowLog.statePath !== undefined ? { statePath: slowLog.statePath } : {}),
+    ...(log !== undefined ? { log } : {}),
   });
   return {
     start: () => tracker.start(),
     stop: () => tracker.stop(),
     signals: () => ({ slowlog: tracker.signals(SLOWLOG_CLASSES_IN_SNAPSHOT) }),
     onObservation: (listener) => tracker.onObservation((_classId, seconds) => listener(seconds)),
+    status: () => tracker.status(),
   };
 }
 
@@ -43,6 +46,6 @@ export function runnerOptionsFor(
       log: log.child({ component: 'advisors', target }),
       sandboxProof: options.sandboxProof === true,
     }),
-    extraSignals: slowLogSourceFor(config, target),
+    extraSignals: slowLogSourceFor(config, target, log.child({ component: 'slowlog', target })),
   });
 }

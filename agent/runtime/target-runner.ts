@@ -5,6 +5,7 @@ import { ERROR_CODES } from '../engines/error-codes.js';
 import { AgentError, errorMessage } from '../errors.js';
 import type { Finding } from '../findings/finding.js';
 import type { Logger } from '../log.js';
+import type { SlowLogStatus } from '../slowlog/follow.js';
 import { computeRates, type Rates } from '../snapshot/rates.js';
 import type { Signals } from '../snapshot/signals.js';
 import type { ProbeName, ProbeReport, Snapshot } from '../snapshot/snapshot.js';
@@ -36,6 +37,8 @@ export interface FollowedSource {
   signals: SignalSource;
   /** every statement counted, with its duration (for the query-time histogram) */
   onObservation?(listener: (seconds: number) => void): void;
+  /** whether the followed file is being read, and why not */
+  status?(): SlowLogStatus;
 }
 
 export interface RunnerOptions {
@@ -110,6 +113,11 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
   /** cumulative probe errors since the agent started, for dbdiag_probe_errors_total */
   get probeErrors(): ReadonlyMap<ProbeName, number> {
     return this.errorCounts;
+  }
+
+  /** the slow-log follower's state (readable, problem, error counts); null without a slow log */
+  get slowLogStatus(): SlowLogStatus | null {
+    return this.options.extraSignals?.status?.() ?? null;
   }
 
   /** Starts the cycle loop: the first cycle at once, then every interval (jittered by up to 10%). */

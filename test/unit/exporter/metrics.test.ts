@@ -22,6 +22,8 @@ const CONTRACT = [
   'dbdiag_probe_errors_total',
   'dbdiag_findings',
   'dbdiag_finding',
+  'dbdiag_slowlog_readable',
+  'dbdiag_slowlog_errors_total',
 ];
 
 function snapshot(up: boolean): Snapshot {
@@ -96,6 +98,7 @@ function view(up: boolean, rates: Rates, limit = 50): TargetView {
     rates,
     findings: [],
     probeErrors: new Map([['statements', 2]]),
+    slowLog: null,
     counters,
   };
 }
@@ -164,5 +167,28 @@ describe('slow-log series', () => {
     expect(text).toContain('dbdiag_slow_queries_total{target="plant",query_id="abc123"} 10');
     expect(text).toContain('dbdiag_slow_query_seconds_total{target="plant",query_id="abc123"} 20');
     expect(text).toContain('dbdiag_slow_query_seconds_count{target="plant"} 1');
+  });
+
+  it('says whether the followed log is read, and counts failed attempts by reason', async () => {
+    const v: TargetView = {
+      ...view(true, statementRates(0)),
+      slowLog: {
+        path: '/var/log/mysql/slow.log',
+        readable: false,
+        problem: { reason: 'unreadable', code: 'EACCES', message: 'not readable', since: 1 },
+        stateProblem: null,
+        errors: { missing: 0, unreadable: 3, 'not-a-file': 1, 'read-failed': 0, 'state-write-failed': 0 },
+        offset: 10,
+        lastReadAt: null,
+        nextRetryAt: 2,
+      },
+    };
+    const quiet = view(true, statementRates(0));
+    const text = await createMetrics({ targets: () => [v, { ...quiet, name: 'no-log' }] }).render();
+    expect(text).toContain('dbdiag_slowlog_readable{target="plant"} 0');
+    expect(text).toContain('dbdiag_slowlog_errors_total{target="plant",reason="unreadable"} 3');
+    expect(text).toContain('dbdiag_slowlog_errors_total{target="plant",reason="not-a-file"} 1');
+    // a target without a slow log has no slow-log series (no false "unreadable")
+    expect(text).not.toContain('dbdiag_slowlog_readable{target="no-log"}');
   });
 });
