@@ -3,12 +3,13 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { agentCommand } from './agent.js';
 import { checkCommand } from './check.js';
+import { withCompletion } from './completion.js';
 import { demoCommand } from './demo.js';
 import { digestCommand } from './digest.js';
 
 async function main(): Promise<void> {
   // Every command is one module; register it in this chain.
-  await yargs(hideBin(process.argv))
+  await withCompletion(yargs(hideBin(process.argv)))
     .command(agentCommand)
     .command(checkCommand)
     .command(demoCommand)

