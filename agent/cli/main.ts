@@ -6,6 +6,7 @@ import { checkCommand } from './check.js';
 import { withCompletion } from './completion.js';
 import { demoCommand } from './demo.js';
 import { digestCommand } from './digest.js';
+import { grantsCommand } from './grants.js';
 
 async function main(): Promise<void> {
   // Every command is one module; register it in this chain.
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
     .command(checkCommand)
     .command(demoCommand)
     .command(digestCommand)
+    .command(grantsCommand)
     .scriptName('dbdiag')
     .usage('$0 <command> [options]')
     .strict()

@@ -4,6 +4,7 @@ import type { Logger } from '../../log.js';
 import type { EngineDriver, EngineSession, SamplingLimits, TargetSpec } from '../engine.js';
 import { parsePostgresDsn } from './dsn.js';
 import { classifyPostgresError, NEXT_STEP } from './errors.js';
+import { HELPER_FACTS_SQL, type HelperFactsRow, helperFacts } from './helper.js';
 import { describe, PostgresSession, type ServerFacts, withTrailingMarker } from './session.js';
 
 // One long-lived pg.Client per target (not a Pool): opened once, so when the server is at
@@ -64,7 +65,9 @@ async function connect(target: TargetSpec, limits: SamplingLimits, log: Logger):
     ]);
     const row = result.rows[0];
     if (row === undefined) throw new Error('the server returned no row for its version');
+    const helper = await client.query<HelperFactsRow>(withTrailingMarker(HELPER_FACTS_SQL));
     facts = {
+      helper: helperFacts(helper.rows[0]),
       versionNum: row.version_num,
       version: row.version,
       database: row.database,

@@ -1,5 +1,6 @@
 import type { PlanAccess, PlanCost } from '../engine.js';
 import type { PgQuery } from './catalog-facts.js';
+import { HELPER_EXPLAIN_SQL } from './helper.js';
 
 // Plans of statements as pg_stat_statements shows them: normalized, with `$n` parameters.
 // Such a statement is planned generically — EXPLAIN (GENERIC_PLAN) on 16+; before that, a
@@ -98,4 +99,20 @@ export async function explainPostgres(
     await query(RESET_PLAN_MODE_SQL).catch(() => undefined);
     await query(`/* dbdiag:explain */ DEALLOCATE ${PREPARED}`).catch(() => undefined);
   }
+}
+
+/**
+ * The same plan through the dbdiag helper (grants.ts), for a role that may not read the
+ * statement's tables: the helper plans it as its owner, the same way as above.
+ */
+export async function explainWithHelper(
+  query: PgQuery,
+  versionNum: number,
+  statement: string,
+): Promise<PlanCost | null> {
+  const sql = stripTerminator(statement);
+  const params = parameterCount(sql);
+  const [row] = await query<{ plan: unknown }>(HELPER_EXPLAIN_SQL, [sql, params]);
+  const method = params === 0 ? 'plain' : versionNum >= 160000 ? 'generic-plan' : 'forced-generic';
+  return planFromJson(row?.plan, method);
 }

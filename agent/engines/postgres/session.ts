@@ -12,6 +12,7 @@ import type {
 } from '../engine.js';
 import { ERROR_CODES } from '../error-codes.js';
 import { classifyPostgresError, sqlState } from './errors.js';
+import type { HelperFacts } from './helper.js';
 import {
   type PgProbe,
   type PgProbeContext,
@@ -54,6 +55,8 @@ export interface ServerFacts {
   database: string;
   user: string;
   readsAllStats: boolean;
+  /** the dbdiag helper (grants.ts) and whether the role needs it */
+  helper: HelperFacts;
 }
 
 /** One connected PostgreSQL target: the one long-lived client and the probes' state. */
@@ -145,7 +148,7 @@ export class PostgresSession implements EngineSession {
         (sql, params, queryOptions) => this.query(sql, params, queryOptions),
         this.facts.versionNum,
         this.facts.database,
-        { sandboxProof, log: this.log.child({ component: 'what-if' }) },
+        { sandboxProof, helper: this.facts.helper, log: this.log.child({ component: 'what-if' }) },
       );
       this.verifiers.set(sandboxProof, verifier);
     }

@@ -1,7 +1,8 @@
 import type { Logger } from '../../log.js';
 import type { IndexSpec, IndexVerifier, PlanCost, TableFacts } from '../engine.js';
-import { type PgQuery, postgresTableFacts } from './catalog-facts.js';
-import { explainPostgres } from './explain.js';
+import { type PgQuery, postgresTableFacts, type TableAccess } from './catalog-facts.js';
+import { explainPostgres, explainWithHelper } from './explain.js';
+import type { HelperFacts } from './helper.js';
 
 // HypoPG what-if: hypothetical indexes live only in this backend's memory (no lock, no
 // disk), are seen by EXPLAIN (not by execution), and are reset right after each plan. Used
@@ -50,7 +51,30 @@ export function sandboxDdl(spec: IndexSpec, n: number): string {
 export interface PostgresVerifierOptions {
   /** the target is a sandbox: without HypoPG, build the candidates and roll back (see above) */
   sandboxProof?: boolean;
+  /** the dbdiag helper: used when the role may not read every table itself */
+  helper?: HelperFacts;
   log?: Logger;
+}
+
+/** Does `statement` name `table` (schema.table or its bare name) as a word? */
+function names(statement: string, table: string): boolean {
+  const bare = table.split('.').at(-1) ?? table;
+  const escaped = bare.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^A-Za-z0-9_$])"?${escaped}"?($|[^A-Za-z0-9_$])`, 'i').test(statement);
+}
+
+/**
+ * Without the helper, EXPLAIN runs with the role's own privileges: a statement on a table it
+ * may not read (or, for UPDATE/DELETE, modify) is not planned at all, rather than leave a
+ * "permission denied" in the server log each cycle. The privileges probe says what is missing.
+ */
+export function mayExplainDirectly(statement: string, access: ReadonlyMap<string, TableAccess>): boolean {
+  const writes = /^\s*(\/\*.*?\*\/\s*)*(update|delete|insert)\b/is.test(statement);
+  for (const [table, a] of access) {
+    if (a.select && (a.modify || !writes)) continue;
+    if (names(statement, table)) return false;
+  }
+  return true;
 }
 
 /** The plan of `statement` with `specs` built for real in a transaction that is always rolled back. */
@@ -96,13 +120,27 @@ export function createPostgresVerifier(
     return hypopg;
   };
   const sameDatabase = (db: string | null) => db === null || db === database;
+  // Superuser / pg_read_all_data: the role's own reads, exactly as before. Otherwise the helper.
+  const own = options.helper === undefined || options.helper.readsAllData;
+  const columnStatsHelper = !own && options.helper?.columnStats === true;
+  const explainHelper = !own && options.helper?.explain === true;
+  /** what the role may do with each table seen in tableFacts (schema.table) */
+  const access = new Map<string, TableAccess>();
+  const plan = (statement: string): Promise<PlanCost | null> => {
+    if (explainHelper) return explainWithHelper(query, versionNum, statement);
+    if (!own && !mayExplainDirectly(statement, access)) return Promise.resolve(null);
+    return explainPostgres(query, versionNum, statement);
+  };
   return {
     async whatIf() {
       return (await schema()) !== null || sandbox;
     },
     async tableFacts(db, table, columns): Promise<TableFacts | null> {
       if (!sameDatabase(db)) return null;
-      return postgresTableFacts(query, table, columns);
+      const read = await postgresTableFacts(query, table, columns, { columnStatsHelper });
+      if (read === null) return null;
+      access.set(read.facts.table, read.access);
+      return read.facts;
     },
     async explain(db, statement, hypothetical = []): Promise<PlanCost | null> {
       if (!sameDatabase(db)) return null;
@@ -132,8 +170,8 @@ export function createPostgresVerifier(
             hypotheticalDdl(spec),
           ]);
         }
-        const plan = await explainPostgres(query, versionNum, statement);
-        return plan && hypothetical.length > 0 ? { ...plan, whatIf: 'hypopg' } : plan;
+        const planned = await plan(statement);
+        return planned && hypothetical.length > 0 ? { ...planned, whatIf: 'hypopg' } : planned;
       } catch {
         return null;
       } finally {
