@@ -1,26 +1,20 @@
 import { type Logger, pino } from 'pino';
+import { scrubSecrets } from './redact/secrets.js';
 
 // One root logger; components take child loggers ({ component, target, probe }).
-// Anything that looks like a DSN password is redacted before it is written.
-const PASSWORD_IN_URL = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s]+@/gi;
-
-export function redactDsn(text: string): string {
-  return text.replace(PASSWORD_IN_URL, '$1***@');
-}
+// DSNs are never logged whole (the `dsn` keys are censored) and every line is scrubbed of the
+// secrets the process holds (agent/redact/secrets.ts) on its way out, whatever path it took.
 
 // Logs go to stderr: stdout belongs to command output (check, digest, demo --json).
+const destination = pino.destination(2);
+const scrubbed = { write: (line: string): boolean => destination.write(scrubSecrets(line)) };
+
 export const rootLogger: Logger = pino(
   {
     level: process.env.DBDIAG_LOG_LEVEL ?? 'info',
     redact: { paths: ['password', '*.password', 'dsn', '*.dsn'], censor: '***' },
-    hooks: {
-      logMethod(args, method) {
-        const redacted = args.map((arg) => (typeof arg === 'string' ? redactDsn(arg) : arg));
-        method.apply(this, redacted as Parameters<typeof method>);
-      },
-    },
   },
-  pino.destination(2),
+  scrubbed,
 );
 
 export function componentLogger(component: string, bindings: Record<string, string> = {}): Logger {

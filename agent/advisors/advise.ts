@@ -37,6 +37,8 @@ export interface AdviseOptions {
    * proven by building them in a transaction that is rolled back. Never for a user's database.
    */
   sandboxProof?: boolean;
+  /** findings may show statement samples with their literals (config redaction.showSamples) */
+  showSamples?: boolean;
 }
 
 const MAX_PARSED = 2000;
@@ -79,12 +81,13 @@ async function verifiedCandidates(
   },
   log: Logger,
   sandboxProof: boolean,
+  showSamples: boolean,
 ): Promise<VerifiedCandidate[] | null> {
   const verifier = session?.indexVerifier?.({ sandboxProof });
   if (!verifier) return null;
   const t = input.thresholds;
   const sources: SourceStatement[] = [];
-  for (const raw of statementSources(input.engine, snapshot, t)) {
+  for (const raw of statementSources(snapshot, t, showSamples)) {
     let shape = state.parsed.get(raw.text);
     if (shape === undefined) {
       shape = input.engine === 'postgres' ? await parsePostgres(raw.text) : parseMysql(raw.text);
@@ -150,6 +153,7 @@ async function verifiedCandidates(
 export function createAdvise(options: AdviseOptions): Advise {
   const { thresholds, runbookBaseUrl, log } = options;
   const sandboxProof = options.sandboxProof === true;
+  const showSamples = options.showSamples === true;
   const tracker = new FindingTracker();
   const state = {
     parsed: new Map<string, StatementShape | null>(),
@@ -170,7 +174,7 @@ export function createAdvise(options: AdviseOptions): Advise {
       runbookBaseUrl,
     };
     const verified = snapshot.up
-      ? await verifiedCandidates(input, snapshot, context.session, state, log, sandboxProof)
+      ? await verifiedCandidates(input, snapshot, context.session, state, log, sandboxProof, showSamples)
       : null;
     // Without a session this cycle, the last index findings stand (the tracker keeps them).
     const indexFindings = verified === null ? lastIndexFindings : missingIndex(input, verified);

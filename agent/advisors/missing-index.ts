@@ -211,7 +211,7 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
           statementIds: statements.map((s) => s.id),
           statements: statements.map((s) => ({
             id: s.id,
-            text: s.text.slice(0, 500),
+            text: s.shown.slice(0, 500),
             calls: s.calls,
             totalSeconds: round(s.totalSeconds, 3),
             meanSeconds: s.calls > 0 ? round(s.totalSeconds / s.calls, 5) : null,

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import type { TargetSpec } from '../engines/engine.js';
 import { ConfigError, errorMessage } from '../errors.js';
+import { rememberDsnSecrets } from '../redact/secrets.js';
 import type { EngineName } from '../snapshot/signals.js';
 import { type Config, configSchema, type TargetConfig } from './schema.js';
 
@@ -135,5 +136,8 @@ export function resolveTarget(
     target.poolerDsnEnv,
     env,
   );
+  // from here on, no log line can carry these passwords (agent/redact/secrets.ts)
+  rememberDsnSecrets(dsn);
+  rememberDsnSecrets(poolerDsn);
   return { name: target.name, engine, dsn, poolerDsn };
 }

@@ -133,6 +133,17 @@ export const configSchema = z.object({
       examples: ['https://wiki.example.com/dbdiag/runbooks'],
     }),
   thresholds: thresholdsSchema.prefault({}).describe('advisor thresholds; the numbers behind every finding'),
+  redaction: z
+    .object({
+      showSamples: z
+        .boolean()
+        .default(false)
+        .describe(
+          'findings show real statement samples with their literals (credentials are reduced to their shape regardless)',
+        ),
+    })
+    .prefault({})
+    .describe('what statement text from the servers and logs may show (README, Redaction)'),
   targets: z.array(targetSchema).default([]).describe('the databases to watch'),
 });
 

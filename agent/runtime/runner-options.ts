@@ -45,6 +45,7 @@ export function runnerOptionsFor(
       runbookBaseUrl,
       log: log.child({ component: 'advisors', target }),
       sandboxProof: options.sandboxProof === true,
+      showSamples: config.redaction.showSamples,
     }),
     extraSignals: slowLogSourceFor(config, target, log.child({ component: 'slowlog', target })),
   });

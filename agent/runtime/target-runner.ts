@@ -5,6 +5,8 @@ import { ERROR_CODES } from '../engines/error-codes.js';
 import { AgentError, errorMessage } from '../errors.js';
 import type { Finding } from '../findings/finding.js';
 import type { Logger } from '../log.js';
+import { SQL_LEXICONS } from '../redact/lexicons.js';
+import { SignalRedactor } from '../redact/signals.js';
 import type { SlowLogStatus } from '../slowlog/follow.js';
 import { computeRates, type Rates } from '../snapshot/rates.js';
 import type { Signals } from '../snapshot/signals.js';
@@ -78,6 +80,8 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<Snapshot> | null = null;
   private stopped = false;
+  /** the one redaction step every statement text sampled passes (agent/redact/) */
+  private readonly redactor: SignalRedactor;
 
   constructor(
     readonly spec: TargetSpec,
@@ -87,6 +91,7 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
     private readonly options: RunnerOptions = {},
   ) {
     super();
+    this.redactor = new SignalRedactor(SQL_LEXICONS[spec.engine]);
   }
 
   get latest(): Snapshot | undefined {
@@ -199,7 +204,7 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
       );
       const durationSeconds = (performance.now() - started) / 1000;
       if (outcome.status === 'ok') {
-        Object.assign(signals, outcome.signals);
+        Object.assign(signals, this.redactor.signals(outcome.signals));
         this.reports[probe] = {
           probe,
           status: 'ok',
@@ -273,7 +278,8 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
         }
       }
     }
-    if (this.options.extraSignals) Object.assign(signals, this.options.extraSignals.signals());
+    if (this.options.extraSignals)
+      Object.assign(signals, this.redactor.signals(this.options.extraSignals.signals()));
     const snapshot: Snapshot = {
       target: this.spec.name,
       engine: this.spec.engine,

@@ -1,3 +1,5 @@
+import { SQL_LEXICONS } from '../redact/lexicons.js';
+import { redactSql } from '../redact/sql.js';
 import type { ClassStats, DigestState } from './digest.js';
 import type { InputReport } from './read.js';
 
@@ -42,10 +44,16 @@ export interface DigestJson {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const round = (n: number) => Math.round(n * 1e6) / 1e6;
 
+/**
+ * A person runs `digest` on a log they can read: samples keep their literals, as in
+ * pt-query-digest, but a statement that carries credentials is shown only as its shape (the
+ * fingerprint already has every literal masked).
+ */
 export function classJson(s: ClassStats): ClassJson {
+  const lexicon = SQL_LEXICONS[s.dialect];
   return {
     id: s.id,
-    fingerprint: s.fingerprint,
+    fingerprint: redactSql(s.fingerprint, lexicon, 'keep'),
     count: s.count,
     totalSeconds: round(s.totalSeconds),
     meanSeconds: s.count === 0 ? 0 : round(s.totalSeconds / s.count),
@@ -63,7 +71,7 @@ export function classJson(s: ClassStats): ClassJson {
     databases: s.databases,
     users: s.users,
     hosts: s.hosts,
-    sample: s.sample,
+    sample: s.sample === null ? null : redactSql(s.sample, lexicon, 'keep'),
     sampleSeconds: s.sampleSeconds < 0 ? null : round(s.sampleSeconds),
     sampleDatabase: s.sampleDatabase,
   };

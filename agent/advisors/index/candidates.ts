@@ -9,8 +9,10 @@ import type { ColumnUse, StatementShape } from './shape.js';
 
 export interface SourceStatement {
   id: string;
-  /** the text to plan: normalized (`$n`/`?`) or a real sample */
+  /** the text to plan: normalized (`$n`/`?`) or a real sample (INTERNAL: may hold literals) */
   text: string;
+  /** the text a finding may show (redacted unless the config asks for samples) */
+  shown: string;
   database: string | null;
   calls: number;
   totalSeconds: number;

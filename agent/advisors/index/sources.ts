@@ -1,5 +1,4 @@
 import type { Thresholds } from '../../config/thresholds.js';
-import type { EngineName } from '../../snapshot/signals.js';
 import type { Snapshot } from '../../snapshot/snapshot.js';
 
 // Which statements index advice looks at: those that cost the most, from the statement
@@ -8,8 +7,10 @@ import type { Snapshot } from '../../snapshot/snapshot.js';
 
 export interface RawStatement {
   id: string;
-  /** text to parse and plan: the real sample when there is one, else the normalized text */
+  /** text to parse and plan: the real sample when there is one, else the normalized text (INTERNAL: literals) */
   text: string;
+  /** text a finding may show: the redacted fingerprint, or the sample when the config asks (redaction.showSamples) */
+  shown: string;
   database: string | null;
   calls: number;
   totalSeconds: number;
@@ -18,16 +19,18 @@ export interface RawStatement {
 const PLANNABLE = /^\s*(\/\*.*?\*\/\s*)*(select|with|update|delete)\b/is;
 
 export function statementSources(
-  engine: EngineName,
   snapshot: Snapshot,
   thresholds: Thresholds,
+  showSamples = false,
 ): RawStatement[] {
   const out: RawStatement[] = [];
   for (const s of snapshot.signals.statements?.statements ?? []) {
     if (s.calls < thresholds.indexMinCalls) continue;
-    // MySQL needs literals to EXPLAIN; PostgreSQL plans `$n` generically.
-    const text = engine === 'mysql' ? (s.sample ?? s.fingerprint) : s.fingerprint;
-    out.push({ id: s.id, text, database: s.database, calls: s.calls, totalSeconds: s.totalSeconds });
+    // MySQL needs literals to EXPLAIN; PostgreSQL plans `$n` generically. The sample is the
+    // server's text with its literals (agent/redact/signals.ts), the fingerprint has them masked.
+    const text = s.sample ?? s.fingerprint;
+    const shown = showSamples ? text : s.fingerprint;
+    out.push({ id: s.id, text, shown, database: s.database, calls: s.calls, totalSeconds: s.totalSeconds });
   }
   for (const c of snapshot.signals.slowlog?.classes ?? []) {
     if (c.count < thresholds.indexMinCalls && c.totalSeconds < thresholds.slowQueryMeanSeconds) continue;
@@ -35,6 +38,7 @@ export function statementSources(
     out.push({
       id: c.id,
       text,
+      shown: showSamples ? text : c.fingerprint,
       database: c.databases[0] ?? null,
       calls: c.count,
       totalSeconds: c.totalSeconds,

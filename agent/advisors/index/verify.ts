@@ -1,6 +1,7 @@
 import type { Thresholds } from '../../config/thresholds.js';
 import type { IndexSpec, IndexVerifier, PlanAccess, PlanCost, TableFacts } from '../../engines/engine.js';
 import type { Logger } from '../../log.js';
+import { redactErrorMessage } from '../../redact/sql.js';
 import { type Candidate, candidateKey } from './candidates.js';
 
 // The one step of index advice that talks to the database, through the engine's
@@ -65,7 +66,11 @@ export class VerificationCache {
     try {
       value = await this.run(verifier, candidate, thresholds, companions);
     } catch (error) {
-      this.log.debug({ err: error, candidate: candidateKey(candidate) }, 'index verification failed');
+      // the message may quote the sample's literals: logged redacted, without the stack
+      this.log.debug(
+        { reason: redactErrorMessage(error), candidate: candidateKey(candidate) },
+        'index verification failed',
+      );
     }
     this.entries.set(key, { at: now, value });
     // bounded: drop entries older than the TTL

@@ -60,7 +60,7 @@ describe('index candidates', () => {
       ],
     };
     const statements: SourceStatement[] = [
-      { id: 'q', text: '', database: null, calls: 10, totalSeconds: 1, shape: shape! },
+      { id: 'q', text: '', shown: '', database: null, calls: 10, totalSeconds: 1, shape: shape! },
     ];
     expect(generateCandidates(statements, () => facts, DEFAULT_THRESHOLDS)).toEqual([]);
   });
@@ -86,7 +86,7 @@ describe('index candidates', () => {
   it('one candidate per OR branch when every branch filters the table selectively', async () => {
     const shape = await parsePostgres('SELECT * FROM orders WHERE email = $1 OR customer_id = $2');
     const statements: SourceStatement[] = [
-      { id: 'q', text: '', database: null, calls: 10, totalSeconds: 1, shape: shape! },
+      { id: 'q', text: '', shown: '', database: null, calls: 10, totalSeconds: 1, shape: shape! },
     ];
     expect(generateCandidates(statements, () => orders, DEFAULT_THRESHOLDS).map((c) => c.columns)).toEqual([
       ['email'],
@@ -111,6 +111,7 @@ describe('index candidates', () => {
           {
             id: 'q',
             text: '',
+            shown: '',
             database: null,
             calls: 1,
             totalSeconds: 1,
@@ -132,8 +133,8 @@ describe('index candidates', () => {
     const a = await parsePostgres('SELECT * FROM orders WHERE customer_id = $1');
     const b = await parsePostgres('SELECT * FROM orders WHERE customer_id = $1 ORDER BY created_at LIMIT 20');
     const statements: SourceStatement[] = [
-      { id: 'a', text: '', database: null, calls: 10, totalSeconds: 1, shape: a! },
-      { id: 'b', text: '', database: null, calls: 10, totalSeconds: 1, shape: b! },
+      { id: 'a', text: '', shown: '', database: null, calls: 10, totalSeconds: 1, shape: a! },
+      { id: 'b', text: '', shown: '', database: null, calls: 10, totalSeconds: 1, shape: b! },
     ];
     const [c, ...rest] = generateCandidates(statements, () => orders, DEFAULT_THRESHOLDS);
     expect(rest).toEqual([]);

@@ -31,6 +31,7 @@ const candidate: Candidate = {
     {
       id: 'q1',
       text: 'SELECT d.event FROM work_order_history_details d WHERE d.work_order_id = $1',
+      shown: 'SELECT d.event FROM work_order_history_details d WHERE d.work_order_id = $1',
       database: 'plant',
       calls: 5000,
       totalSeconds: 400,

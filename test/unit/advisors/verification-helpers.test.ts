@@ -65,10 +65,13 @@ describe('statement sources for index advice', () => {
         ],
       },
     });
-    expect(statementSources('postgres', s, DEFAULT_THRESHOLDS).map((x) => [x.id, x.text])).toEqual([
-      ['s1', 'SELECT * FROM b WHERE y = 42'],
-      ['q1', 'SELECT * FROM a WHERE x = $1'],
+    expect(statementSources(s, DEFAULT_THRESHOLDS).map((x) => [x.id, x.text, x.shown])).toEqual([
+      ['s1', 'SELECT * FROM b WHERE y = 42', expect.not.stringContaining('42')],
+      ['q1', 'SELECT * FROM a WHERE x = $1', 'SELECT * FROM a WHERE x = $1'],
     ]);
+    expect(statementSources(s, DEFAULT_THRESHOLDS, true).map((x) => x.shown)).toContain(
+      'SELECT * FROM b WHERE y = 42',
+    );
   });
 });
 
