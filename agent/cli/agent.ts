@@ -1,14 +1,12 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadConfig } from '../config/load.js';
-import { rootLogger } from '../log.js';
-import { startAgent } from '../runtime/agent.js';
-import { runnerOptionsFor } from '../runtime/runner-options.js';
+import { checkNumbers } from './flags.js';
 
 interface AgentArgs {
   config?: string;
   url?: string[];
   listen?: string;
   interval?: number;
+  'web.config.file'?: string;
 }
 
 export const agentCommand: CommandModule<object, AgentArgs> = {
@@ -24,23 +22,39 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
       })
       .option('listen', {
         type: 'string',
-        describe: 'HTTP listen address host:port (default 127.0.0.1:9187)',
+        describe: 'HTTP listen port or host:port (default 127.0.0.1:9187; a bare port binds 127.0.0.1)',
       })
       .option('interval', { type: 'number', describe: 'seconds between sampling cycles (default 15)' })
+      .option('web.config.file', {
+        type: 'string',
+        describe: 'web config (exporter-toolkit shape): TLS, basic_auth_users, bearer token',
+      })
       .check((args) => {
         if (!args.config && (!args.url || args.url.length === 0)) {
           throw new Error('give --url DSN (repeatable) or --config FILE');
         }
-        return true;
+        return checkNumbers(args, { interval: { min: 1, max: 3600, unit: 'seconds' } });
       }) as Argv<AgentArgs>,
   handler: async (args: ArgumentsCamelCase<AgentArgs>) => {
+    const [{ loadConfig }, { rootLogger }, { startAgent }, { runnerOptionsFor }] = await Promise.all([
+      import('../config/load.js'),
+      import('../log.js'),
+      import('../runtime/agent.js'),
+      import('../runtime/runner-options.js'),
+    ]);
     // Components add their own `component` binding to the root logger.
     const log = rootLogger;
     const config = loadConfig(args.config, {
       urls: args.url,
       listen: args.listen,
       intervalSeconds: args.interval,
+      webConfigFile: args['web.config.file'],
     });
+    if (config.targets.length === 0) {
+      throw new Error(
+        `${args.config ?? 'command line'}: no targets to monitor: list them under "targets:" or give --url`,
+      );
+    }
     const agent = await startAgent(config, { log, runnerOptions: runnerOptionsFor(config, log) });
     process.stderr.write(
       `dbdiag agent: serving ${agent.url}/metrics (targets: ${config.targets.map((t) => t.name).join(', ')})\n`,

@@ -1,15 +1,7 @@
-import { pathToFileURL } from 'node:url';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadConfig, resolveTarget } from '../config/load.js';
-import { drivers } from '../engines/drivers.js';
-import { ConfigError } from '../errors.js';
-import { SEVERITIES, type Severity, severityAtLeast } from '../findings/finding.js';
-import { rootLogger } from '../log.js';
-import { RUNBOOKS_DIR } from '../package-root.js';
-import { formatCheck } from '../reports/format-text.js';
-import { measure } from '../reports/measurements.js';
-import { runnerOptionsFor } from '../runtime/runner-options.js';
-import { TargetRunner } from '../runtime/target-runner.js';
+import type { loadConfig, resolveTarget } from '../config/load.js';
+import { SEVERITIES, type Severity } from '../findings/finding.js';
+import { checkNumbers } from './flags.js';
 
 interface CheckArgs {
   url?: string;
@@ -44,10 +36,38 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option('top', { type: 'number', default: 10, describe: 'statements and tables to list' })
       .check((args) => {
         if (!args.url && !args.config) throw new Error('give --url DSN or --config FILE');
-        if (!(args.window >= 0)) throw new Error('--window must be a number of seconds >= 0');
-        return true;
+        return checkNumbers(args, {
+          window: { min: 0, max: 3600, unit: 'seconds' },
+          top: { min: 1, max: 1000, integer: true },
+        });
       }) as unknown as Argv<CheckArgs>,
   handler: async (args: ArgumentsCamelCase<CheckArgs>) => {
+    // loaded here, not at the top: `dbdiag --version` and `digest` need none of it
+    const [
+      { pathToFileURL },
+      { loadConfig, resolveTarget },
+      { drivers },
+      { ConfigError },
+      { severityAtLeast },
+      { rootLogger },
+      { RUNBOOKS_DIR },
+      { formatCheck },
+      { measure },
+      { runnerOptionsFor },
+      { TargetRunner },
+    ] = await Promise.all([
+      import('node:url'),
+      import('../config/load.js'),
+      import('../engines/drivers.js'),
+      import('../errors.js'),
+      import('../findings/finding.js'),
+      import('../log.js'),
+      import('../package-root.js'),
+      import('../reports/format-text.js'),
+      import('../reports/measurements.js'),
+      import('../runtime/runner-options.js'),
+      import('../runtime/target-runner.js'),
+    ]);
     // The report is the output; routine log lines would only interleave with it.
     if (process.env.DBDIAG_LOG_LEVEL === undefined) rootLogger.level = 'error';
     const log = rootLogger;

@@ -1,7 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { runDemo } from '../demo/run-demo.js';
-import { formatSummary } from '../demo/summary.js';
-import { componentLogger } from '../log.js';
+import { checkNumbers } from './flags.js';
 
 interface DemoArgs {
   duration: number;
@@ -44,11 +42,17 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
         describe: 'where the agent serves /metrics and /api/findings (port 0: a free one)',
       })
       .check((args) => {
-        if (!(args.duration > 0)) throw new Error('--duration must be a positive number of seconds');
-        if (!(args.interval > 0)) throw new Error('--interval must be a positive number of seconds');
-        return true;
+        return checkNumbers(args, {
+          duration: { min: 1, max: 3600, unit: 'seconds' },
+          interval: { min: 1, max: 60, unit: 'seconds' },
+        });
       }) as Argv<DemoArgs>,
   handler: async (args: ArgumentsCamelCase<DemoArgs>) => {
+    const [{ runDemo }, { formatSummary }, { componentLogger }] = await Promise.all([
+      import('../demo/run-demo.js'),
+      import('../demo/summary.js'),
+      import('../log.js'),
+    ]);
     // The agent's routine logs would drown the story; warnings and errors still show.
     const log = componentLogger('demo').child({}, { level: process.env.DBDIAG_LOG_LEVEL ?? 'warn' });
     const out = args.json ? process.stderr : process.stdout;

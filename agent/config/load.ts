@@ -6,11 +6,13 @@ import { ConfigError, errorMessage } from '../errors.js';
 import { rememberDsnSecrets } from '../redact/secrets.js';
 import type { EngineName } from '../snapshot/signals.js';
 import { type Config, configSchema, type TargetConfig } from './schema.js';
+import { unknownKeys } from './unknown-keys.js';
 
 export interface ConfigOverrides {
   urls?: string[];
   listen?: string;
   intervalSeconds?: number;
+  webConfigFile?: string;
 }
 
 /** postgres://, postgresql:// -> postgres; mysql://, mariadb:// -> mysql. */
@@ -33,10 +35,15 @@ export function targetNameFromDsn(dsn: string): string {
   }
 }
 
-function formatIssues(source: string, error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${source}: ${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('\n');
+/** All problems on one line (a CLI error is one line), the first one first. */
+function formatProblems(source: string, problems: readonly string[]): string {
+  return `${source}: ${problems.join('; ')}`;
+}
+
+function zodProblems(error: z.ZodError): string[] {
+  return error.issues.map(
+    (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`,
+  );
 }
 
 function readConfigFile(path: string): unknown {
@@ -80,13 +87,16 @@ export function loadConfig(file: string | undefined, overrides: ConfigOverrides 
   const merged: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   if (overrides.listen !== undefined) merged.listen = overrides.listen;
   if (overrides.intervalSeconds !== undefined) merged.intervalSeconds = overrides.intervalSeconds;
+  if (overrides.webConfigFile !== undefined) merged.webConfigFile = overrides.webConfigFile;
   if (overrides.urls && overrides.urls.length > 0) {
     const fromFile = Array.isArray(merged.targets) ? merged.targets : [];
     const fromFlags = overrides.urls.map((dsn) => ({ name: targetNameFromDsn(dsn), dsn }));
     merged.targets = [...fromFile, ...fromFlags];
   }
+  const unknown = unknownKeys(configSchema, merged).map((u) => u.message);
   const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) throw new ConfigError(source, formatIssues(source, parsed.error));
+  const problems = [...unknown, ...(parsed.success ? [] : zodProblems(parsed.error))];
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(source, formatProblems(source, problems));
   const config = parsed.data;
   const names = new Set<string>();
   for (const [i, target] of config.targets.entries()) {

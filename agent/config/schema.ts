@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseListen } from './listen.js';
 import { thresholdsSchema } from './thresholds.js';
 
 // The configuration file (YAML or JSON), after env and flags are merged in. Every default is here.
@@ -78,52 +79,79 @@ export const targetSchema = z
     path: ['dsn'],
   });
 
+/** Caps that keep memory and series bounded whatever a config asks for. */
+export const LIMITS = {
+  minIntervalSeconds: 1,
+  maxIntervalSeconds: 3600,
+  maxTopN: 1000,
+  maxTopIndexes: 5000,
+  maxHistorySize: 10_000,
+  maxStatementTimeoutMs: 600_000,
+} as const;
+
+const seconds = (fallback: number) =>
+  z
+    .number()
+    .min(LIMITS.minIntervalSeconds, `must be at least ${LIMITS.minIntervalSeconds} s`)
+    .max(LIMITS.maxIntervalSeconds, `must be at most ${LIMITS.maxIntervalSeconds} s`)
+    .default(fallback);
+
+const topN = (fallback: number, max: number = LIMITS.maxTopN) =>
+  z.number().int().min(1).max(max).default(fallback);
+
 export const configSchema = z.object({
   listen: z
     .string()
+    .superRefine((value, ctx) => {
+      try {
+        parseListen(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+      }
+    })
     .default(DEFAULT_LISTEN)
-    .describe('HTTP listen address host:port of /metrics, /healthz, /api and /runbooks'),
-  intervalSeconds: z
-    .number()
-    .positive()
-    .default(15)
-    .describe('seconds between sampling cycles (jittered by up to 10%)'),
-  tablesIntervalSeconds: z
-    .number()
-    .positive()
-    .default(60)
-    .describe('expensive catalog reads (per-table statistics, sizes) run on this slower schedule'),
-  settingsIntervalSeconds: z
-    .number()
-    .positive()
-    .default(300)
-    .describe('server settings (max_connections, cache size) are re-read on this schedule'),
+    .describe(
+      'HTTP listen address of /metrics, /healthz, /api and /runbooks: host:port, or a port alone (binds 127.0.0.1); 0.0.0.0:PORT exposes it to the network',
+    ),
+  webConfigFile: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({
+      description:
+        'web config file in the Prometheus exporter-toolkit shape: TLS (tls_server_config), basic_auth_users (bcrypt), bearer_token_file; --web.config.file on the command line',
+      examples: ['/etc/dbdiag/web.yml'],
+    }),
+  intervalSeconds: seconds(15).describe('seconds between sampling cycles (jittered by up to 10%)'),
+  tablesIntervalSeconds: seconds(60).describe(
+    'expensive catalog reads (per-table statistics, sizes) run on this slower schedule,',
+  ),
+  settingsIntervalSeconds: seconds(300).describe(
+    'server settings (max_connections, cache size) are re-read on this schedule,',
+  ),
   statementTimeoutMs: z
     .number()
     .int()
-    .positive()
+    .min(100)
+    .max(LIMITS.maxStatementTimeoutMs)
     .default(5000)
-    .describe('server-side timeout of every agent query'),
+    .describe('server-side timeout of every agent query, in milliseconds'),
   topN: z
     .object({
-      statements: z
-        .number()
-        .int()
-        .positive()
-        .default(50)
-        .describe("per-statement series exported (the rest go to the 'other' bucket)"),
-      tables: z.number().int().positive().default(50).describe('per-table series exported'),
-      indexes: z.number().int().positive().default(100).describe('per-index rows read per cycle'),
-      slowQueryClasses: z
-        .number()
-        .int()
-        .positive()
-        .default(50)
-        .describe('per-fingerprint slow-log series exported'),
+      statements: topN(50).describe("per-statement series exported (the rest go to the 'other' bucket)"),
+      tables: topN(50).describe('per-table series exported'),
+      indexes: topN(100, LIMITS.maxTopIndexes).describe('per-index rows read per cycle'),
+      slowQueryClasses: topN(50).describe('per-fingerprint slow-log series exported'),
     })
     .prefault({})
     .describe('bounded cardinality: how many per-statement / per-table series are kept, by cost'),
-  historySize: z.number().int().min(2).default(240).describe('snapshots kept per target for windowed advice'),
+  historySize: z
+    .number()
+    .int()
+    .min(2)
+    .max(LIMITS.maxHistorySize)
+    .default(240)
+    .describe('snapshots kept per target for windowed advice'),
   runbookBaseUrl: z
     .string()
     .url()

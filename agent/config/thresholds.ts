@@ -3,6 +3,13 @@ import { z } from 'zod';
 // Every advisor threshold lives here, with where its number comes from. Advisors read these
 // from the frozen config; a config file may override any of them under `thresholds:`.
 // Durations are in seconds, sizes in bytes, ratios in 0..1.
+/** Pairs whose warning level must not be above their critical level. */
+const WARNING_BELOW_CRITICAL = [
+  ['saturationWarningRatio', 'saturationCriticalRatio'],
+  ['idleInTransactionSeconds', 'idleInTransactionCriticalSeconds'],
+  ['longTransactionSeconds', 'longTransactionCriticalSeconds'],
+] as const;
+
 export const thresholdsSchema = z
   .object({
     // --- findings lifecycle ---
@@ -16,7 +23,7 @@ export const thresholdsSchema = z
     saturationWarningRatio: z
       .number()
       .min(0)
-      .max(2)
+      .max(1)
       .default(0.9)
       .describe(
         'used / (max - reserved) at or above this for the window: warning (pgwatch and pghero warn near 90%)',
@@ -24,7 +31,7 @@ export const thresholdsSchema = z
     saturationCriticalRatio: z
       .number()
       .min(0)
-      .max(2)
+      .max(1)
       .default(1.0)
       .describe('at or above this: critical (no slot left for a new application connection)'),
     saturationWindowSeconds: z
@@ -258,7 +265,17 @@ export const thresholdsSchema = z
       ),
     slowQueryMax: z.number().int().min(1).default(10).describe('statements reported at most'),
   })
-  .passthrough();
+  .superRefine((t, ctx) => {
+    for (const [warning, critical] of WARNING_BELOW_CRITICAL) {
+      if (t[warning] > t[critical]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [warning],
+          message: `${warning} (${t[warning]}) must not be above ${critical} (${t[critical]})`,
+        });
+      }
+    }
+  });
 
 export type Thresholds = z.infer<typeof thresholdsSchema>;
 

@@ -1,13 +1,11 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import type { WriteStream } from 'node:tty';
-import { type FormatChoice, LOG_FORMATS } from './formats.js';
+import type { FormatChoice } from './formats.js';
 import { digestInputs } from './read.js';
 import { digestJson, renderText } from './report.js';
 
 // What `dbdiag digest` does, apart from argument parsing (agent/cli/digest.ts), so tests and
 // the benchmark run it in-process.
-
-export const FORMAT_CHOICES = ['auto', ...LOG_FORMATS] as const;
 
 export interface DigestRun {
   files: string[];
@@ -22,9 +20,29 @@ export interface DigestRun {
   onProgress?: ((done: number, total: number | null) => void) | undefined;
 }
 
+/** The one-line problem with a log path before any reading starts, or null. */
+export function inputProblem(path: string): string | null {
+  if (path === '-') return null;
+  let stat: ReturnType<typeof statSync>;
+  try {
+    stat = statSync(path);
+  } catch {
+    return `log file "${path}" does not exist: check the path`;
+  }
+  if (stat.isDirectory()) return `"${path}" is a directory: give the log files in it (e.g. ${path}/*.log)`;
+  if (!stat.isFile()) return `"${path}" is not a regular file: feed it on stdin (dbdiag digest - < ${path})`;
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    return `log file "${path}" is not readable by this user: check its permissions`;
+  }
+  return null;
+}
+
 export async function runDigest(run: DigestRun): Promise<string> {
   for (const f of run.files) {
-    if (f !== '-' && !existsSync(f)) throw new Error(`log file "${f}" does not exist: check the path`);
+    const problem = inputProblem(f);
+    if (problem !== null) throw new Error(problem);
   }
   const { digest, inputs } = await digestInputs(run.files, {
     format: run.format,

@@ -52,6 +52,19 @@ export interface DigestResult {
   inputs: InputReport[];
 }
 
+/** Reads a gzip stream; a cut or damaged .gz is an error naming the input, never an empty digest. */
+async function readGzip<T>(label: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (!code.startsWith('Z_')) throw error;
+    throw new Error(`${label}: the gzip data is truncated or corrupt (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+}
+
 function isGzip(sample: Uint8Array): boolean {
   return sample.length >= 2 && sample[0] === 0x1f && sample[1] === 0x8b;
 }
@@ -69,6 +82,8 @@ async function firstBytes(stream: Readable): Promise<{ sample: Buffer; rest: Rea
       resolved = true;
       const sample = Buffer.concat(parts);
       out.write(sample);
+      // pipe() does not forward errors: a gzip error after the head must reach the reader
+      stream.once('error', (error) => out.destroy(error));
       stream.pipe(out);
       resolve({ sample, rest: out });
     };
@@ -259,10 +274,13 @@ export async function digestInputs(
   for (const path of paths) {
     const format = options.format ?? 'auto';
     if (path === '-') {
-      let { sample, rest } = await firstBytes(process.stdin);
-      if (isGzip(sample)) ({ sample, rest } = await firstBytes(rest.pipe(createGunzip())));
-      const spec = specFor(format, sample, options.linePrefix);
-      await digestStream(rest, spec, digest, (n) => onBytes(n, total));
+      const spec = await readGzip('stdin', async () => {
+        let { sample, rest } = await firstBytes(process.stdin);
+        if (isGzip(sample)) ({ sample, rest } = await firstBytes(rest.pipe(createGunzip())));
+        const detected = specFor(format, sample, options.linePrefix);
+        await digestStream(rest, detected, digest, (n) => onBytes(n, total));
+        return detected;
+      });
       inputs.push({ path, format: spec?.format ?? 'unknown', prefix: spec?.prefix ?? null, bytes: done });
       continue;
     }
@@ -275,10 +293,13 @@ export async function digestInputs(
       await fh.close();
     }
     if (isGzip(head)) {
-      const { sample, rest } = await firstBytes(createReadStream(path).pipe(createGunzip()));
-      const spec = specFor(format, sample, options.linePrefix);
-      // progress counts decompressed bytes against the compressed size: report none
-      await digestStream(rest, spec, digest, (n) => onBytes(n, null));
+      const spec = await readGzip(`"${path}"`, async () => {
+        const { sample, rest } = await firstBytes(createReadStream(path).pipe(createGunzip()));
+        const detected = specFor(format, sample, options.linePrefix);
+        // progress counts decompressed bytes against the compressed size: report none
+        await digestStream(rest, detected, digest, (n) => onBytes(n, null));
+        return detected;
+      });
       inputs.push({ path, format: spec?.format ?? 'unknown', prefix: spec?.prefix ?? null, bytes: size });
       continue;
     }

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpServer, listen } from '../../agent/exporter/http.js';
 import { createMetrics } from '../../agent/exporter/metrics.js';
 import { FINDING_KINDS } from '../../agent/findings/finding.js';
+import { createHttpServer, listen } from '../../agent/http/server.js';
 import { componentLogger } from '../../agent/log.js';
 import { RUNBOOKS_DIR } from '../../agent/package-root.js';
 

@@ -1,17 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import type { Metrics } from '../exporter/metrics.js';
 import type { Finding } from '../findings/finding.js';
-import type { Logger } from '../log.js';
 import { RUNBOOKS_DIR } from '../package-root.js';
 import { redactDsn } from '../redact/dsn.js';
 import type { SlowLogStatus } from '../slowlog/follow.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
-import type { Metrics } from './metrics.js';
 
-// Every route answers from memory (the last snapshot, the findings): a slow or down database
-// never makes a request hang.
+// The routes. Every one answers from memory (the last snapshot, the findings): a slow or down
+// database never makes a request hang.
 
 export interface TargetStatus {
   name: string;
@@ -29,8 +27,14 @@ export interface HttpSource {
 
 const KIND_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+export function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers });
   res.end(body);
 }
 
@@ -86,6 +90,13 @@ function findingsDocument(source: HttpSource, target?: string): { findings: Find
   };
 }
 
+/** An agent that monitors nothing is not healthy: a typo in the config must not look like "ok". */
+function healthDocument(source: HttpSource): { status: number; body: unknown } {
+  const targets = source.targets().length;
+  if (targets === 0) return { status: 503, body: { status: 'no targets configured', targets } };
+  return { status: 200, body: { status: 'ok', targets } };
+}
+
 async function serveRunbook(res: ServerResponse, kind: string): Promise<void> {
   const name = kind.replace(/\.md$/, '');
   if (!KIND_PATTERN.test(name)) return send(res, 404, 'text/plain', 'no such runbook\n');
@@ -97,61 +108,33 @@ async function serveRunbook(res: ServerResponse, kind: string): Promise<void> {
   }
 }
 
-export interface HttpServerOptions {
+export interface RouteContext {
   metrics: Metrics;
   source: HttpSource;
-  log: Logger;
 }
 
-export function createHttpServer(options: HttpServerOptions): Server {
-  const { metrics, source, log } = options;
-  return createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const handle = async (): Promise<void> => {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
-      if (url.pathname === '/metrics') {
-        return send(res, 200, metrics.registry.contentType, await metrics.render());
-      }
-      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
-      if (url.pathname === '/api/targets') return sendJson(res, 200, targetsDocument(source));
-      if (url.pathname === '/api/findings') {
-        return sendJson(res, 200, findingsDocument(source, url.searchParams.get('target') ?? undefined));
-      }
-      if (url.pathname.startsWith('/runbooks/'))
-        return serveRunbook(res, url.pathname.slice('/runbooks/'.length));
-      send(
-        res,
-        404,
-        'text/plain',
-        'not found: try /metrics, /healthz, /api/targets, /api/findings, /runbooks/<kind>\n',
-      );
-    };
-    handle().catch((error: unknown) => {
-      log.error({ err: error, path: url.pathname }, 'request failed');
-      if (!res.headersSent) send(res, 500, 'text/plain', 'internal error\n');
-      else res.end();
-    });
-  });
-}
+/** Paths answered without credentials even when the web config asks for them (liveness probes). */
+export const UNAUTHENTICATED_PATHS: ReadonlySet<string> = new Set(['/healthz']);
 
-/** "127.0.0.1:9187" or ":9187" or "9187" -> host and port. */
-export function parseListen(listen: string): { host: string; port: number } {
-  const match = /^(?:(\[[^\]]+\]|[^:]*):)?(\d+)$/.exec(listen.trim());
-  if (!match) throw new Error(`listen address "${listen}" is not host:port`);
-  const host = (match[1] ?? '').replace(/^\[|\]$/g, '') || '0.0.0.0';
-  return { host, port: Number(match[2]) };
-}
-
-export async function listen(server: Server, address: string): Promise<string> {
-  const { host, port } = parseListen(address);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as AddressInfo;
-  const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-  return `http://${shownHost}:${bound.port}`;
+export async function route(context: RouteContext, url: URL, res: ServerResponse): Promise<void> {
+  const { metrics, source } = context;
+  if (url.pathname === '/metrics') {
+    return send(res, 200, metrics.registry.contentType, await metrics.render());
+  }
+  if (url.pathname === '/healthz') {
+    const health = healthDocument(source);
+    return sendJson(res, health.status, health.body);
+  }
+  if (url.pathname === '/api/targets') return sendJson(res, 200, targetsDocument(source));
+  if (url.pathname === '/api/findings') {
+    return sendJson(res, 200, findingsDocument(source, url.searchParams.get('target') ?? undefined));
+  }
+  if (url.pathname.startsWith('/runbooks/'))
+    return serveRunbook(res, url.pathname.slice('/runbooks/'.length));
+  send(
+    res,
+    404,
+    'text/plain',
+    'not found: try /metrics, /healthz, /api/targets, /api/findings, /runbooks/<kind>\n',
+  );
 }
