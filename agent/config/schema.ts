@@ -124,10 +124,10 @@ export const configSchema = z.object({
     }),
   intervalSeconds: seconds(15).describe('seconds between sampling cycles (jittered by up to 10%)'),
   tablesIntervalSeconds: seconds(60).describe(
-    'expensive catalog reads (per-table statistics, sizes) run on this slower schedule,',
+    'expensive catalog reads (per-table statistics, sizes) run on this slower schedule',
   ),
   settingsIntervalSeconds: seconds(300).describe(
-    'server settings (max_connections, cache size) are re-read on this schedule,',
+    'server settings (max_connections, cache size) are re-read on this schedule',
   ),
   statementTimeoutMs: z
     .number()
