@@ -1,4 +1,7 @@
 import type { Thresholds } from '../config/thresholds.js';
+import { dialectOf } from '../engines/dialects.js';
+import type { EngineRemedies, EngineTraits, RenderedAction } from '../engines/engine.js';
+import type { FixAction, NeutralSetting, SetSettingAction } from '../findings/actions.js';
 import {
   type EvidenceValue,
   type Finding,
@@ -51,19 +54,63 @@ export function makeFinding(input: AdvisorInput, kind: FindingKind, parts: Findi
   };
 }
 
-/** Quotes an identifier for DDL when it needs it. */
-export function quoteIdent(engine: EngineName, name: string): string {
-  if (engine === 'mysql')
-    return /^[A-Za-z_][A-Za-z0-9_$]*$/.test(name) ? name : `\`${name.replaceAll('`', '``')}\``;
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
+/** The target's engine as advice reaches it: its renderer, setting names, diagnosis queries. */
+export function remedies(input: AdvisorInput): EngineRemedies {
+  return dialectOf(input.engine).remedies;
 }
 
-/** "schema.table" -> quoted, part by part. */
-export function quoteQualified(engine: EngineName, name: string): string {
-  return name
-    .split('.')
-    .map((part) => quoteIdent(engine, part))
-    .join('.');
+export function traits(input: AdvisorInput): EngineTraits {
+  return dialectOf(input.engine).traits;
+}
+
+/** A setting change as the target's engine applies it (restart, reload or online: the engine knows). */
+export function setSetting(
+  input: AdvisorInput,
+  setting: NeutralSetting,
+  value: number | string | null,
+  previous: number | string | null,
+  risk: string,
+): SetSettingAction {
+  const { apply } = remedies(input).setting(setting);
+  const lock = apply === 'restart' ? 'restart' : 'none';
+  return {
+    type: 'set-setting',
+    setting,
+    value,
+    apply,
+    lock,
+    expectedSeconds: null,
+    risk,
+    rollback: {
+      type: 'set-setting',
+      setting,
+      value: previous,
+      apply,
+      lock,
+      expectedSeconds: null,
+      risk: 'back to the value before the change',
+      rollback: null,
+    },
+  };
+}
+
+/** The statements of the target's engine for these actions, in order (one renderer per engine). */
+export function renderActions(input: AdvisorInput, actions: readonly FixAction[]): RenderedAction {
+  const { remedies } = dialectOf(input.engine);
+  const statements: string[] = [];
+  const risks: string[] = [];
+  for (const action of actions) {
+    const rendered = remedies.render(action);
+    statements.push(...rendered.statements);
+    if (rendered.risk !== '') risks.push(rendered.risk);
+  }
+  return { statements, risk: risks.join(' ') };
+}
+
+/** The rollback of these actions as a person reads it: their rollback actions rendered, or `none` when they have none. */
+export function rollbackText(input: AdvisorInput, actions: readonly FixAction[], none: string): string {
+  const rollbacks = actions.flatMap((a) => (a.rollback ? [a.rollback] : []));
+  return rollbacks.length === 0 ? none : renderActions(input, rollbacks).statements.join(' ');
 }
 
 export function formatBytes(bytes: number): string {

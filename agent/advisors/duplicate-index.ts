@@ -1,5 +1,13 @@
+import { dropIndexAction } from '../findings/actions.js';
 import type { Finding } from '../findings/finding.js';
-import { type AdvisorInput, formatBytes, latest, makeFinding, quoteQualified } from './context.js';
+import {
+  type AdvisorInput,
+  formatBytes,
+  latest,
+  makeFinding,
+  renderActions,
+  rollbackText,
+} from './context.js';
 import { enforcesConstraint, isLeadingPrefix } from './index-hygiene.js';
 
 // An index whose key columns are a leading prefix of another index on the same table (same
@@ -22,8 +30,15 @@ export function duplicateIndex(input: AdvisorInput): Finding[] {
     );
     if (!covering || reported.has(index.index)) continue;
     reported.add(index.index);
-    const schema = index.table.includes('.') ? `${index.table.split('.')[0]}.` : '';
-    const table = quoteQualified(input.engine, index.table);
+    const drop = dropIndexAction({
+      table: index.table,
+      name: index.index,
+      columns: index.columns,
+      unique: index.unique,
+      where: index.where,
+      definition: index.definition,
+      risk: 'Queries planned on the narrower index move to the wider one (slightly larger reads). A brief lock while dropping.',
+    });
     out.push(
       makeFinding(input, 'duplicate-index', {
         severity: 'warning',
@@ -39,16 +54,10 @@ export function duplicateIndex(input: AdvisorInput): Finding[] {
         },
         fix: {
           summary: `Drop ${index.index}${index.sizeBytes ? ` (frees ${formatBytes(index.sizeBytes)})` : ''}: ${covering.index} serves the same lookups`,
-          statements:
-            input.engine === 'postgres'
-              ? [`DROP INDEX CONCURRENTLY ${quoteQualified(input.engine, `${schema}${index.index}`)};`]
-              : [
-                  `ALTER TABLE ${table} DROP INDEX ${quoteQualified(input.engine, index.index)}, ALGORITHM=INPLACE, LOCK=NONE;`,
-                ],
-          risk: 'Queries planned on the narrower index move to the wider one (slightly larger reads). A brief lock while dropping.',
-          rollback: index.definition
-            ? `${index.definition.replace(/^CREATE (UNIQUE )?INDEX/, 'CREATE $1INDEX CONCURRENTLY')};`
-            : `ALTER TABLE ${table} ADD INDEX ${index.index} (${index.columns.join(', ')}), ALGORITHM=INPLACE, LOCK=NONE;`,
+          actions: [drop],
+          statements: renderActions(input, [drop]).statements,
+          risk: drop.risk,
+          rollback: rollbackText(input, [drop], 'None needed.'),
         },
       }),
     );

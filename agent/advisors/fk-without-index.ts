@@ -1,5 +1,6 @@
+import { createIndexAction } from '../findings/actions.js';
 import type { Finding } from '../findings/finding.js';
-import { type AdvisorInput, latest, makeFinding, quoteIdent, quoteQualified } from './context.js';
+import { type AdvisorInput, latest, makeFinding, renderActions, rollbackText, traits } from './context.js';
 import { indexProposal } from './index/proposal.js';
 
 // PostgreSQL does not index the referencing side of a foreign key. Deleting or updating a
@@ -7,7 +8,7 @@ import { indexProposal } from './index/proposal.js';
 // Only large referencing tables are flagged. (InnoDB creates such an index itself.)
 
 export function fkWithoutIndex(input: AdvisorInput): Finding[] {
-  if (input.engine !== 'postgres') return [];
+  if (traits(input).foreignKeysIndexedByServer) return [];
   const tables = latest(input)?.signals.tables;
   if (!tables) return [];
   const rowsOf = new Map(tables.tables.map((t) => [t.table, t.liveRows ?? 0]));
@@ -25,7 +26,14 @@ export function fkWithoutIndex(input: AdvisorInput): Finding[] {
     if (covered) continue;
     const bare = fk.table.split('.').at(-1) ?? fk.table;
     const name = `${bare}_${fk.columns.join('_')}_idx`.slice(0, 63);
-    const ddl = `CREATE INDEX CONCURRENTLY ${quoteIdent('postgres', name)} ON ${quoteQualified('postgres', fk.table)} (${fk.columns.map((c) => quoteIdent('postgres', c)).join(', ')});`;
+    const create = createIndexAction({
+      table: fk.table,
+      name,
+      columns: fk.columns,
+      lockTimeoutSeconds: 5,
+      risk: 'Every insert/update of the table maintains one more index.',
+    });
+    const rendered = renderActions(input, [create]);
     out.push(
       makeFinding(input, 'fk-without-index', {
         severity: 'warning',
@@ -40,9 +48,10 @@ export function fkWithoutIndex(input: AdvisorInput): Finding[] {
         },
         fix: {
           summary: `Index ${fk.table} (${fk.columns.join(', ')})`,
-          statements: ["SET lock_timeout = '5s';", ddl],
-          risk: 'CONCURRENTLY does not block writes; it takes longer and cannot run inside a transaction. Every insert/update of the table maintains one more index.',
-          rollback: `DROP INDEX CONCURRENTLY ${quoteQualified('postgres', `${fk.table.split('.')[0]}.${name}`)};`,
+          actions: [create],
+          statements: rendered.statements,
+          risk: `${rendered.risk} ${create.risk}`,
+          rollback: rollbackText(input, [create], 'None needed.'),
           index: indexProposal(fk.table, fk.columns),
         },
       }),

@@ -1,5 +1,13 @@
+import type { FixAction } from '../findings/actions.js';
 import type { Finding } from '../findings/finding.js';
-import { type AdvisorInput, formatDuration, latest, makeFinding } from './context.js';
+import {
+  type AdvisorInput,
+  formatDuration,
+  latest,
+  makeFinding,
+  remedies,
+  renderActions,
+} from './context.js';
 
 // A transaction open for long (running or not) pins the oldest snapshot: dead rows pile up
 // (PostgreSQL) or the undo history grows (InnoDB), and its locks stay held.
@@ -9,7 +17,27 @@ export function longRunningTransaction(input: AdvisorInput): Finding[] {
   const c = latest(input)?.signals.connections;
   const age = c?.oldestTransactionSeconds ?? null;
   if (!c || age === null || age < t.longTransactionSeconds) return [];
-  const pg = input.engine === 'postgres';
+  const actions: FixAction[] = [
+    {
+      type: 'terminate-session',
+      session: null,
+      cancelOnly: true,
+      note: 'cancels the running statement',
+      lock: 'none',
+      expectedSeconds: null,
+      risk: 'the statement fails; the transaction stays open',
+      rollback: null,
+    },
+    {
+      type: 'terminate-session',
+      session: null,
+      note: 'ends the session and rolls back',
+      lock: 'none',
+      expectedSeconds: null,
+      risk: 'rolls back everything it changed',
+      rollback: null,
+    },
+  ];
   return [
     makeFinding(input, 'long-running-transaction', {
       severity: age >= t.longTransactionCriticalSeconds ? 'critical' : 'warning',
@@ -23,16 +51,11 @@ export function longRunningTransaction(input: AdvisorInput): Finding[] {
       },
       fix: {
         summary: 'Find the transaction, ask its owner, then end it; bound future ones with a timeout',
-        statements: pg
-          ? [
-              'SELECT pid, usename, application_name, state, now() - xact_start AS open_for, left(query, 200) FROM pg_stat_activity WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 5;',
-              'SELECT pg_cancel_backend(<pid>);  -- cancels the running statement',
-              'SELECT pg_terminate_backend(<pid>);  -- ends the session and rolls back',
-            ]
-          : [
-              'SELECT trx_mysql_thread_id, trx_started, trx_state, trx_rows_modified, LEFT(trx_query, 200) FROM information_schema.innodb_trx ORDER BY trx_started LIMIT 5;',
-              'KILL <trx_mysql_thread_id>;',
-            ],
+        actions,
+        statements: [
+          remedies(input).diagnosis.oldestTransactions,
+          ...renderActions(input, actions).statements,
+        ],
         risk: 'Ending it rolls back everything it changed; a big rollback can take as long as the work did.',
         rollback: 'Nothing to roll back: the work of the ended transaction must be re-run by its owner.',
       },

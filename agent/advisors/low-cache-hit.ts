@@ -1,7 +1,17 @@
 import type { Finding } from '../findings/finding.js';
 import { cacheRate, tableRates } from '../snapshot/rates.js';
 import type { CacheSignals } from '../snapshot/signals.js';
-import { type AdvisorInput, formatBytes, latest, makeFinding, round } from './context.js';
+import {
+  type AdvisorInput,
+  formatBytes,
+  latest,
+  makeFinding,
+  remedies,
+  renderActions,
+  rollbackText,
+  round,
+  setSetting,
+} from './context.js';
 
 // The interval hit ratio (never the one since server start, which hides a bad hour), low for
 // `cacheHitSamples` consecutive judged intervals. Intervals with too few block requests to
@@ -77,19 +87,16 @@ export function lowCacheHit(input: AdvisorInput): Finding[] {
     .filter((s) => (s.blocksRead ?? 0) > 0)
     .sort((a, b) => (b.blocksRead ?? 0) - (a.blocksRead ?? 0))
     .slice(0, 5);
-  const setting = input.engine === 'postgres' ? 'shared_buffers' : 'innodb_buffer_pool_size';
-  const size = (n: number) => `${Math.round(n / (1024 * 1024))}MB`;
-  const fixStatements: string[] = [];
-  if (proposed !== null) {
-    fixStatements.push(
-      input.engine === 'postgres'
-        ? `ALTER SYSTEM SET shared_buffers = '${size(proposed)}';  -- restart required`
-        : `SET GLOBAL innodb_buffer_pool_size = ${proposed};  -- online resize; also in my.cnf`,
-    );
-  }
-  fixStatements.push(
+  const setting = remedies(input).setting('buffer-cache-bytes').name;
+  const grow =
+    proposed === null
+      ? null
+      : setSetting(input, 'buffer-cache-bytes', proposed, sizeBytes, 'memory taken from the host');
+  const rendered = renderActions(input, grow === null ? [] : [grow]);
+  const fixStatements = [
+    ...rendered.statements,
     'Check the statements and tables listed in the evidence for missing indexes (full scans read everything)',
-  );
+  ];
 
   return [
     makeFinding(input, 'low-cache-hit', {
@@ -115,15 +122,10 @@ export function lowCacheHit(input: AdvisorInput): Finding[] {
           proposed !== null && sizeBytes !== null
             ? `Grow ${setting} ${formatBytes(sizeBytes)} -> ${formatBytes(proposed)} (working set${dataBytes === null ? '' : ` ${formatBytes(dataBytes)} of data`}), after ruling out full scans`
             : `Find what reads from disk (evidence) and index it, or grow ${setting}`,
+        actions: grow === null ? [] : [grow],
         statements: fixStatements,
-        risk:
-          input.engine === 'postgres'
-            ? 'WARNING: shared_buffers needs a server restart. Memory taken from the OS page cache; never above ~25-40% of RAM.'
-            : 'Resizing the buffer pool online takes a short mutex per chunk; keep it under ~75% of RAM.',
-        rollback:
-          input.engine === 'postgres'
-            ? `ALTER SYSTEM SET shared_buffers = '${sizeBytes === null ? 'previous value' : size(sizeBytes)}'; restart`
-            : `SET GLOBAL innodb_buffer_pool_size = ${sizeBytes ?? 'previous value'};`,
+        risk: remedies(input).setting('buffer-cache-bytes').risk,
+        rollback: rollbackText(input, grow === null ? [] : [grow], 'None needed: nothing was changed.'),
         details: { currentBytes: sizeBytes, proposedBytes: proposed },
       },
     }),

@@ -1,6 +1,14 @@
 import type { TableFacts } from '../engines/engine.js';
+import { createIndexAction } from '../findings/actions.js';
 import type { Finding } from '../findings/finding.js';
-import { type AdvisorInput, formatBytes, makeFinding, quoteIdent, quoteQualified, round } from './context.js';
+import {
+  type AdvisorInput,
+  formatBytes,
+  makeFinding,
+  renderActions,
+  rollbackText,
+  round,
+} from './context.js';
 import { baseColumn, type Candidate, candidateKey } from './index/candidates.js';
 import { indexProposal } from './index/proposal.js';
 import { sumCost, type Verification } from './index/verify.js';
@@ -10,6 +18,9 @@ import { DEFAULT_RANDOM_PAGE_COST, estimateIndexScanCost } from './index-scan-es
 // targeted statements' plan cost falls by at least indexMinCostReduction with the
 // hypothetical index in use; without it, the current plan reads the table in full (EXPLAIN
 // evidence). The fix is the online DDL with its machine-readable form.
+
+/** The online build waits at most this long for its lock, so nothing queues behind it. */
+const INDEX_LOCK_TIMEOUT_SECONDS = 5;
 
 export interface VerifiedCandidate {
   candidate: Candidate;
@@ -61,13 +72,11 @@ export interface ScanEstimate {
  * estimate of the index scan from the planner's statistics (index-scan-estimate.ts).
  */
 export function scanEstimate(input: AdvisorInput, v: VerifiedCandidate): ScanEstimate | null {
-  if (input.engine !== 'postgres' || v.verification?.method !== 'explain') return null;
-  let setting = Number.NaN;
-  for (let i = input.history.length - 1; i >= 0 && Number.isNaN(setting); i--) {
-    const value = input.history[i]?.signals.settings?.values.random_page_cost;
-    if (value !== undefined) setting = Number(value);
-  }
-  const randomPageCost = Number.isFinite(setting) && setting > 0 ? setting : DEFAULT_RANDOM_PAGE_COST;
+  if (v.verification?.method !== 'explain') return null;
+  let setting: number | null = null;
+  for (let i = input.history.length - 1; i >= 0 && setting === null; i--)
+    setting = input.history[i]?.signals.settings?.randomPageCost ?? null;
+  const randomPageCost = setting !== null && setting > 0 ? setting : DEFAULT_RANDOM_PAGE_COST;
   for (const p of v.verification.plans) {
     const full = p.before?.accesses.find((a) => a.method === 'seq' && accessMatches(v.candidate, a.table));
     if (typeof full?.cost !== 'number') continue;
@@ -81,28 +90,6 @@ export function scanEstimate(input: AdvisorInput, v: VerifiedCandidate): ScanEst
     return { scanCost: full.cost, indexScanEstimate, randomPageCost };
   }
   return null;
-}
-
-function ddl(
-  input: AdvisorInput,
-  table: string,
-  columns: readonly string[],
-): { create: string; drop: string } {
-  const name = indexName(table, columns);
-  if (input.engine === 'postgres') {
-    const cols = columns.map((c) => (c.includes('(') ? `(${c})` : quoteIdent('postgres', c))).join(', ');
-    const schema = table.includes('.') ? `${table.split('.')[0]}.` : '';
-    return {
-      create: `CREATE INDEX CONCURRENTLY ${quoteIdent('postgres', name)} ON ${quoteQualified('postgres', table)} (${cols});`,
-      drop: `DROP INDEX CONCURRENTLY ${quoteQualified('postgres', `${schema}${name}`)};`,
-    };
-  }
-  const cols = columns.map((c) => (c.includes('(') ? `(${c})` : quoteIdent('mysql', c))).join(', ');
-  const t = quoteQualified('mysql', table);
-  return {
-    create: `ALTER TABLE ${t} ADD INDEX ${quoteIdent('mysql', name)} (${cols}), ALGORITHM=INPLACE, LOCK=NONE;`,
-    drop: `ALTER TABLE ${t} DROP INDEX ${quoteIdent('mysql', name)}, ALGORITHM=INPLACE, LOCK=NONE;`,
-  };
 }
 
 /**
@@ -184,7 +171,6 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
     const key = candidateKey({ table: v.candidate.table, columns });
     if (seen.has(key)) continue;
     seen.add(key);
-    const { create, drop } = ddl(input, v.candidate.table, columns);
     const before = sumCost(v.verification.plans.map((p) => p.before));
     const after = sumCost(v.verification.plans.map((p) => p.after));
     const size = estimateIndexBytes(v.facts, columns);
@@ -196,6 +182,15 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
     const statements = v.candidate.statements;
     const totalSeconds = statements.reduce((s, x) => s + x.totalSeconds, 0);
     const scans = input.history.at(-1)?.signals.tables?.tables.find((t) => t.table === v.candidate.table);
+    const writeOverhead = `Write overhead: every INSERT, DELETE and UPDATE of these columns also maintains this index (${v.facts.indexes.length} index(es) today). Disk: about ${formatBytes(size)}.`;
+    const create = createIndexAction({
+      table: v.candidate.table,
+      name: indexName(v.candidate.table, columns),
+      columns,
+      lockTimeoutSeconds: INDEX_LOCK_TIMEOUT_SECONDS,
+      risk: writeOverhead,
+    });
+    const rendered = renderActions(input, [create]);
     out.push(
       makeFinding(input, 'missing-index', {
         severity: 'warning',
@@ -228,16 +223,10 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
         },
         fix: {
           summary: `Create index (${columns.join(', ')}) on ${v.candidate.table}, about ${formatBytes(size)}`,
-          statements:
-            input.engine === 'postgres'
-              ? ["SET lock_timeout = '5s';", create]
-              : ['SET SESSION lock_wait_timeout = 5;', create],
-          risk:
-            (input.engine === 'postgres'
-              ? 'CREATE INDEX CONCURRENTLY does not block reads or writes (it waits for running transactions, cannot run inside a transaction block; if it fails, drop the INVALID index it leaves). '
-              : 'Online DDL (ALGORITHM=INPLACE, LOCK=NONE) does not block reads or writes; it takes a brief metadata lock at start and end. ') +
-            `Write overhead: every INSERT, DELETE and UPDATE of these columns also maintains this index (${v.facts.indexes.length} index(es) today). Disk: about ${formatBytes(size)}.`,
-          rollback: drop,
+          actions: [create],
+          statements: rendered.statements,
+          risk: `${rendered.risk} ${writeOverhead}`,
+          rollback: rollbackText(input, [create], 'None needed.'),
           index: indexProposal(v.candidate.table, columns),
           details: {
             costBefore: before === null ? null : round(before, 2),

@@ -1,6 +1,20 @@
+import type { FixAction } from '../findings/actions.js';
 import type { Finding } from '../findings/finding.js';
 import type { ConnectionSignals } from '../snapshot/signals.js';
-import { type AdvisorInput, formatBytes, latest, makeFinding, round } from './context.js';
+import {
+  type AdvisorInput,
+  formatBytes,
+  latest,
+  makeFinding,
+  remedies,
+  renderActions,
+  rollbackText,
+  round,
+  setSetting,
+} from './context.js';
+
+/** Connections held idle inside a transaction are cut after this (the engine may apply a floor). */
+const OVERSIZED_IDLE_TIMEOUT_SECONDS = 60;
 
 // The heart of the incident: connections at the ceiling. Judged over a window of samples
 // (or, in a one-shot check, over the samples there are), then explained: the concurrency the
@@ -48,11 +62,10 @@ export function stopGapMaxConnections(peak: number, currentMax: number, headroom
   return Math.max(currentMax, Math.ceil((peak * headroom) / 10) * 10);
 }
 
+/** Memory one more connection may take: the connections probe's figure, else the settings' sort memory. */
 function perConnectionBytes(input: AdvisorInput, c: ConnectionSignals): number | null {
   if (c.perConnectionMemoryBytes !== null) return c.perConnectionMemoryBytes;
-  const values = latest(input)?.signals.settings?.values ?? {};
-  const workMem = Number(values.work_mem ?? values.sort_buffer_size ?? Number.NaN);
-  return Number.isFinite(workMem) ? workMem : null;
+  return latest(input)?.signals.settings?.sortMemoryBytes ?? null;
 }
 
 export interface SaturationLevel {
@@ -133,29 +146,52 @@ export function poolSaturation(input: AdvisorInput, explaining: readonly Finding
       ? `statements got slow and hold their connections longer (${related.length} missing-index/slow-query finding(s) explain it)`
       : `the workload needs ~${needed === null ? '?' : round(needed, 1)} concurrent connections and holds ${held} (${states.active} active)`;
 
+  // The actions, in the order a person takes them; prose steps stay beside them.
+  const actions: FixAction[] = [];
   const statements: string[] = [];
-  const engine = input.engine;
   if (oversized) {
-    if (engine === 'postgres') {
-      statements.push(
-        "ALTER SYSTEM SET idle_in_transaction_session_timeout = '60s'; SELECT pg_reload_conf();",
-        'Put PgBouncer in transaction mode (pool_mode = transaction) in front of the database, default_pool_size ~ 2 x CPU cores',
-      );
-    } else {
-      statements.push('SET GLOBAL wait_timeout = 300;  -- and in my.cnf');
-    }
+    const cap = setSetting(
+      input,
+      'idle-in-transaction-timeout',
+      OVERSIZED_IDLE_TIMEOUT_SECONDS,
+      null,
+      'sessions idle past it end with an error the application must handle',
+    );
+    const pooler: FixAction = {
+      type: 'pooler-setting',
+      setting: 'pool_mode',
+      value: 'transaction',
+      lock: 'none',
+      expectedSeconds: null,
+      risk: 'session state (prepared statements, SET, advisory locks) does not survive transaction pooling',
+      rollback: null,
+    };
+    actions.push(cap, pooler);
     statements.push(
+      ...renderActions(input, [cap, pooler]).statements,
       `Shrink application pools: together they need ~${Math.ceil((needed ?? 1) * 2)} connections, not ${held}`,
     );
   }
-  statements.push(
-    engine === 'postgres'
-      ? `ALTER SYSTEM SET max_connections = ${newMax};  -- takes effect after a restart`
-      : `SET GLOBAL max_connections = ${newMax};  -- and max_connections = ${newMax} under [mysqld] in my.cnf`,
-    `Application connection pools (all instances together): at most ${appPool}`,
+  const raise = setSetting(
+    input,
+    'max-connections',
+    newMax,
+    c.max,
+    'more memory: each connection has its own buffers',
   );
+  const pools: FixAction = {
+    type: 'pool-size',
+    maxTotal: appPool,
+    lock: 'none',
+    expectedSeconds: null,
+    risk: 'requests queue in the application pools instead of failing at the server',
+    rollback: null,
+  };
+  actions.push(raise, pools);
+  statements.push(...renderActions(input, [raise, pools]).statements);
   if (related.length > 0)
     statements.unshift('Fix the root cause first: apply the related missing-index findings');
+  const setting = remedies(input).setting('max-connections');
 
   const levelText =
     level.severity === null || level.samplesAtLevel === level.samples
@@ -202,15 +238,10 @@ export function poolSaturation(input: AdvisorInput, explaining: readonly Finding
         summary: `Stop-gap: max_connections ${c.max} -> ${newMax} (peak ${peak} x ${t.connectionHeadroomFactor})${
           extraMemory === null ? '' : `, up to ${formatBytes(extraMemory)} more memory`
         }; ${oversized ? 'then shrink the pools / add a pooler' : 'then fix what made statements slow'}`,
+        actions,
         statements,
-        risk:
-          engine === 'postgres'
-            ? `WARNING: max_connections needs a server restart (every connection drops). Each extra connection may use work_mem${perConn === null ? '' : ` (${formatBytes(perConn)})`} per sort/hash node.`
-            : `max_connections is dynamic on MySQL/MariaDB (no restart). Each extra connection may allocate its session buffers${perConn === null ? '' : ` (${formatBytes(perConn)})`}.`,
-        rollback:
-          engine === 'postgres'
-            ? `ALTER SYSTEM SET max_connections = ${c.max}; restart; restore the previous pool sizes`
-            : `SET GLOBAL max_connections = ${c.max}; restore my.cnf and the previous pool sizes`,
+        risk: `${setting.risk} Each extra connection may allocate its own sort/hash and session buffers${perConn === null ? '' : ` (${formatBytes(perConn)})`}.`,
+        rollback: `${rollbackText(input, [raise], 'None needed.')} Restore the previous pool sizes.`,
         details: {
           currentMaxConnections: c.max,
           proposedMaxConnections: newMax,

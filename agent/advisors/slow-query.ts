@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Finding } from '../findings/finding.js';
-import { type AdvisorInput, latest, makeFinding, round } from './context.js';
+import { type AdvisorInput, latest, makeFinding, remedies, round } from './context.js';
 
 // Statements that are slow per call, or that take most of the server's statement time, from
 // the statement statistics (cumulative, so a one-shot check of an idle server still sees
@@ -92,11 +92,9 @@ export function slowQuery(input: AdvisorInput, explaining: readonly Finding[]): 
           related.length > 0
             ? 'Apply the related missing-index finding(s)'
             : 'EXPLAIN (ANALYZE, BUFFERS) the statement and look for full scans, bad estimates, or missing LIMIT',
-        statements: [
-          input.engine === 'postgres'
-            ? `EXPLAIN (ANALYZE, BUFFERS) ${c.fingerprint};  -- replace $n with real values`
-            : `EXPLAIN FORMAT=JSON ${c.fingerprint};  -- replace ? with real values`,
-        ],
+        // diagnosis only: the fix is whatever the plan shows (often a related missing-index finding)
+        actions: [],
+        statements: [remedies(input).diagnosis.explain(c.fingerprint)],
         risk: 'EXPLAIN ANALYZE runs the statement: on a write, wrap it in BEGIN ... ROLLBACK.',
         rollback: 'None: diagnosis only.',
       },

@@ -1,5 +1,6 @@
+import { tableMaintenanceAction } from '../findings/actions.js';
 import type { Finding } from '../findings/finding.js';
-import { type AdvisorInput, latest, makeFinding, quoteQualified, round } from './context.js';
+import { type AdvisorInput, latest, makeFinding, renderActions, round } from './context.js';
 
 // The planner's row estimates come from the last ANALYZE. When a large share of a table
 // changed since, estimates are wrong and plans go bad (a nested loop over "10 rows" that are
@@ -18,7 +19,12 @@ export function staleStatistics(input: AdvisorInput): Finding[] {
     if (Math.max(live, modified) < t.staleStatsMinRows) continue;
     const ratio = modified / base;
     if (ratio < t.staleStatsModifiedRatio && !(neverAnalyzed && modified >= t.staleStatsMinRows)) continue;
-    const name = quoteQualified(input.engine, table.table);
+    const analyze = tableMaintenanceAction(
+      'analyze',
+      table.table,
+      'none',
+      'Reads a sample of the table (a few seconds on large tables); takes no lock that blocks reads or writes. Plans may change afterwards (that is the point).',
+    );
     out.push(
       makeFinding(input, 'stale-statistics', {
         severity: ratio >= 1 ? 'warning' : 'info',
@@ -33,8 +39,9 @@ export function staleStatistics(input: AdvisorInput): Finding[] {
         },
         fix: {
           summary: `ANALYZE ${table.table}`,
-          statements: [input.engine === 'postgres' ? `ANALYZE ${name};` : `ANALYZE TABLE ${name};`],
-          risk: 'Reads a sample of the table (a few seconds on large tables); takes no lock that blocks reads or writes. Plans may change afterwards (that is the point).',
+          actions: [analyze],
+          statements: renderActions(input, [analyze]).statements,
+          risk: analyze.risk,
           rollback: 'None needed: statistics are refreshed again by the next (auto)analyze.',
         },
       }),

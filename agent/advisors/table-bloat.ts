@@ -1,5 +1,6 @@
+import { tableMaintenanceAction } from '../findings/actions.js';
 import type { Finding } from '../findings/finding.js';
-import { type AdvisorInput, formatBytes, latest, makeFinding, quoteQualified, round } from './context.js';
+import { type AdvisorInput, formatBytes, latest, makeFinding, renderActions, round } from './context.js';
 
 // Space a table holds but no longer uses: dead rows vacuum has not reclaimed (PostgreSQL), or
 // free space inside the tablespace after deletes (MySQL DATA_FREE). Scans read it anyway.
@@ -10,12 +11,13 @@ export function tableBloat(input: AdvisorInput): Finding[] {
   const out: Finding[] = [];
   const pg = input.engine === 'postgres';
   for (const table of tables) {
-    const name = quoteQualified(input.engine, table.table);
     if (pg) {
       const dead = table.deadRows ?? 0;
       const live = table.liveRows ?? 0;
       const ratio = dead / Math.max(1, dead + live);
       if (dead < t.bloatMinDeadRows || ratio < t.bloatDeadRatio) continue;
+      const vacuum = tableMaintenanceAction('vacuum', table.table, 'none', 'adds I/O while it runs');
+      const rendered = renderActions(input, [vacuum]);
       out.push(
         makeFinding(input, 'table-bloat', {
           severity: ratio >= 0.8 ? 'warning' : 'info',
@@ -31,8 +33,9 @@ export function tableBloat(input: AdvisorInput): Finding[] {
           },
           fix: {
             summary: `VACUUM (ANALYZE) ${table.table}; if it keeps coming back, check long transactions and autovacuum settings`,
-            statements: [`VACUUM (ANALYZE, VERBOSE) ${name};`],
-            risk: 'Plain VACUUM takes no lock that blocks reads or writes; it adds I/O. (VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock: do not use it online; use pg_repack.)',
+            actions: [vacuum],
+            statements: rendered.statements,
+            risk: rendered.risk,
             rollback: 'None needed.',
           },
         }),
@@ -42,6 +45,13 @@ export function tableBloat(input: AdvisorInput): Finding[] {
       const data = (table.dataBytes ?? 0) + (table.indexBytes ?? 0);
       const ratio = free / Math.max(1, free + data);
       if (free < t.bloatMinFreeBytes || ratio < t.bloatFreeRatio) continue;
+      const optimize = tableMaintenanceAction(
+        'optimize',
+        table.table,
+        'brief',
+        'rebuilds the whole table: I/O and free disk of its size',
+      );
+      const rendered = renderActions(input, [optimize]);
       out.push(
         makeFinding(input, 'table-bloat', {
           severity: ratio >= 0.6 ? 'warning' : 'info',
@@ -56,10 +66,9 @@ export function tableBloat(input: AdvisorInput): Finding[] {
           },
           fix: {
             summary: `Rebuild ${table.table} online to return the space`,
-            statements: [
-              `ALTER TABLE ${name} ENGINE=InnoDB, ALGORITHM=INPLACE, LOCK=NONE;  -- what OPTIMIZE TABLE does for InnoDB`,
-            ],
-            risk: 'Rebuilds the whole table (I/O, needs free disk of its size); online (LOCK=NONE) but takes a brief metadata lock at start and end: WARNING, run it off-peak.',
+            actions: [optimize],
+            statements: rendered.statements,
+            risk: rendered.risk,
             rollback: 'None needed: the rebuilt table has the same rows.',
           },
         }),

@@ -1,3 +1,4 @@
+import { dropIndexAction } from '../findings/actions.js';
 import type { Finding } from '../findings/finding.js';
 import {
   type AdvisorInput,
@@ -5,7 +6,8 @@ import {
   formatDuration,
   latest,
   makeFinding,
-  quoteQualified,
+  renderActions,
+  rollbackText,
 } from './context.js';
 import { enforcesConstraint } from './index-hygiene.js';
 
@@ -29,9 +31,15 @@ export function unusedIndex(input: AdvisorInput): Finding[] {
   for (const index of indexes) {
     if (index.scans !== 0 || enforcesConstraint(index)) continue;
     if ((index.sizeBytes ?? 0) < t.unusedIndexMinBytes) continue;
-    const schema = index.table.includes('.') ? `${index.table.split('.')[0]}.` : '';
-    const qualified = quoteQualified(input.engine, `${schema}${index.index}`);
-    const table = quoteQualified(input.engine, index.table);
+    const drop = dropIndexAction({
+      table: index.table,
+      name: index.index,
+      columns: index.columns,
+      unique: index.unique,
+      where: index.where,
+      definition: index.definition,
+      risk: 'Statistics are per server: a replica may use the index. A rare job (month end) may need it. Dropping takes a brief lock.',
+    });
     out.push(
       makeFinding(input, 'unused-index', {
         severity: 'info',
@@ -47,16 +55,10 @@ export function unusedIndex(input: AdvisorInput): Finding[] {
         },
         fix: {
           summary: `Drop ${index.index} after checking replicas and monthly jobs`,
-          statements:
-            input.engine === 'postgres'
-              ? [`DROP INDEX CONCURRENTLY ${qualified};`]
-              : [
-                  `ALTER TABLE ${table} DROP INDEX ${quoteQualified(input.engine, index.index)}, ALGORITHM=INPLACE, LOCK=NONE;`,
-                ],
-          risk: 'Statistics are per server: a replica may use the index. A rare job (month end) may need it. Dropping takes a brief lock.',
-          rollback: index.definition
-            ? `${index.definition.replace(/^CREATE (UNIQUE )?INDEX/, 'CREATE $1INDEX CONCURRENTLY')};`
-            : `Re-create it: ALTER TABLE ${table} ADD INDEX ${index.index} (${index.columns.join(', ')}), ALGORITHM=INPLACE, LOCK=NONE;`,
+          actions: [drop],
+          statements: renderActions(input, [drop]).statements,
+          risk: drop.risk,
+          rollback: rollbackText(input, [drop], 'None needed.'),
         },
       }),
     );

@@ -3,6 +3,8 @@ import { availableParallelism, setPriority } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { type Config, configSchema } from '../config/schema.js';
+import { dialectOf } from '../engines/dialects.js';
+import type { EngineDialect } from '../engines/engine.js';
 import { type Finding, SEVERITIES } from '../findings/finding.js';
 import type { Logger } from '../log.js';
 import { type RunningAgent, startAgent } from '../runtime/agent.js';
@@ -133,33 +135,27 @@ async function readPathCost(client: pg.Client): Promise<number | null> {
   }
 }
 
-/** Applies the finding's DDL as proposed (online), with a lock timeout that fits the current statement latency. */
+/**
+ * Applies the finding's create-index action (its online form, rendered by the engine) with a
+ * lock timeout that fits the current statement latency; the executor retries an expired lock
+ * timeout after dropping the INVALID index the failed build left.
+ */
 async function applyIndex(
+  dialect: EngineDialect,
   dba: pg.Client,
   finding: Finding,
   lockTimeoutSeconds: number,
   print: (text: string) => void,
 ): Promise<{ statement: string; attempts: number; seconds: number }> {
-  const create = finding.fix?.statements.find((s) => /^CREATE INDEX CONCURRENTLY/i.test(s));
-  if (!create) throw new Error(`finding ${finding.id} proposes no CREATE INDEX CONCURRENTLY statement`);
-  const drop = finding.fix?.rollback.replace(
-    /^DROP INDEX CONCURRENTLY /i,
-    'DROP INDEX CONCURRENTLY IF EXISTS ',
-  );
-  const started = performance.now();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await dba.query(`SET lock_timeout = '${lockTimeoutSeconds}s'`);
-      await dba.query(create);
-      return { statement: create, attempts: attempt, seconds: (performance.now() - started) / 1000 };
-    } catch (error) {
-      // 55P03 lock_not_available: lock_timeout expired. The failed build leaves an INVALID index.
-      const code = (error as { code?: string }).code;
-      if (drop) await dba.query(drop).catch(() => undefined);
-      if (code !== '55P03' || attempt >= 3) throw error;
-      print(`  lock_timeout expired (attempt ${attempt}); dropped the invalid index, retrying`);
-    }
-  }
+  const create = finding.fix?.actions.find((a) => a.type === 'create-index');
+  if (!create) throw new Error(`finding ${finding.id} proposes no create-index action`);
+  const [applied] = await dialect.applyActions(dba, [create], {
+    lockTimeoutSeconds,
+    onRetry: (_action, attempt) =>
+      print(`  lock_timeout expired (attempt ${attempt}); dropped the invalid index, retrying`),
+  });
+  if (!applied) throw new Error(`finding ${finding.id}: the create-index action did not run`);
+  return { statement: applied.statements.at(-1) ?? '', attempts: applied.attempts, seconds: applied.seconds };
 }
 
 interface Tracking {
@@ -354,7 +350,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       }, 500);
       let applied: { statement: string; attempts: number; seconds: number };
       try {
-        applied = await applyIndex(dba, index, lockTimeout, print);
+        applied = await applyIndex(dialectOf(runner.spec.engine), dba, index, lockTimeout, print);
       } finally {
         clearInterval(noteTimer);
         note = '';

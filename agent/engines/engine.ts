@@ -1,3 +1,4 @@
+import type { FixAction, NeutralSetting, SettingApply } from '../findings/actions.js';
 import type { Logger } from '../log.js';
 import type { EngineName, Signals } from '../snapshot/signals.js';
 import type { ProbeName } from '../snapshot/snapshot.js';
@@ -135,4 +136,90 @@ export interface EngineDriver {
   readonly engine: EngineName;
   /** Opens the one long-lived connection. Throws ConnectionError with a code from connection-codes.ts. */
   connect(target: TargetSpec, limits: SamplingLimits, log: Logger): Promise<EngineSession>;
+}
+
+/** One fix action as statements for this engine, in order, with what they lock or risk here. */
+export interface RenderedAction {
+  /** ready to paste (a lock-timeout SET first where the action has one) */
+  statements: string[];
+  /** the engine's own risk of these statements ('' when there is nothing to add) */
+  risk: string;
+}
+
+/** A neutral setting as this engine names and applies it. */
+export interface SettingInfo {
+  /** the server's own name (shared_buffers, innodb_buffer_pool_size...) */
+  name: string;
+  /** how a change takes effect on this engine */
+  apply: SettingApply;
+  /** what changing it risks on this engine (restart warning first) */
+  risk: string;
+}
+
+/** Fix actions -> statements: the one renderer of an engine (agent/engines/<engine>/remedies.ts). */
+export interface EngineRemedies {
+  render(action: FixAction): RenderedAction;
+  /** "schema.table" quoted for this engine's SQL, part by part */
+  quoteQualified(name: string): string;
+  setting(setting: NeutralSetting): SettingInfo;
+  /** queries a person runs to look before acting (findings show them beside the actions) */
+  diagnosis: {
+    /** the plan of a normalized statement, with the hint to put real values in */
+    explain(statement: string): string;
+    /** the sessions idle inside a transaction, oldest first */
+    idleInTransactionSessions: string;
+    /** the oldest open transactions */
+    oldestTransactions: string;
+  };
+  /** what statement statistics are on this engine: the finding object and the one-line fix */
+  statementStatistics: { object: string; enableSummary: string };
+}
+
+/** What an engine does by itself, which changes what advice makes sense (never its name). */
+export interface EngineTraits {
+  /** the server creates an index for every foreign key itself (InnoDB): nothing to propose */
+  foreignKeysIndexedByServer: boolean;
+}
+
+/** How an executed action went. */
+export interface AppliedAction {
+  action: FixAction;
+  /** the statements that ran, last attempt */
+  statements: string[];
+  attempts: number;
+  seconds: number;
+}
+
+/** A connection fixes run on: its own, never the sampling session. */
+export interface ActionConnection {
+  query(sql: string): Promise<unknown>;
+}
+
+export interface ApplyOptions {
+  /** overrides every action's own lock timeout (e.g. twice the current statement latency) */
+  lockTimeoutSeconds?: number;
+  /** attempts per action when its lock timeout expires (default 3) */
+  attempts?: number;
+  /** told before each retry */
+  onRetry?(action: FixAction, attempt: number, error: unknown): void;
+}
+
+/**
+ * What the engine-neutral code above agent/engines/ reaches through, pure (no driver loaded):
+ * the renderer of fix actions and the executor that runs them on a connection.
+ */
+export interface EngineDialect {
+  readonly engine: EngineName;
+  readonly remedies: EngineRemedies;
+  readonly traits: EngineTraits;
+  /**
+   * Runs actions in order on `connection` (rendered by `remedies`), each retried when its lock
+   * timeout expires, cleaning up what a failed online build leaves. Throws on the first action
+   * that fails for good.
+   */
+  applyActions(
+    connection: ActionConnection,
+    actions: readonly FixAction[],
+    options?: ApplyOptions,
+  ): Promise<AppliedAction[]>;
 }

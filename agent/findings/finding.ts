@@ -1,3 +1,5 @@
+import type { FixAction } from './actions.js';
+
 // The unit of advice (see DESIGN.md "Findings"). Every advisor returns these.
 
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
@@ -40,7 +42,13 @@ export interface IndexProposal {
 export interface Fix {
   /** one line: what to do */
   summary: string;
-  /** ready-to-paste statements or settings, in order */
+  /**
+   * What to do as engine-neutral intents, each with its rollback (agent/findings/actions.ts).
+   * Whatever executes a fix works from these, through the engine's renderer; empty when the
+   * fix is diagnosis or steps a person takes.
+   */
+  actions: FixAction[];
+  /** ready-to-paste statements or settings, in order: the actions rendered, plus steps for people */
   statements: string[];
   /** what it locks or restarts, what it costs */
   risk: string;

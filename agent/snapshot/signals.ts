@@ -157,6 +157,10 @@ export interface SettingsSignals {
   values: Record<string, string>;
   /** total memory of the server host when known (bytes) */
   hostMemoryBytes: number | null;
+  /** memory one sort/hash may take per connection (work_mem / sort_buffer_size), bytes; absent when not read */
+  sortMemoryBytes?: number | null;
+  /** the planner's cost of a random page read relative to a sequential one; absent where the engine has none */
+  randomPageCost?: number | null;
 }
 
 /** One class of the slow-query log digest (agent/slowlog), cumulative since the agent began following the log. */

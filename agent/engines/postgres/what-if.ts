@@ -3,6 +3,7 @@ import type { IndexSpec, IndexVerifier, PlanCost, TableFacts } from '../engine.j
 import { type PgQuery, postgresTableFacts, type TableAccess } from './catalog-facts.js';
 import { explainPostgres, explainWithHelper } from './explain.js';
 import type { HelperFacts } from './helper.js';
+import { indexDdl } from './remedies.js';
 
 // HypoPG what-if: hypothetical indexes live only in this backend's memory (no lock, no
 // disk), are seen by EXPLAIN (not by execution), and are reset right after each plan. Used
@@ -18,14 +19,8 @@ import type { HelperFacts } from './helper.js';
 export const HYPOPG_INSTALLED_SQL = `/* dbdiag:what-if */ SELECT quote_ident(n.nspname) AS schema FROM pg_extension e
 JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'hypopg'`;
 
-function quote(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
-}
-
 export function hypotheticalDdl(spec: IndexSpec): string {
-  const table = spec.table.split('.').map(quote).join('.');
-  const cols = spec.columns.map((c) => (c.includes('(') ? `(${c})` : quote(c))).join(', ');
-  return `CREATE INDEX ON ${table} (${cols})${spec.where ? ` WHERE ${spec.where}` : ''}`;
+  return indexDdl(spec);
 }
 
 /** The sandbox build waits this long for its SHARE lock (behind the writes in flight), per attempt. */
@@ -43,9 +38,7 @@ export function sandboxIndexName(spec: IndexSpec, n: number): string {
 }
 
 export function sandboxDdl(spec: IndexSpec, n: number): string {
-  const table = spec.table.split('.').map(quote).join('.');
-  const cols = spec.columns.map((c) => (c.includes('(') ? `(${c})` : quote(c))).join(', ');
-  return `/* dbdiag:what-if */ CREATE INDEX ${quote(sandboxIndexName(spec, n))} ON ${table} (${cols})${spec.where ? ` WHERE ${spec.where}` : ''}`;
+  return `/* dbdiag:what-if */ ${indexDdl(spec, { name: sandboxIndexName(spec, n) })}`;
 }
 
 export interface PostgresVerifierOptions {

@@ -23,6 +23,7 @@ const INDEX = finding({
   kind: 'missing-index',
   fix: {
     summary: 'Create index',
+    actions: [],
     statements: [
       'CREATE INDEX CONCURRENTLY i ON public.work_order_history_details (work_order_id, operation_seq);',
     ],

@@ -45,6 +45,11 @@ export async function sampleSettings(ctx: ProbeContext): Promise<ProbeOutcome> {
     serverStartedAt: uptime === null || serverNow === 0 ? null : Math.round((serverNow - uptime) * 1000),
     values,
     hostMemoryBytes: null,
+    sortMemoryBytes: Number.isFinite(Number(values.sort_buffer_size ?? Number.NaN))
+      ? Number(values.sort_buffer_size)
+      : null,
+    // no planner cost of a random read on MySQL
+    randomPageCost: null,
   };
   return { status: 'ok', signals: { settings: signals } };
 }

@@ -88,6 +88,11 @@ export function baseUnitValue(setting: string, unit: string | null): string {
   return String(n * scale.factor);
 }
 
+function finiteOrNull(value: string | undefined): number | null {
+  const n = Number(value ?? Number.NaN);
+  return Number.isFinite(n) ? n : null;
+}
+
 export function createSettingsProbe(): PgProbe {
   return {
     async run(context: PgProbeContext) {
@@ -102,6 +107,8 @@ export function createSettingsProbe(): PgProbe {
         serverStartedAt: epochMs(rows[0]?.started_at ?? null),
         values,
         hostMemoryBytes: null,
+        sortMemoryBytes: finiteOrNull(values.work_mem),
+        randomPageCost: finiteOrNull(values.random_page_cost),
       };
       return { status: 'ok', signals: { settings } };
     },

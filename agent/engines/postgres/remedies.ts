@@ -1,0 +1,215 @@
+import type { FixAction, NeutralSetting, SetSettingAction } from '../../findings/actions.js';
+import type { EngineRemedies, IndexSpec, RenderedAction, SettingInfo } from '../engine.js';
+
+// The one place PostgreSQL index DDL and maintenance statements are written: fix actions
+// rendered for people (fix.statements), for the executor (apply.ts) and the what-if
+// statements (what-if.ts). Online forms: CREATE/DROP INDEX CONCURRENTLY behind a lock_timeout,
+// plain VACUUM (never FULL online), settings through ALTER SYSTEM.
+
+const PLAIN_IDENT = /^[a-z_][a-z0-9_$]*$/;
+
+/** Quotes an identifier when it needs it (folded to lower case otherwise). */
+export function quoteIdent(name: string): string {
+  return PLAIN_IDENT.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
+}
+
+/** "schema.table" -> quoted, part by part. */
+export function quoteQualified(name: string): string {
+  return name.split('.').map(quoteIdent).join('.');
+}
+
+/** Key columns as in the DDL: names quoted, expressions (anything with a parenthesis) wrapped. */
+function keyColumns(columns: readonly string[]): string {
+  return columns.map((c) => (c.includes('(') ? `(${c})` : quoteIdent(c))).join(', ');
+}
+
+/** The schema prefix of a qualified table ("public." for "public.t"), "" when unqualified. */
+function schemaPrefix(table: string): string {
+  return table.includes('.') ? `${table.split('.')[0]}.` : '';
+}
+
+export interface IndexDdlOptions {
+  /** the index name; none: the server (or HypoPG) picks one */
+  name?: string;
+  unique?: boolean;
+  /** CREATE INDEX CONCURRENTLY: does not block writes, cannot run in a transaction */
+  concurrently?: boolean;
+}
+
+/** CREATE INDEX for a spec, without the trailing semicolon. */
+export function indexDdl(spec: IndexSpec, options: IndexDdlOptions = {}): string {
+  const unique = options.unique ? 'UNIQUE ' : '';
+  const concurrently = options.concurrently ? 'CONCURRENTLY ' : '';
+  const name = options.name === undefined ? '' : `${quoteIdent(options.name)} `;
+  const where = spec.where ? ` WHERE ${spec.where}` : '';
+  return `CREATE ${unique}INDEX ${concurrently}${name}ON ${quoteQualified(spec.table)} (${keyColumns(spec.columns)})${where}`;
+}
+
+function lockTimeout(seconds: number | undefined): string[] {
+  return seconds === undefined ? [] : [`SET lock_timeout = '${seconds}s';`];
+}
+
+interface SettingRule extends SettingInfo {
+  unit: 'bytes' | 'seconds' | 'count' | 'text';
+  /** what to know before changing it, beyond how it takes effect */
+  risk: string;
+}
+
+const SETTINGS: Record<NeutralSetting, SettingRule> = {
+  'max-connections': { name: 'max_connections', apply: 'restart', unit: 'count', risk: '' },
+  'buffer-cache-bytes': {
+    name: 'shared_buffers',
+    apply: 'restart',
+    unit: 'bytes',
+    risk: 'Memory taken from the OS page cache; never above ~25-40% of RAM.',
+  },
+  'idle-in-transaction-timeout': {
+    name: 'idle_in_transaction_session_timeout',
+    apply: 'reload',
+    unit: 'seconds',
+    risk: '',
+  },
+  'statement-statistics': {
+    name: 'shared_preload_libraries',
+    apply: 'restart',
+    unit: 'text',
+    risk: 'Overhead is a few percent of CPU at most.',
+  },
+};
+
+/** A value in the setting's unit, as postgresql.conf writes it ('1024MB', '60s', '5min'). */
+function settingValue(rule: SettingRule, value: number | string): string {
+  if (typeof value === 'string') return `'${value.replaceAll("'", "''")}'`;
+  if (rule.unit === 'bytes') return `'${Math.round(value / (1024 * 1024))}MB'`;
+  if (rule.unit === 'seconds') return value >= 300 && value % 60 === 0 ? `'${value / 60}min'` : `'${value}s'`;
+  return String(value);
+}
+
+function settingRisk(rule: SettingRule): string {
+  const restart =
+    rule.apply === 'restart' ? `WARNING: ${rule.name} needs a server restart (every connection drops).` : '';
+  return [restart, rule.risk].filter((r) => r !== '').join(' ');
+}
+
+function renderSetting(action: SetSettingAction): RenderedAction {
+  const rule = SETTINGS[action.setting];
+  const restart = action.apply === 'restart';
+  const risk = settingRisk(rule);
+  if (action.setting === 'statement-statistics') {
+    // a library loaded at start, then the extension that reads it
+    return action.value === null
+      ? {
+          statements: [
+            'DROP EXTENSION pg_stat_statements;  -- then remove it from shared_preload_libraries; restart',
+          ],
+          risk: '',
+        }
+      : {
+          statements: [
+            "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements';  -- append to any existing list; restart required (skip if already loaded)",
+            'CREATE EXTENSION IF NOT EXISTS pg_stat_statements;',
+          ],
+          risk,
+        };
+  }
+  if (action.value === null) {
+    const reset = `ALTER SYSTEM RESET ${rule.name};`;
+    return {
+      statements: [
+        restart ? `${reset}  -- takes effect after a restart` : `${reset} SELECT pg_reload_conf();`,
+      ],
+      risk,
+    };
+  }
+  const set = `ALTER SYSTEM SET ${rule.name} = ${settingValue(rule, action.value)};`;
+  return {
+    statements: [restart ? `${set}  -- takes effect after a restart` : `${set} SELECT pg_reload_conf();`],
+    risk,
+  };
+}
+
+const CREATE_INDEX_RISK =
+  'CREATE INDEX CONCURRENTLY does not block reads or writes (it waits for running transactions, cannot run inside a transaction block; if it fails, drop the INVALID index it leaves).';
+
+function render(action: FixAction): RenderedAction {
+  switch (action.type) {
+    case 'create-index': {
+      const create = action.definition
+        ? action.definition.replace(/^CREATE (UNIQUE )?INDEX/, 'CREATE $1INDEX CONCURRENTLY')
+        : indexDdl(
+            {
+              table: action.table,
+              columns: action.columns,
+              ...(action.where ? { where: action.where } : {}),
+            },
+            { name: action.name, unique: action.unique === true, concurrently: true },
+          );
+      return {
+        statements: [...lockTimeout(action.lockTimeoutSeconds), `${create};`],
+        risk: CREATE_INDEX_RISK,
+      };
+    }
+    case 'drop-index':
+      return {
+        statements: [
+          ...lockTimeout(action.lockTimeoutSeconds),
+          `DROP INDEX CONCURRENTLY ${action.ifExists ? 'IF EXISTS ' : ''}${quoteQualified(`${schemaPrefix(action.table)}${action.name}`)};`,
+        ],
+        risk: 'DROP INDEX CONCURRENTLY waits for running transactions and does not block reads or writes.',
+      };
+    case 'analyze':
+      return { statements: [`ANALYZE ${quoteQualified(action.table)};`], risk: '' };
+    case 'vacuum':
+      return {
+        statements: [`VACUUM (ANALYZE, VERBOSE) ${quoteQualified(action.table)};`],
+        risk: 'Plain VACUUM takes no lock that blocks reads or writes; it adds I/O. (VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock: do not use it online; use pg_repack.)',
+      };
+    case 'optimize':
+      return {
+        statements: [`VACUUM (FULL, ANALYZE) ${quoteQualified(action.table)};`],
+        risk: 'WARNING: VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock (no reads or writes until it ends); online, use pg_repack instead.',
+      };
+    case 'set-setting':
+      return renderSetting(action);
+    case 'terminate-session': {
+      const pid = action.session === null ? '<pid>' : String(action.session);
+      const fn = action.cancelOnly ? 'pg_cancel_backend' : 'pg_terminate_backend';
+      return {
+        statements: [`SELECT ${fn}(${pid});${action.note ? `  -- ${action.note}` : ''}`],
+        risk: action.cancelOnly ? '' : 'Terminating the session rolls back its transaction.',
+      };
+    }
+    case 'pool-size':
+      return {
+        statements: [`Application connection pools (all instances together): at most ${action.maxTotal}`],
+        risk: '',
+      };
+    case 'pooler-setting':
+      return {
+        statements: [
+          action.setting === 'pool_mode' && action.value === 'transaction'
+            ? 'Put PgBouncer in transaction mode (pool_mode = transaction) in front of the database, default_pool_size ~ 2 x CPU cores'
+            : `PgBouncer: ${action.setting} = ${action.value}`,
+        ],
+        risk: '',
+      };
+  }
+}
+
+export const postgresRemedies: EngineRemedies = {
+  render,
+  quoteQualified,
+  setting: (setting) => ({
+    name: SETTINGS[setting].name,
+    apply: SETTINGS[setting].apply,
+    risk: settingRisk(SETTINGS[setting]),
+  }),
+  diagnosis: {
+    explain: (statement) => `EXPLAIN (ANALYZE, BUFFERS) ${statement};  -- replace $n with real values`,
+    idleInTransactionSessions:
+      "SELECT pid, usename, application_name, client_addr, now() - state_change AS idle_for, left(query, 200) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' ORDER BY state_change;",
+    oldestTransactions:
+      'SELECT pid, usename, application_name, state, now() - xact_start AS open_for, left(query, 200) FROM pg_stat_activity WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 5;',
+  },
+  statementStatistics: { object: 'pg_stat_statements', enableSummary: 'Load and create pg_stat_statements' },
+};

@@ -1,0 +1,195 @@
+// Fixes as data (DESIGN.md "Findings"): what a finding proposes, as engine-neutral intents.
+// An advisor emits actions; each engine renders them into statements in one place
+// (agent/engines/<engine>/remedies.ts). The rendered text stays in the finding for people
+// (`fix.statements`); whatever executes a fix (the demo, later apply and drills) works from
+// these actions through the engine's renderer, never by parsing text.
+
+/** What an action locks while it runs, in neutral terms (each engine's renderer picks the online form). */
+export type LockLevel =
+  /** nothing that blocks reads or writes */
+  | 'none'
+  /** online DDL: a brief metadata/lock at start and end, reads and writes go on */
+  | 'brief'
+  /** blocks writes to the object while it runs */
+  | 'writes'
+  /** blocks reads and writes of the object */
+  | 'exclusive'
+  /** the server restarts: every connection drops */
+  | 'restart';
+
+/** How a setting change takes effect. */
+export type SettingApply = 'online' | 'reload' | 'restart';
+
+/**
+ * Engine-neutral setting names; each engine maps them to its own (postgres: shared_buffers,
+ * mysql: innodb_buffer_pool_size ...). A name an engine does not know is not rendered by it.
+ */
+export type NeutralSetting =
+  /** most client connections the server accepts */
+  | 'max-connections'
+  /** the buffer cache of table and index pages, in bytes */
+  | 'buffer-cache-bytes'
+  /** ends sessions that sit idle inside an open transaction, in seconds */
+  | 'idle-in-transaction-timeout'
+  /** statement statistics (pg_stat_statements / performance_schema digests) turned on */
+  | 'statement-statistics';
+
+interface ActionBase {
+  lock: LockLevel;
+  /** expected run time in seconds, where known (e.g. an index build estimated from the table size) */
+  expectedSeconds: number | null;
+  /** one line: what can go wrong, in neutral words (engines add their own in the rendered risk) */
+  risk: string;
+  /** the action that undoes this one; null when there is nothing to undo */
+  rollback: FixAction | null;
+}
+
+export interface CreateIndexAction extends ActionBase {
+  type: 'create-index';
+  /** schema.table (PostgreSQL) or database.table (MySQL) */
+  table: string;
+  name: string;
+  /**
+   * Key columns in index order: bare column names, or expressions (anything with a parenthesis).
+   * When `definition` is set, these are the key parts as the catalog shows them (DDL text).
+   */
+  columns: string[];
+  unique?: boolean;
+  where?: string;
+  /** re-creating an index that exists today: its definition as the engine's catalog gives it */
+  definition?: string | null;
+  /** wait at most this long for the lock before giving up (the statement fails, nothing blocks behind it) */
+  lockTimeoutSeconds?: number;
+}
+
+export interface DropIndexAction extends ActionBase {
+  type: 'drop-index';
+  table: string;
+  /** the index's own name (not qualified) */
+  name: string;
+  /** no error when it is already gone (a failed online build's cleanup) */
+  ifExists?: boolean;
+  lockTimeoutSeconds?: number;
+}
+
+export interface SetSettingAction extends ActionBase {
+  type: 'set-setting';
+  setting: NeutralSetting;
+  /** number (bytes, seconds, count), a string, or null: back to the server's default */
+  value: number | string | null;
+  apply: SettingApply;
+}
+
+/** Maintenance of one table: reclaim dead rows (vacuum), refresh statistics (analyze), rebuild (optimize). */
+export interface TableMaintenanceAction extends ActionBase {
+  type: 'vacuum' | 'analyze' | 'optimize';
+  table: string;
+}
+
+export interface TerminateSessionAction extends ActionBase {
+  type: 'terminate-session';
+  /** the server's session id; null when a person must pick it (the rendered text shows a placeholder) */
+  session: number | null;
+  /** end only the running statement, not the session */
+  cancelOnly?: boolean;
+  /** why this one, shown beside the placeholder */
+  note?: string;
+}
+
+/** The application side: the total of every instance's connection pool. */
+export interface PoolSizeAction extends ActionBase {
+  type: 'pool-size';
+  maxTotal: number;
+}
+
+/** A connection pooler (PgBouncer, ProxySQL...) setting in front of the database. */
+export interface PoolerSettingAction extends ActionBase {
+  type: 'pooler-setting';
+  setting: string;
+  value: string | number;
+}
+
+export type FixAction =
+  | CreateIndexAction
+  | DropIndexAction
+  | SetSettingAction
+  | TableMaintenanceAction
+  | TerminateSessionAction
+  | PoolSizeAction
+  | PoolerSettingAction;
+
+export type FixActionType = FixAction['type'];
+
+/** A create-index action whose rollback drops it again (the online forms are the renderer's job). */
+export function createIndexAction(parts: {
+  table: string;
+  name: string;
+  columns: readonly string[];
+  where?: string;
+  lockTimeoutSeconds?: number;
+  risk: string;
+}): CreateIndexAction {
+  return {
+    type: 'create-index',
+    table: parts.table,
+    name: parts.name,
+    columns: [...parts.columns],
+    ...(parts.where !== undefined ? { where: parts.where } : {}),
+    ...(parts.lockTimeoutSeconds !== undefined ? { lockTimeoutSeconds: parts.lockTimeoutSeconds } : {}),
+    lock: 'brief',
+    expectedSeconds: null,
+    risk: parts.risk,
+    rollback: {
+      type: 'drop-index',
+      table: parts.table,
+      name: parts.name,
+      lock: 'brief',
+      expectedSeconds: null,
+      risk: 'queries planned on the index go back to their previous plans',
+      rollback: null,
+    },
+  };
+}
+
+/** A drop-index action whose rollback re-creates the index as the catalog describes it. */
+export function dropIndexAction(parts: {
+  table: string;
+  name: string;
+  columns: readonly string[];
+  unique: boolean;
+  where: string | null;
+  definition: string | null;
+  risk: string;
+}): DropIndexAction {
+  return {
+    type: 'drop-index',
+    table: parts.table,
+    name: parts.name,
+    lock: 'brief',
+    expectedSeconds: null,
+    risk: parts.risk,
+    rollback: {
+      type: 'create-index',
+      table: parts.table,
+      name: parts.name,
+      columns: [...parts.columns],
+      ...(parts.unique ? { unique: true } : {}),
+      ...(parts.where !== null ? { where: parts.where } : {}),
+      definition: parts.definition,
+      lock: 'brief',
+      expectedSeconds: null,
+      risk: 're-creating the index reads the whole table',
+      rollback: null,
+    },
+  };
+}
+
+/** A table maintenance action (nothing to roll back). */
+export function tableMaintenanceAction(
+  type: TableMaintenanceAction['type'],
+  table: string,
+  lock: LockLevel,
+  risk: string,
+): TableMaintenanceAction {
+  return { type, table, lock, expectedSeconds: null, risk, rollback: null };
+}
