@@ -18,6 +18,7 @@ import { VerificationCache } from './index/verify.js';
 import { longRunningTransaction } from './long-running-transaction.js';
 import { lowCacheHit } from './low-cache-hit.js';
 import { missingIndex, type VerifiedCandidate } from './missing-index.js';
+import { missingPrivilege } from './missing-privilege.js';
 import { poolSaturation } from './pool-saturation.js';
 import { slowQuery } from './slow-query.js';
 import { staleStatistics } from './stale-statistics.js';
@@ -190,6 +191,7 @@ export function createAdvise(options: AdviseOptions): Advise {
       ...idleInTransaction(input),
       ...longRunningTransaction(input),
       ...extensionMissing(input),
+      ...missingPrivilege(input),
       ...staleStatistics(input),
       ...tableBloat(input),
       ...unusedIndex(input),

@@ -18,6 +18,7 @@ export const FINDING_KINDS = [
   'long-running-transaction',
   'extension-missing',
   'slow-query',
+  'missing-privilege',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

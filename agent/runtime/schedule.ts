@@ -7,6 +7,7 @@ export function probeIntervalSeconds(probe: ProbeName, config: Config): number {
     case 'tables':
       return config.tablesIntervalSeconds;
     case 'settings':
+    case 'privileges':
       return config.settingsIntervalSeconds;
     default:
       return config.intervalSeconds;

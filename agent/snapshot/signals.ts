@@ -188,6 +188,29 @@ export interface SlowLogSignals {
   linesSkipped: number;
 }
 
+/**
+ * One privilege (or helper) the monitoring role lacks, found by a check that itself needs no
+ * privilege, at connect and on the settings schedule: said once as a finding, instead of a
+ * permission error in the server log every cycle.
+ */
+export interface PrivilegeGap {
+  /** stable: what is missing, e.g. 'pg_read_all_stats', 'helper', 'SELECT ON `app`.*' */
+  missing: string;
+  /** what the agent cannot see or do without it (one line) */
+  impact: string;
+  /** what an administrator runs, in order (a statement or the dbdiag grants pipeline) */
+  grant: string[];
+  /** how to take it back */
+  revoke: string[];
+}
+
+export interface PrivilegeSignals {
+  at: number;
+  /** the role / account the agent connects as */
+  role: string;
+  missing: PrivilegeGap[];
+}
+
 export interface Signals {
   connections?: ConnectionSignals;
   pooler?: PoolerSignals;
@@ -196,6 +219,7 @@ export interface Signals {
   tables?: TableSignals;
   settings?: SettingsSignals;
   slowlog?: SlowLogSignals;
+  privileges?: PrivilegeSignals;
 }
 
 export type SignalName = keyof Signals;

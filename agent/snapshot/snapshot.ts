@@ -1,6 +1,13 @@
 import type { EngineName, Signals } from './signals.js';
 
-export type ProbeName = 'connections' | 'pooler' | 'statements' | 'cache' | 'tables' | 'settings';
+export type ProbeName =
+  | 'connections'
+  | 'pooler'
+  | 'statements'
+  | 'cache'
+  | 'tables'
+  | 'settings'
+  | 'privileges';
 
 export type ProbeStatus = 'ok' | 'unsupported' | 'error' | 'not-due';
 

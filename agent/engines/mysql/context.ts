@@ -1,5 +1,6 @@
 import type { SamplingLimits } from '../engine.js';
 import type { Row } from './connection.js';
+import type { OwnGrants } from './privileges.js';
 import type { ServerInfo } from './server.js';
 
 // What a probe gets: the server it talks to, a query function that already carries the
@@ -15,6 +16,8 @@ export interface TargetState {
   readonly scanEstimates: Map<string, { rowsRead: number; scans: number }>;
   /** InnoDB data size and when it was read (probes/cache.ts re-reads it only every few minutes) */
   dataSize: { bytes: number | null; at: number } | null;
+  /** the account's own grants, as the privileges probe last read them (EXPLAIN of writes needs them) */
+  grants?: OwnGrants;
 }
 
 export interface ProbeContext {

@@ -17,6 +17,7 @@ import { classifyMysqlError } from './errors.js';
 import { createMysqlVerifier } from './explain.js';
 import { sampleCache } from './probes/cache.js';
 import { sampleConnections } from './probes/connections.js';
+import { samplePrivileges } from './probes/privileges.js';
 import { sampleSettings } from './probes/settings.js';
 import { sampleStatements } from './probes/statements.js';
 import { sampleTables } from './probes/tables.js';
@@ -57,6 +58,7 @@ export const MYSQL_PROBES = [
   'statements',
   'tables',
   'cache',
+  'privileges',
 ] as const satisfies readonly ProbeName[];
 
 type Probe = (ctx: ProbeContext) => Promise<ProbeOutcome>;
@@ -67,6 +69,7 @@ const PROBES = {
   statements: sampleStatements,
   tables: sampleTables,
   cache: sampleCache,
+  privileges: samplePrivileges,
 } satisfies Record<(typeof MYSQL_PROBES)[number], Probe>;
 
 /** Caches and estimators per target name: they outlive a session, so a reconnect does not reset them. */
@@ -140,7 +143,10 @@ class MysqlSession implements EngineSession {
 
   /** EXPLAIN and catalog facts for index advice, on this same connection (agent/engines/mysql/explain.ts). */
   indexVerifier(): IndexVerifier {
-    this.verifier ??= createMysqlVerifier((sql, params) => this.query('explain', sql, params));
+    this.verifier ??= createMysqlVerifier(
+      (sql, params) => this.query('explain', sql, params),
+      () => this.context.state.grants,
+    );
     return this.verifier;
   }
 

@@ -7,6 +7,7 @@ import type {
   TableFacts,
 } from '../engine.js';
 import type { Row } from './connection.js';
+import { holds, type OwnGrants } from './privileges.js';
 
 // Index advice on MySQL/MariaDB: no what-if facility, so the evidence is EXPLAIN FORMAT=JSON of
 // the statement (access type and rows per table), the tables' index cardinality from
@@ -112,7 +113,73 @@ export function mysqlPlanFromJson(text: string, limited = false): PlanCost | nul
   return { cost, accesses, method: 'sample' };
 }
 
-export function createMysqlVerifier(query: MysqlQuery): IndexVerifier {
+/** Index of the first top-level (outside quotes and parentheses) `keyword` at or after `from`; -1 if none. */
+function topLevel(sql: string, keyword: RegExp, from = 0): number {
+  let depth = 0;
+  for (let i = from; i < sql.length; i++) {
+    const c = sql[i];
+    if (c === "'" || c === '"' || c === '`') {
+      for (i++; i < sql.length && sql[i] !== c; i++) if (sql[i] === '\\' && c !== '`') i++;
+    } else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0 && /\s/.test(c ?? '') && keyword.test(sql.slice(i + 1))) return i + 1;
+  }
+  return -1;
+}
+
+/**
+ * An UPDATE or DELETE as the SELECT that reads the same rows the same way: EXPLAIN of a write
+ * needs the write privilege, which a monitoring account does not have (nor should), while the
+ * table access the index advice looks at is the same. null when the form is not recognised.
+ */
+export function asSelect(statement: string): string | null {
+  const sql = statement.replace(/^\s*(\/\*.*?\*\/\s*)*/s, '');
+  const cut = (text: string): string => {
+    const returning = topLevel(text, /^RETURNING\b/i);
+    return returning < 0 ? text : text.slice(0, returning).trimEnd();
+  };
+  const update = /^UPDATE\s+(?:LOW_PRIORITY\s+)?(?:IGNORE\s+)?/i.exec(sql);
+  if (update) {
+    const set = topLevel(sql, /^SET\b/i, update[0].length - 1);
+    if (set < 0) return null;
+    const tables = sql.slice(update[0].length, set).trim();
+    const tail = [/^WHERE\b/i, /^ORDER\s+BY\b/i, /^LIMIT\b/i]
+      .map((k) => topLevel(sql, k, set))
+      .filter((i) => i >= 0);
+    const rest = tail.length > 0 ? sql.slice(Math.min(...tail)) : '';
+    return `SELECT 1 FROM ${tables} ${cut(rest)}`.trim();
+  }
+  const del = /^DELETE\s+(?:LOW_PRIORITY\s+)?(?:QUICK\s+)?(?:IGNORE\s+)?/i.exec(sql);
+  if (del) {
+    const rest = sql.slice(del[0].length);
+    if (topLevel(` ${rest}`, /^USING\b/i) >= 0) return null;
+    const from = /^FROM\b/i.test(rest) ? 0 : topLevel(` ${rest}`, /^FROM\b/i) - 1;
+    if (from < 0) return null;
+    return `SELECT 1 ${cut(rest.slice(from))}`.trim();
+  }
+  return null;
+}
+
+/** The text to EXPLAIN: a write the account may not run is planned as its SELECT. */
+export function explainable(
+  statement: string,
+  database: string | null,
+  grants: OwnGrants | undefined,
+): string | null {
+  if (!/^\s*(\/\*.*?\*\/\s*)*(update|delete)\b/is.test(statement)) return statement;
+  if (grants === undefined) return asSelect(statement);
+  const explicit = [...statement.matchAll(/`?([A-Za-z0-9_$]+)`?\s*\.\s*`?[A-Za-z0-9_$]+/g)].map(
+    (m) => m[1] ?? '',
+  );
+  const schemas = explicit.length > 0 ? [database, ...explicit] : [database];
+  const canWrite = schemas.every((s) => holds(grants, 'UPDATE', s) && holds(grants, 'DELETE', s));
+  return canWrite ? statement : asSelect(statement);
+}
+
+export function createMysqlVerifier(
+  query: MysqlQuery,
+  grants: () => OwnGrants | undefined = () => undefined,
+): IndexVerifier {
   const inDatabase = async <T>(database: string | null, run: () => Promise<T>): Promise<T> => {
     if (database === null) return run();
     const [current] = await query<{ dbdiag_db: string | null }>(
@@ -213,7 +280,9 @@ export function createMysqlVerifier(query: MysqlQuery): IndexVerifier {
     },
     async explain(database, statement, hypothetical = []): Promise<PlanCost | null> {
       if (hypothetical.length > 0) return null;
-      const text = statement.trim().replace(/;\s*$/, '');
+      const planned = explainable(statement.trim().replace(/;\s*$/, ''), database, grants());
+      if (planned === null) return null;
+      const text = planned;
       try {
         return await inDatabase(database, async () => {
           let plan: PlanCost | null = null;

@@ -6,8 +6,7 @@ import { HELPER_FUNCTIONS, HELPER_SCHEMA } from './grants.js';
 // an error in the server log every cycle.
 
 /** Which helpers this role may call, and whether it reads every table anyway (superuser, pg_read_all_data). */
-export const HELPER_FACTS_SQL = `/* dbdiag:connect */ SELECT
-  coalesce((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user), false)
+const HELPER_FACTS_COLUMNS = `coalesce((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user), false)
     OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
       WHERE r.rolname = 'pg_read_all_data' AND pg_catalog.pg_has_role(r.oid, 'USAGE')) AS reads_all_data,
   (SELECT pg_catalog.substring(pg_catalog.obj_description(n.oid, 'pg_namespace'), 'dbdiag helper ([0-9]+)')::int
@@ -19,6 +18,12 @@ export const HELPER_FACTS_SQL = `/* dbdiag:connect */ SELECT
         .join(', ')})
       AND pg_catalog.has_schema_privilege(n.oid, 'USAGE')
       AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')) AS helpers`;
+
+export const HELPER_FACTS_SQL = `/* dbdiag:connect */ SELECT ${HELPER_FACTS_COLUMNS}`;
+
+/** The privileges probe: the same facts, re-read on its schedule (a helper installed later is used). */
+export const PRIVILEGE_FACTS_SQL = `/* dbdiag:privileges */ SELECT ${HELPER_FACTS_COLUMNS},
+  pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE') AS reads_all_stats`;
 
 export interface HelperFacts {
   /** superuser or pg_read_all_data: application tables are readable without the helper */

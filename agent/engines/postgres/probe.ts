@@ -1,5 +1,6 @@
 import type { Logger } from '../../log.js';
 import type { ProbeOutcome, SamplingLimits, TargetSpec } from '../engine.js';
+import type { HelperFacts } from './helper.js';
 
 // What a PostgreSQL probe gets from its session. Errors of `query` are raw node-postgres
 // errors: the session classifies them (probes only catch the SQLSTATEs that mean
@@ -15,6 +16,8 @@ export interface PgProbeContext {
   readonly readsAllStats: boolean;
   readonly limits: SamplingLimits;
   readonly log: Logger;
+  /** the privileges probe hands over what it found about the dbdiag helper (used from then on) */
+  helperFacts?(facts: HelperFacts): void;
   query<R extends object>(sql: string, params?: unknown[]): Promise<R[]>;
 }
 

@@ -23,6 +23,7 @@ import {
 import { createCacheProbe } from './probes/cache.js';
 import { createConnectionsProbe } from './probes/connections.js';
 import { createPoolerProbe } from './probes/pooler.js';
+import { createPrivilegesProbe } from './probes/privileges.js';
 import { createSettingsProbe } from './probes/settings.js';
 import { createStatementsProbe, TRAILING_MARKER } from './probes/statements.js';
 import { createTablesProbe } from './probes/tables.js';
@@ -36,6 +37,7 @@ export const POSTGRES_PROBES = {
   cache: createCacheProbe,
   tables: createTablesProbe,
   settings: createSettingsProbe,
+  privileges: createPrivilegesProbe,
 } satisfies Record<ProbeName, PgProbeFactory>;
 
 /** The order probes run in a cycle: the cheap, urgent ones first. */
@@ -46,6 +48,7 @@ export const POSTGRES_PROBE_ORDER: readonly ProbeName[] = [
   'cache',
   'tables',
   'settings',
+  'privileges',
 ];
 
 export interface ServerFacts {
@@ -83,6 +86,7 @@ export class PostgresSession implements EngineSession {
       cache: POSTGRES_PROBES.cache(),
       tables: POSTGRES_PROBES.tables(),
       settings: POSTGRES_PROBES.settings(),
+      privileges: POSTGRES_PROBES.privileges(),
     };
     // Without a listener, a backend terminated while idle would crash the process.
     client.on('error', (error) => this.markLost(error));
@@ -133,11 +137,25 @@ export class PostgresSession implements EngineSession {
       readsAllStats: this.facts.readsAllStats,
       limits: this.limits,
       log: this.log.child({ probe }),
+      helperFacts: (helper) => this.updateHelper(helper),
       query: (sql, params) => this.query(sql, params),
     };
   }
 
   private readonly verifiers = new Map<boolean, IndexVerifier>();
+
+  /** A helper installed (or removed) while the agent runs is used from the next verification on. */
+  private updateHelper(helper: HelperFacts): void {
+    const before = this.facts.helper;
+    if (
+      before.readsAllData === helper.readsAllData &&
+      before.columnStats === helper.columnStats &&
+      before.explain === helper.explain
+    )
+      return;
+    this.facts.helper = helper;
+    this.verifiers.clear();
+  }
 
   /** EXPLAIN / HypoPG / catalog facts for index advice, on this same connection (agent/engines/postgres/what-if.ts). */
   indexVerifier(options: IndexVerifierOptions = {}): IndexVerifier {

@@ -167,6 +167,7 @@ describe('least privilege on PostgreSQL: the role and helper `dbdiag grants` cre
       }
       const [finding] = monitor.of('missing-index');
       expect(finding?.evidence.method).toBe('hypopg');
+      expect(monitor.of('missing-privilege')).toEqual([]);
     } finally {
       await superuser.stop();
       await monitor.stop();
@@ -174,5 +175,30 @@ describe('least privilege on PostgreSQL: the role and helper `dbdiag grants` cre
     // logging_collector writes asynchronously
     await new Promise((r) => setTimeout(r, 500));
     expect(monitoringRoleErrors().slice(errorsBefore)).toEqual([]);
+  });
+
+  it("the README's old role (pg_monitor only, no helper): one missing-privilege finding naming the helper and its set-up, no error in the server log", async () => {
+    await server.query('CREATE ROLE old_mon LOGIN IN ROLE pg_monitor');
+    const errorsBefore = serverLog()
+      .split('\n')
+      .filter((l) => l.includes(' user=old_mon ') && /ERROR:/.test(l));
+    const old = advisedTarget('postgres', server.url({ database: 'plant', user: 'old_mon' }));
+    try {
+      for (let cycle = 0; cycle < 3; cycle++) await old.cycle();
+      expect(indexProposals(old.runner.findings)).toEqual([]);
+      const gaps = old.of('missing-privilege');
+      expect(gaps.map((f) => f.object)).toEqual(['dbdiag helper']);
+      expect(gaps[0]?.fix?.statements).toEqual([
+        'dbdiag grants --engine postgres --role old_mon --database plant | psql -U postgres',
+      ]);
+      expect(gaps[0]?.runbook).toMatch(/missing-privilege\.md$/);
+    } finally {
+      await old.stop();
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const errors = serverLog()
+      .split('\n')
+      .filter((l) => l.includes(' user=old_mon ') && /ERROR:/.test(l));
+    expect(errors).toEqual(errorsBefore);
   });
 });
