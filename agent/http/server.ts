@@ -1,26 +1,37 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import { parseListen } from '../config/listen.js';
 import type { Metrics } from '../exporter/metrics.js';
 import type { Logger } from '../log.js';
-import { type HttpSource, route, send } from './routes.js';
+import { Authenticator } from './auth.js';
+import { type HttpSource, route, send, UNAUTHENTICATED_PATHS } from './routes.js';
+import { OPEN_WEB_CONFIG, type WebConfig } from './web-config.js';
 
-// The agent's HTTP server: GET only, one handler per path (routes.ts).
-
-export type { HttpSource, TargetStatus } from './routes.js';
+// The agent's HTTP(S) server: GET only, credentials checked when the web config asks for them,
+// one handler per path (routes.ts).
 
 export interface HttpServerOptions {
   metrics: Metrics;
   source: HttpSource;
   log: Logger;
+  /** TLS and authentication (--web.config.file); default: plain HTTP, open */
+  web?: WebConfig;
 }
 
 export function createHttpServer(options: HttpServerOptions): Server {
   const { metrics, source, log } = options;
-  return createServer((req, res) => {
+  const web = options.web ?? OPEN_WEB_CONFIG;
+  const auth = new Authenticator(web);
+  const challenge = auth.schemes.map((scheme) => `${scheme} realm="dbdiag"`).join(', ');
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const handle = async (): Promise<void> => {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
+      if (!UNAUTHENTICATED_PATHS.has(url.pathname) && !(await auth.allows(req.headers.authorization))) {
+        return send(res, 401, 'text/plain', 'unauthorized\n', { 'www-authenticate': challenge });
+      }
       await route({ metrics, source }, url, res);
     };
     handle().catch((error: unknown) => {
@@ -28,7 +39,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
       if (!res.headersSent) send(res, 500, 'text/plain', 'internal error\n');
       else res.end();
     });
-  });
+  };
+  return web.tls === null ? createServer(handler) : createTlsServer(web.tls, handler);
 }
 
 function listenError(address: string, error: NodeJS.ErrnoException): Error {
@@ -43,6 +55,7 @@ function listenError(address: string, error: NodeJS.ErrnoException): Error {
   return new Error(`cannot listen on ${address}: ${why}`, { cause: error });
 }
 
+/** Binds `address` (see parseListen) and returns the base URL, https:// when serving TLS. */
 export async function listen(server: Server, address: string): Promise<string> {
   const { host, port } = parseListen(address);
   await new Promise<void>((resolve, reject) => {
@@ -55,5 +68,6 @@ export async function listen(server: Server, address: string): Promise<string> {
   });
   const bound = server.address() as AddressInfo;
   const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-  return `http://${shownHost}:${bound.port}`;
+  const scheme = server instanceof TlsServer ? 'https' : 'http';
+  return `${scheme}://${shownHost}:${bound.port}`;
 }

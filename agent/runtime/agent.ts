@@ -1,10 +1,12 @@
 import type { Server } from 'node:http';
+import { isLoopback, parseListen } from '../config/listen.js';
 import { resolveTarget } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { drivers } from '../engines/drivers.js';
 import { createMetrics, type TargetView } from '../exporter/metrics.js';
 import { TargetCounters } from '../exporter/target-counters.js';
 import { createHttpServer, listen } from '../http/server.js';
+import { loadWebConfig, OPEN_WEB_CONFIG, requiresAuth } from '../http/web-config.js';
 import { type Logger, rootLogger } from '../log.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { type RunnerOptions, TargetRunner } from './target-runner.js';
@@ -50,8 +52,16 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
       counters,
     }));
   const metrics = createMetrics({ targets: views });
+  const web = config.webConfigFile === undefined ? OPEN_WEB_CONFIG : loadWebConfig(config.webConfigFile);
+  if (!requiresAuth(web) && !isLoopback(parseListen(config.listen).host)) {
+    log.warn(
+      { component: 'http', listen: config.listen },
+      'serving /metrics and /api to the network without authentication: set basic_auth_users or bearer_token_file in a web config file (--web.config.file)',
+    );
+  }
   const server: Server = createHttpServer({
     metrics,
+    web,
     log: log.child({ component: 'http' }),
     source: {
       targets: () =>

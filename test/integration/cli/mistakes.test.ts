@@ -158,6 +158,13 @@ describe('config mistakes (agent)', () => {
     }
   });
 
+  it('a web config with a clear-text password', async () => {
+    const web = file('web.yml', 'basic_auth_users:\n  prometheus: s3cret\n');
+    expect(oneLineMistake(await dbdiag(['agent', '--url', DSN, '--web.config.file', web]))).toMatch(
+      /web\.yml: basic_auth_users\.prometheus: not a bcrypt hash/,
+    );
+  });
+
   it('no command', async () => {
     expect(oneLineMistake(await dbdiag([]))).toMatch(/name a command/);
   });
