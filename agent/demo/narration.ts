@@ -1,5 +1,5 @@
 import type { EvidenceValue, Finding } from '../findings/finding.js';
-import { APP_ERROR_TEXT, type AppErrorKind, type AppWindow } from './load.js';
+import { APP_ERROR_TEXT, type AppErrorKind, type AppWindow } from '../sandbox/app-load.js';
 
 // What the demo prints while it runs: the application's own view every couple of seconds and
 // the agent's findings as they arrive. Pure formatting; the caller decides where it goes.

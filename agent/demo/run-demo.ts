@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { availableParallelism, setPriority } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { type Config, configSchema } from '../config/schema.js';
 import { dialectOf } from '../engines/dialects.js';
@@ -9,24 +8,26 @@ import { type Finding, SEVERITIES } from '../findings/finding.js';
 import type { Logger } from '../log.js';
 import { type RunningAgent, startAgent } from '../runtime/agent.js';
 import { runnerOptionsFor } from '../runtime/runner-options.js';
-import type { Snapshot } from '../snapshot/snapshot.js';
-import { DEMO_MAX_CONNECTIONS, type EmbeddedServer, startEmbeddedServer } from './embedded-server.js';
-import { AppLoad, type AppWindow, RisingLoad } from './load.js';
-import { formatAppWindow, formatFindingForDemo, formatMs } from './narration.js';
+import { AppLoad, type AppWindow, RisingLoad } from '../sandbox/app-load.js';
+import { sandboxEngineOf, startSandboxServer } from '../sandbox/engines.js';
 import {
-  APP_ROLE,
-  DEFAULT_SCALE,
-  DEMO_DATABASE,
+  DEFAULT_PLANT_SCALE,
+  HISTORY_TABLE,
   loadPlant,
+  PLANT_APP_USER,
+  PLANT_DATABASE,
   type PlantScale,
-  READ_WORK_ORDER_SQL,
-} from './schema.js';
+  plantRequests,
+  plantSql,
+} from '../sandbox/plant.js';
+import type { SandboxServer, SandboxServerOptions } from '../sandbox/server.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import { formatAppWindow, formatFindingForDemo, formatMs } from './narration.js';
 import {
   type DemoSummary,
   diagnosisOf,
   type FixOutcome,
   formatSummary,
-  HISTORY_TABLE,
   type PhaseView,
   type ServerView,
 } from './summary.js';
@@ -36,6 +37,40 @@ import {
 // as it arrives, optionally the fix applied online and the recovery, then the summary.
 
 export const DEMO_TARGET = 'plant-db';
+/** The incident's server: 100 connections, every one usable by the application. */
+export const DEMO_MAX_CONNECTIONS = 100;
+/** The incident is PostgreSQL's (the plant's database); the demo becomes the plant-incident drill on both engines later. */
+const DEMO_ENGINE = 'postgres';
+/** the read path's SQL, for the DBA's own timing and EXPLAIN */
+const READ_WORK_ORDER_SQL = plantSql[DEMO_ENGINE].readWorkOrder;
+
+/**
+ * The sandbox server: embedded PostgreSQL 18 with the plant's 100 connections.
+ * reservedConnections 0 so the application sees the plant's 100/100 and its "sorry, too many
+ * clients already"; the agent and the DBA session are inside because they connect before the
+ * load. Parallel query is off so a 2-core machine stays predictable (every slow JOIN is one
+ * backend on one core); WAL is kept minimal (a throw-away server, no replicas).
+ */
+export function demoServerOptions(adminPassword: string): SandboxServerOptions {
+  return {
+    version: 18,
+    purpose: 'demo',
+    maxConnections: DEMO_MAX_CONNECTIONS,
+    reservedConnections: 0,
+    statementStats: true,
+    cacheBytes: 256 * 1024 * 1024,
+    adminPassword,
+    settings: {
+      maintenance_work_mem: '256MB',
+      max_parallel_workers_per_gather: 0,
+      max_parallel_maintenance_workers: 2,
+      wal_level: 'minimal',
+      max_wal_senders: 0,
+      max_wal_size: '2GB',
+      checkpoint_timeout: '30min',
+    },
+  };
+}
 
 export interface DemoOptions {
   /** longest the incident runs, in seconds; it ends as soon as the full diagnosis is in */
@@ -103,10 +138,10 @@ function serverView(snapshot: Snapshot | undefined): ServerView | null {
 }
 
 /** The sandbox's processes run at lower CPU priority, so the demo's own output and the agent stay timely on a small machine. */
-function lowerServerPriority(server: EmbeddedServer, log: Logger): void {
+function lowerServerPriority(server: SandboxServer, log: Logger): void {
   try {
-    const pid = Number(readFileSync(join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    if (Number.isInteger(pid) && pid > 0) setPriority(pid, 10);
+    const pid = server.pid();
+    if (pid !== null) setPriority(pid, 10);
   } catch (error) {
     log.debug({ err: error }, 'could not lower the sandbox priority');
   }
@@ -165,7 +200,7 @@ interface Tracking {
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { log, print, signal } = options;
-  const scale = options.scale ?? DEFAULT_SCALE;
+  const scale = options.scale ?? DEFAULT_PLANT_SCALE;
   const cleanups: (() => Promise<void>)[] = [];
   const tracking: Tracking = { seen: new Map(), current: [] };
   let agent: RunningAgent | null = null;
@@ -181,31 +216,29 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     // 1. The sandbox server.
     let started = performance.now();
-    const server = await startEmbeddedServer(log, DEMO_MAX_CONNECTIONS);
-    cleanups.push(() => server.stop());
+    const server = await startSandboxServer(DEMO_ENGINE, {
+      ...demoServerOptions(randomBytes(12).toString('hex')),
+      onLog: (line) => log.debug({ server: line }, 'postgres'),
+    });
+    cleanups.push(() => server.destroy());
     lowerServerPriority(server, log);
     print(
       `Sandbox PostgreSQL started in ${((performance.now() - started) / 1000).toFixed(1)} s on 127.0.0.1:${server.port} ` +
-        `(max_connections ${DEMO_MAX_CONNECTIONS}, pg_stat_statements; data in ${server.dataDir}, removed on exit)`,
+        `(max_connections ${DEMO_MAX_CONNECTIONS}, pg_stat_statements; data in ${server.dir}, removed on exit)`,
     );
 
     // 2. The plant's data.
     started = performance.now();
-    const admin = new pg.Client({ connectionString: server.dsn('postgres') });
-    admin.on('error', () => undefined);
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${DEMO_DATABASE}`);
-    await admin.end();
-    const appPassword = `app-${server.password.slice(0, 8)}`;
+    const appPassword = `app-${randomBytes(4).toString('hex')}`;
+    const loaded = await loadPlant(server, appPassword, scale);
     const dba = new pg.Client({
-      connectionString: server.dsn(DEMO_DATABASE),
+      connectionString: server.dsn({ database: PLANT_DATABASE }),
       application_name: 'dbdiag-demo-dba',
     });
     // On Ctrl-C the server may go first: its goodbye must not crash the demo.
     dba.on('error', (error) => log.debug({ err: error }, 'DBA session ended'));
     await dba.connect();
     cleanups.push(() => dba.end().catch(() => undefined));
-    const loaded = await loadPlant(dba, appPassword, scale);
     print(
       `Plant loaded in ${loaded.seconds.toFixed(1)} s: ${loaded.workOrders.toLocaleString('en-US')} work orders, ` +
         `${loaded.routingOperations.toLocaleString('en-US')} routing operations, ` +
@@ -215,7 +248,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     if (signal?.aborted) return finish();
 
     // 3. The agent, inside before the load (its one connection is already open when the server fills up).
-    const config = demoConfig(server.dsn(DEMO_DATABASE), options.listen, options.intervalSeconds);
+    const config = demoConfig(
+      server.dsn({ database: PLANT_DATABASE }),
+      options.listen,
+      options.intervalSeconds,
+    );
     // The embedded server is the demo's own sandbox: without HypoPG the agent may prove the
     // index by building it in a transaction it rolls back (never done on a user's database).
     agent = await startAgent(config, {
@@ -274,14 +311,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         `Load: ${Math.round(capacity * plan.healthyShare)}/s for ${plan.healthySeconds} s, then rising until the server refuses connections\n`,
     );
     const load = new AppLoad({
-      dsn: server.dsn(DEMO_DATABASE, APP_ROLE, appPassword),
+      open: (instance) =>
+        server.connect({
+          database: PLANT_DATABASE,
+          user: PLANT_APP_USER,
+          password: appPassword,
+          applicationName: `plant-app-${instance}`,
+          // the pool's own wait (connectionWaitMs) ends first, as an application pool's does
+          connectTimeoutMs: 15_000,
+        }),
+      classifyError: sandboxEngineOf(server).classifyError,
+      requests: plantRequests(server.engine, scale),
       instances: APP_INSTANCES,
       poolSize: APP_POOL_SIZE,
       rate: (seconds) => rising.rate(seconds),
       readShare: READ_SHARE,
       connectionWaitMs: 10_000,
-      maxWorkOrderId: scale.workOrders,
-      parts: scale.parts,
     });
     load.start(['line', 'phase']);
     cleanups.push(() => load.stop());

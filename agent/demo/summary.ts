@@ -1,5 +1,6 @@
 import type { Finding } from '../findings/finding.js';
-import type { AppWindow } from './load.js';
+import type { AppWindow } from '../sandbox/app-load.js';
+import { HISTORY_TABLE } from '../sandbox/plant.js';
 import { costReduction, formatErrors, formatMs, proofLabel } from './narration.js';
 
 // The end of the demo, readable in ten seconds: what broke, what dbdiag said and why, what to
@@ -48,8 +49,6 @@ export interface Diagnosis {
   linked: boolean;
   complete: boolean;
 }
-
-export const HISTORY_TABLE = 'work_order_history_details';
 
 export function diagnosisOf(findings: readonly Finding[]): Diagnosis {
   const saturation = findings.find((f) => f.kind === 'pool-saturation' && f.severity === 'critical') ?? null;

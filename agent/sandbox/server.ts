@@ -14,7 +14,7 @@ export interface SandboxServerOptions {
   /** what the directory is for, in its name: dbdiag-<purpose>-XXXXXX (default 'sandbox') */
   purpose?: string;
   maxConnections?: number;
-  /** slots kept for administrators (PostgreSQL superuser_reserved_connections); engine default when absent */
+  /** slots kept for administrators (PostgreSQL superuser_reserved_connections); MariaDB always keeps one extra of its own and ignores this */
   reservedConnections?: number;
   /** statement statistics: pg_stat_statements preloaded / performance_schema on (default true) */
   statementStats?: boolean;
@@ -36,6 +36,8 @@ export interface ConnectOptions {
   database?: string;
   /** PostgreSQL application_name; ignored where the engine has none */
   applicationName?: string;
+  /** how long connecting may take (default 5 s) */
+  connectTimeoutMs?: number;
 }
 
 export type Row = Record<string, unknown>;
@@ -94,8 +96,8 @@ export type SessionErrorKind = 'too-many-connections' | 'connection-lost' | 'oth
 export interface SandboxEngine {
   readonly engine: EngineName;
   start(options: SandboxServerOptions): Promise<SandboxServer>;
-  /** opens a session from a DSN */
-  connect(dsn: string): Promise<SandboxSession>;
+  /** opens a session from a DSN (connecting may take `connectTimeoutMs`, default 5 s) */
+  connect(dsn: string, connectTimeoutMs?: number): Promise<SandboxSession>;
   classifyError(error: unknown): SessionErrorKind;
   faults: {
     /** ends every other client session matching the filter (all of them when it is empty); returns how many */

@@ -30,6 +30,21 @@ export interface EngineFixture {
     /** an ordinary login that may read the fixture tables */
     createUser(name: string, password: string): string;
   };
+  /** creates the agent's least-privilege login (README: pg_monitor / PROCESS + performance_schema), returns its DSN */
+  createMonitor(server: SandboxServer): Promise<string>;
+  /** how the server counts slots, with max_connections = max and reservedConnections = reserved asked for */
+  slots(
+    max: number,
+    reserved: number,
+  ): {
+    /** what an ordinary login can take at most (administrators and the agent's own slot included) */
+    ordinary: number;
+    /** max and reserved as the agent reports them */
+    reportedMax: number;
+    reportedReserved: number;
+  };
+  /** the agent's down reason when its connection is refused by a full server */
+  fullServerReason: RegExp;
   until(check: () => Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
 }
 
@@ -48,10 +63,10 @@ async function count(server: SandboxServer, sql: string, params: unknown[] = [])
 
 const SETTING_NAME = /^[a-z_.]+$/;
 
-export const postgresFixture: EngineFixture = {
+export const postgresFixture = (version: 15 | 18): EngineFixture => ({
   engine: 'postgres',
-  label: 'PostgreSQL 18',
-  startSandbox: (options) => startSandboxServer('postgres', { purpose: 'test', version: 18, ...options }),
+  label: `PostgreSQL ${version}`,
+  startSandbox: (options) => startSandboxServer('postgres', { purpose: 'test', version, ...options }),
   table: (name) => `public.${name}`,
   async createTable(server, name, rows) {
     await server.query(
@@ -76,8 +91,15 @@ export const postgresFixture: EngineFixture = {
     createUser: (name, password) =>
       `CREATE ROLE ${name} LOGIN PASSWORD '${password}'; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${name}`,
   },
+  async createMonitor(server) {
+    await server.query("CREATE ROLE agent LOGIN PASSWORD 'agent-pw' IN ROLE pg_monitor");
+    return server.dsn({ user: 'agent', password: 'agent-pw' });
+  },
+  // superuser_reserved_connections (and, 16+, reserved_connections, 0 here) are never an ordinary login's
+  slots: (max, reserved) => ({ ordinary: max - reserved, reportedMax: max, reportedReserved: reserved }),
+  fullServerReason: /cannot connect.*slot is taken/,
   until,
-};
+});
 
 export const mariadbFixture: EngineFixture = {
   engine: 'mysql',
@@ -116,8 +138,27 @@ export const mariadbFixture: EngineFixture = {
     createUser: (name, password) =>
       `CREATE USER '${name}'@'%' IDENTIFIED BY '${password}'; GRANT SELECT ON sandbox.* TO '${name}'@'%'`,
   },
+  async createMonitor(server) {
+    await server.query(
+      `CREATE USER 'dbdiag'@'%' IDENTIFIED BY 'dbdiag-pw';
+       GRANT PROCESS, REPLICATION CLIENT ON *.* TO 'dbdiag'@'%';
+       GRANT SELECT ON performance_schema.* TO 'dbdiag'@'%'`,
+    );
+    return server.dsn({ user: 'dbdiag', password: 'dbdiag-pw' });
+  },
+  // max_connections are all ordinary; the server keeps ONE more for an administrator (SUPER /
+  // CONNECTION_ADMIN), which dbdiag reports as max + 1 with 1 reserved
+  slots: (max) => ({ ordinary: max, reportedMax: max + 1, reportedReserved: 1 }),
+  fullServerReason: /too many connections/i,
   until,
 };
 
-/** Every engine the integration suites run on. */
-export const ENGINE_FIXTURES: readonly EngineFixture[] = [postgresFixture, mariadbFixture];
+/** One server of every engine: for suites about what the sandbox or dbdiag does per engine. */
+export const ENGINE_FIXTURES: readonly EngineFixture[] = [postgresFixture(18), mariadbFixture];
+
+/** Every server version the contract suites cover: PostgreSQL 15 (installed) and 18 (embedded), MariaDB. */
+export const SERVER_FIXTURES: readonly EngineFixture[] = [
+  postgresFixture(15),
+  postgresFixture(18),
+  mariadbFixture,
+];

@@ -64,11 +64,11 @@ function buildDsn(host: string, port: number, o: ConnectOptions): string {
   return `mysql://${auth}@${host}:${port}/${encodeURIComponent(o.database ?? '')}`;
 }
 
-async function openSession(dsn: string): Promise<SandboxSession> {
+async function openSession(dsn: string, connectTimeoutMs = 5000): Promise<SandboxSession> {
   const connection = await mysql.createConnection({
     uri: dsn,
     multipleStatements: true,
-    connectTimeout: 5000,
+    connectTimeout: connectTimeoutMs,
   });
   // A session the server kills must not crash the process: the next query fails instead.
   connection.on('error', () => undefined);
@@ -235,7 +235,7 @@ async function start(options: SandboxServerOptions): Promise<SandboxServer> {
     adminUser: ADMIN_USER,
     slowLogPath: options.slowLog ? join(dir, 'slow.log') : null,
     dsn,
-    connect: (o) => openSession(dsn(o)),
+    connect: (o) => openSession(dsn(o), o?.connectTimeoutMs),
     query,
     pid: () => (running() ? (child?.pid ?? null) : null),
     // SIGTERM: a clean shutdown (connections closed, InnoDB flushed)

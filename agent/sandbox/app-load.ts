@@ -1,14 +1,12 @@
-import pg from 'pg';
-import { READ_WORK_ORDER_SQL, RELEASE_EVENT_SQL, SUBMIT_WORK_ORDER_SQL } from './schema.js';
+import { AppPool, type PooledSession, PoolWaitTimeout } from './app-pool.js';
+import type { SandboxSession, SessionErrorKind } from './server.js';
 
-// The plant's application, in-process: several app instances, each with its own node-postgres
-// pool, taking work-order requests at a rate that rises over time (an open model: requests
+// An application, in-process, on any engine: several app instances, each with its own
+// connection pool, taking requests at a rate that changes over time (an open model: requests
 // arrive whether or not earlier ones finished, as shop-floor terminals do). Together the pools
 // may open more connections than the server allows, as the plant's did: once the server is
-// full, new connections are refused ("sorry, too many clients already") and new work orders fail.
-
-/** SQLSTATE 53300 too_many_connections: "sorry, too many clients already" */
-const TOO_MANY_CONNECTIONS = '53300';
+// full, new connections are refused ("too many connections") and requests fail. What a request
+// does is the application's (agent/sandbox/plant.ts: the plant's reads and work-order submits).
 /** requests queued in the app beyond this are refused at once (the app's own request queue is bounded) */
 const MAX_IN_FLIGHT = 2000;
 const TICK_MS = 50;
@@ -22,21 +20,27 @@ export const APP_ERROR_TEXT: Record<AppErrorKind, string> = {
   'query-failed': 'query failed',
 };
 
+/** What the application does with a pooled session: one read request, one write request. */
+export interface AppRequests {
+  read(session: PooledSession): Promise<void>;
+  write(session: PooledSession): Promise<void>;
+}
+
 export interface AppLoadOptions {
-  /** the application role's DSN */
-  dsn: string;
+  /** opens one of instance `instance`'s sessions (its login; its application name where the engine has one) */
+  open: (instance: number) => Promise<SandboxSession>;
+  /** the engine's error classes (SandboxEngine.classifyError) */
+  classifyError: (error: unknown) => SessionErrorKind;
+  requests: AppRequests;
   instances: number;
   /** max clients of each instance's pool */
   poolSize: number;
   /** requests per second at `seconds` since the load started */
   rate: (seconds: number) => number;
-  /** share of requests that read a work order (the rest submit new ones) */
+  /** share of requests that read (the rest write) */
   readShare: number;
   /** how long a request waits for a pooled connection before it fails */
   connectionWaitMs: number;
-  /** highest work-order id at start (reads pick existing work orders) */
-  maxWorkOrderId: number;
-  parts: number;
 }
 
 /** The application's view of one window: what its users saw. */
@@ -91,20 +95,17 @@ export function percentile(values: readonly number[], p: number): number | null 
   return sorted[rank] ?? null;
 }
 
-function sqlState(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-/** Connect errors: refused by a full server, or the pool's wait ran out (pg-pool's own error has no SQLSTATE). */
-export function classifyConnectError(error: unknown): AppErrorKind {
-  const code = sqlState(error);
-  if (code === TOO_MANY_CONNECTIONS) return 'too-many-clients';
-  return code === undefined ? 'pool-wait-timeout' : 'query-failed';
+/** Connect errors: refused by a full server, or the pool's own wait ran out. */
+export function classifyConnectError(
+  error: unknown,
+  classify: (error: unknown) => SessionErrorKind,
+): AppErrorKind {
+  if (error instanceof PoolWaitTimeout) return 'pool-wait-timeout';
+  return classify(error) === 'too-many-connections' ? 'too-many-clients' : 'query-failed';
 }
 
 export class AppLoad {
-  private readonly pools: pg.Pool[];
+  private readonly pools: AppPool[];
   /** independent windows: each reader ('line', 'phase') gets what happened since its last read */
   private readonly accs = new Map<string, { acc: Accumulator; startedAt: number }>();
   private timer: NodeJS.Timeout | null = null;
@@ -113,25 +114,20 @@ export class AppLoad {
   private due = 0;
   private inFlight = 0;
   private nextPool = 0;
-  private orderSeq = 0;
-  private maxId: number;
   private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly options: AppLoadOptions) {
-    this.maxId = options.maxWorkOrderId;
-    this.pools = Array.from({ length: options.instances }, (_, i) => {
-      const pool = new pg.Pool({
-        connectionString: options.dsn,
-        max: options.poolSize,
-        connectionTimeoutMillis: options.connectionWaitMs,
-        // Idle connections go back to the server after a few seconds: recovery shows as free slots.
-        idleTimeoutMillis: 5000,
-        application_name: `plant-app-${i + 1}`,
-      });
-      // A pooled connection dropped by the server (shutdown at the end): the pool replaces it.
-      pool.on('error', () => undefined);
-      return pool;
-    });
+    this.pools = Array.from(
+      { length: options.instances },
+      (_, i) =>
+        new AppPool({
+          open: () => options.open(i + 1),
+          max: options.poolSize,
+          waitMs: options.connectionWaitMs,
+          // Idle connections go back to the server after a few seconds: recovery shows as free slots.
+          idleMs: 5000,
+        }),
+    );
   }
 
   /** Starts taking requests; `readers` are the window names that will be read. */
@@ -178,8 +174,8 @@ export class AppLoad {
     });
   }
 
-  private pool(): pg.Pool {
-    const pool = this.pools[this.nextPool % this.pools.length] as pg.Pool;
+  private pool(): AppPool {
+    const pool = this.pools[this.nextPool % this.pools.length] as AppPool;
     this.nextPool += 1;
     return pool;
   }
@@ -187,29 +183,20 @@ export class AppLoad {
   private async request(read: boolean, arrivedAt: number): Promise<void> {
     this.inFlight += 1;
     try {
-      let client: pg.PoolClient;
+      let session: PooledSession;
       try {
-        client = await this.pool().connect();
+        session = await this.pool().acquire();
       } catch (error) {
-        this.fail(read, classifyConnectError(error));
+        this.fail(read, classifyConnectError(error, this.options.classifyError));
         return;
       }
-      // pg-pool leaves a checked-out client without an 'error' listener: a server going away
-      // between two statements (Ctrl-C, shutdown) would otherwise crash the process.
-      let lost: Error | null = null;
-      const onError = (error: Error) => {
-        lost = error;
-      };
-      client.on('error', onError);
       try {
-        if (read) await this.readWorkOrder(client);
-        else await this.submitWorkOrder(client);
-        client.off('error', onError);
-        client.release(lost ?? undefined);
+        if (read) await this.options.requests.read(session);
+        else await this.options.requests.write(session);
+        session.release();
       } catch (error) {
-        client.off('error', onError);
-        // A failed transaction's connection is not trusted back into the pool.
-        client.release(error instanceof Error ? error : true);
+        // A failed request's session is not trusted back into the pool.
+        session.release(error ?? true);
         this.fail(read, 'query-failed');
         return;
       }
@@ -225,34 +212,6 @@ export class AppLoad {
       });
     } finally {
       this.inFlight -= 1;
-    }
-  }
-
-  private async readWorkOrder(client: pg.PoolClient): Promise<void> {
-    // Recent work orders are read most (they are on the shop floor right now).
-    const recent = Math.max(1, Math.floor(this.maxId * 0.2));
-    const id = this.maxId - Math.floor(Math.random() ** 2 * recent);
-    await client.query({ name: 'read-work-order', text: READ_WORK_ORDER_SQL, values: [id] });
-  }
-
-  private async submitWorkOrder(client: pg.PoolClient): Promise<void> {
-    this.orderSeq += 1;
-    const orderNo = `WO-N${process.pid}-${this.orderSeq}`;
-    const part = `P-${String(1 + Math.floor(Math.random() * this.options.parts)).padStart(5, '0')}`;
-    await client.query('BEGIN');
-    try {
-      const { rows } = await client.query<{ id: string }>({
-        name: 'submit-work-order',
-        text: SUBMIT_WORK_ORDER_SQL,
-        values: [orderNo, part, 10 + Math.floor(Math.random() * 490)],
-      });
-      const id = Number(rows[0]?.id);
-      await client.query({ name: 'release-event', text: RELEASE_EVENT_SQL, values: [id, 1 + (id % 250)] });
-      await client.query('COMMIT');
-      if (id > this.maxId) this.maxId = id;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
     }
   }
 
