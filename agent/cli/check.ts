@@ -12,9 +12,18 @@ interface CheckArgs {
   top: number;
 }
 
-/** Exit codes: 0 all good, 1 connection or usage error, 2 a finding at or above --fail-on. */
+/**
+ * Exit statuses (README, "Exit statuses"):
+ *   0 every probe read what it reads, and no finding at or above --fail-on;
+ *   1 nothing could be checked: a usage or config mistake, or the target could not be reached
+ *     or logged into (one line on stderr naming the cause);
+ *   2 a finding at or above --fail-on (whether or not the check was complete);
+ *   3 the check is incomplete: connected, but a probe failed or read only part of its data
+ *     (each listed with why), and no finding at or above --fail-on.
+ */
 export const EXIT_UNREACHABLE = 1;
 export const EXIT_FINDINGS = 2;
+export const EXIT_INCOMPLETE = 3;
 
 export const checkCommand: CommandModule<object, CheckArgs> = {
   command: 'check',
@@ -31,7 +40,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option('format', { choices: ['table', 'json'] as const, default: 'table' as const })
       .option('fail-on', {
         choices: SEVERITIES,
-        describe: 'exit 2 when a finding is at or above this severity',
+        describe: 'exit 2 when a finding is at or above this severity (3: the check was incomplete)',
       })
       .option('top', { type: 'number', default: 10, describe: 'statements and tables to list' })
       .check((args) => {
@@ -52,7 +61,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       { rootLogger },
       { RUNBOOKS_DIR },
       { formatCheck },
-      { measure },
+      { complete, measure },
       { runnerOptionsFor },
       { TargetRunner },
     ] = await Promise.all([
@@ -108,14 +117,17 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       }
       const measured = measure(second, runner.rates, args.top);
       const findings = runner.findings;
+      const failOn = args.failOn;
+      const failing = failOn !== undefined && findings.some((f) => severityAtLeast(f.severity, failOn));
+      const isComplete = complete(measured);
+      const exitStatus = failing ? EXIT_FINDINGS : isComplete ? 0 : EXIT_INCOMPLETE;
       if (args.format === 'json') {
-        process.stdout.write(`${JSON.stringify({ target: spec.name, measured, findings }, null, 2)}\n`);
+        const report = { target: spec.name, complete: isComplete, exitStatus, measured, findings };
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       } else {
         process.stdout.write(formatCheck(measured, findings));
       }
-      const failOn = args.failOn;
-      if (failOn && findings.some((f) => severityAtLeast(f.severity, failOn)))
-        process.exitCode = EXIT_FINDINGS;
+      process.exitCode = exitStatus;
     } finally {
       await runner.stop();
     }

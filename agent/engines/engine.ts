@@ -23,7 +23,11 @@ export interface SamplingLimits {
 }
 
 export type ProbeOutcome =
-  | { status: 'ok'; signals: Partial<Signals> }
+  /**
+   * `partial`: the probe read what it could, but a missing privilege hid part of it (e.g. the
+   * statements of other roles): why, and the GRANT that fixes it. Reported as 'partial', never 'ok'.
+   */
+  | { status: 'ok'; signals: Partial<Signals>; partial?: string }
   /** quiet and remembered: e.g. pg_stat_statements not installed, performance_schema off */
   | { status: 'unsupported'; reason: string };
 

@@ -1,5 +1,5 @@
 import type { Finding } from '../findings/finding.js';
-import type { Measurements, StatementLine, TableScanLine } from './measurements.js';
+import { complete, type Measurements, type StatementLine, type TableScanLine } from './measurements.js';
 
 // Plain-text rendering for a terminal: what was measured, then the findings.
 
@@ -112,9 +112,22 @@ export function formatCheck(m: Measurements, findings: readonly Finding[]): stri
     out.push(m.tables.sinceReset.length > 0 ? scanTable(m.tables.sinceReset) : '  (none)');
   }
   for (const u of m.unsupported) out.push(`Note: ${u.probe}: ${u.reason}`);
-  for (const e of m.errors) out.push(`Error: ${e.probe}: ${e.message ?? e.code ?? 'failed'}`);
+  // What could not be looked at comes before the findings, so "none" is never read alone.
+  if (m.errors.length > 0) {
+    out.push('');
+    out.push(`Could not look: ${m.errors.length} of ${m.probeCount} probes failed:`);
+    for (const e of m.errors)
+      out.push(`  ${e.probe}: ${e.code ? `[${e.code}] ` : ''}${e.message ?? 'failed'}`);
+  }
+  if (m.partial.length > 0) {
+    out.push('');
+    out.push(`Partial data: ${m.partial.length} probe(s) could read only part of what they read:`);
+    for (const p of m.partial) out.push(`  ${p.probe}: ${p.message}`);
+  }
   out.push('');
-  out.push(findings.length > 0 ? `Findings (${findings.length}):` : 'Findings: none');
+  if (findings.length > 0) out.push(`Findings (${findings.length}):`);
+  else if (complete(m)) out.push('Findings: none');
+  else out.push('Findings: none in what could be read — the check is INCOMPLETE (see above)');
   for (const f of findings) out.push(formatFinding(f), '');
   return `${out.join('\n')}\n`;
 }

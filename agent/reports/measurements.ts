@@ -45,8 +45,17 @@ export interface Measurements {
     sinceReset: StatementLine[];
   } | null;
   tables: { resetAgeSeconds: number | null; window: TableScanLine[]; sinceReset: TableScanLine[] } | null;
+  /** probes that ran this cycle (any status) */
+  probeCount: number;
   unsupported: { probe: string; reason: string }[];
   errors: { probe: string; code: string | null; message: string | null }[];
+  /** probes that ran but could read only part of what they read (a missing privilege; message: what and the GRANT) */
+  partial: { probe: string; message: string }[];
+}
+
+/** Whether every probe read all it reads: no error, no partial data. */
+export function complete(m: Pick<Measurements, 'errors' | 'partial'>): boolean {
+  return m.errors.length === 0 && m.partial.length === 0;
 }
 
 /** Tables read by sequential scans, most rows read first. */
@@ -125,11 +134,15 @@ export function measure(snapshot: Snapshot, rates: Rates, top: number): Measurem
           sinceReset: heaviestSeqScans(tables.tables, top),
         }
       : null,
+    probeCount: probes.filter((p) => p.status !== 'not-due').length,
     unsupported: probes
       .filter((p) => p.status === 'unsupported')
       .map((p) => ({ probe: p.probe, reason: p.message ?? 'not supported' })),
     errors: probes
       .filter((p) => p.status === 'error')
       .map((p) => ({ probe: p.probe, code: p.code, message: p.message })),
+    partial: probes
+      .filter((p) => p.status === 'partial')
+      .map((p) => ({ probe: p.probe, message: p.message ?? 'partial data' })),
   };
 }

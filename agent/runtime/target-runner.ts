@@ -205,13 +205,17 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
       const durationSeconds = (performance.now() - started) / 1000;
       if (outcome.status === 'ok') {
         Object.assign(signals, this.redactor.signals(outcome.signals));
+        const partial = outcome.partial ?? null;
+        // Said once when it starts: the data is incomplete until the GRANT is made.
+        if (partial !== null && (previous?.status !== 'partial' || previous.message !== partial))
+          this.log.warn({ probe }, partial);
         this.reports[probe] = {
           probe,
-          status: 'ok',
+          status: partial === null ? 'ok' : 'partial',
           lastRunAt: startedAt,
           durationSeconds,
-          code: null,
-          message: null,
+          code: partial === null ? null : 'partial',
+          message: partial,
         };
       } else {
         // Quiet: logged once when it first becomes unsupported, then only remembered.

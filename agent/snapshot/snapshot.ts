@@ -9,7 +9,8 @@ export type ProbeName =
   | 'settings'
   | 'privileges';
 
-export type ProbeStatus = 'ok' | 'unsupported' | 'error' | 'not-due';
+/** 'partial': it ran, but a missing privilege hid part of what it reads (message says what and the GRANT) */
+export type ProbeStatus = 'ok' | 'partial' | 'unsupported' | 'error' | 'not-due';
 
 export interface ProbeReport {
   probe: ProbeName;

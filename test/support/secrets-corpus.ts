@@ -17,7 +17,7 @@ export interface SecretStatement {
 export const POSTGRES_SECRETS: readonly SecretStatement[] = [
   { sql: "CREATE ROLE rd_app LOGIN PASSWORD 'LeakMe1-Pw-4242'", secrets: ['LeakMe1-Pw-4242'] },
   { sql: "ALTER ROLE rd_app PASSWORD 'LeakMe2-Pw-888'", secrets: ['LeakMe2-Pw-888'] },
-  { sql: "ALTER USER rd_app WITH ENCRYPTED PASSWORD 'Leak Me3 pw''q'", secrets: ['Leak Me3 pw', 'pw'] },
+  { sql: "ALTER USER rd_app WITH ENCRYPTED PASSWORD 'Leak Me3 pw''q'", secrets: ['Leak Me3'] },
   {
     sql: "CREATE USER MAPPING FOR rd_app SERVER rd_srv OPTIONS (user 'remote', password 'LeakMe4-Map')",
     secrets: ['LeakMe4-Map'],

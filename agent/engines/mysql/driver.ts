@@ -94,9 +94,25 @@ const NEXT_STEP: Partial<Record<ErrorCode, string>> = {
     'grant PROCESS, REPLICATION CLIENT ON *.* and SELECT ON performance_schema.* (see README, MySQL/MariaDB account)',
 };
 
+/** ER_DBACCESS_DENIED_ERROR: the account may not use the database the DSN names. */
+const ER_DBACCESS_DENIED = 1044;
+
+/** What to do, told apart by errno where one code covers different causes. */
+function nextStep(code: ErrorCode, error: unknown, target: TargetSpec): string | undefined {
+  if ((error as { errno?: unknown } | null)?.errno === ER_DBACCESS_DENIED) {
+    const dsn = parseMysqlDsn(target.dsn);
+    const database = (dsn.database ?? '').replaceAll('`', '``');
+    return (
+      `the DSN names database "${dsn.database}", which ${dsn.user} may not use: GRANT SELECT ON \`${database}\`.* ` +
+      `TO '${dsn.user}'@'<host>', or leave the database out of the DSN (the agent needs none)`
+    );
+  }
+  return NEXT_STEP[code];
+}
+
 function connectionError(target: TargetSpec, error: unknown): ConnectionError {
   const code = error instanceof DsnError ? ERROR_CODES.badDsn : classifyMysqlError(error);
-  const step = NEXT_STEP[code];
+  const step = nextStep(code, error, target);
   return new ConnectionError(
     code,
     target.name,

@@ -3,7 +3,7 @@ import { ConnectionError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { EngineDriver, EngineSession, SamplingLimits, TargetSpec } from '../engine.js';
 import { parsePostgresDsn } from './dsn.js';
-import { classifyPostgresError, NEXT_STEP } from './errors.js';
+import { AUTH_REQUEST_EVENTS, type AuthRequest, connectFailure } from './errors.js';
 import { HELPER_FACTS_SQL, type HelperFactsRow, helperFacts } from './helper.js';
 import { describe, PostgresSession, type ServerFacts, withTrailingMarker } from './session.js';
 
@@ -56,6 +56,12 @@ async function connect(target: TargetSpec, limits: SamplingLimits, log: Logger):
   // Errors between connect() and the session taking over must not crash the process.
   const early = (): void => {};
   client.on('error', early);
+  // What the server asked for, so a missing password is named as such (see connectFailure).
+  let authRequested: AuthRequest | null = null;
+  for (const [event, method] of Object.entries(AUTH_REQUEST_EVENTS))
+    client.connection.once(event, () => {
+      authRequested = method;
+    });
   let facts: ServerFacts;
   try {
     await client.connect();
@@ -76,13 +82,21 @@ async function connect(target: TargetSpec, limits: SamplingLimits, log: Logger):
     };
   } catch (error) {
     await client.end().catch(() => undefined);
-    const code = classifyPostgresError(error, 'connect');
-    const next = NEXT_STEP[code];
+    const failure = connectFailure(
+      error,
+      {
+        authRequested,
+        passwordGiven: typeof client.password === 'string' && client.password !== '',
+        database: where.database,
+        user: where.user,
+      },
+      describe(error),
+    );
     throw new ConnectionError(
-      code,
+      failure.code,
       target.name,
       `target "${target.name}": cannot connect to ${where.host}:${where.port}/${where.database} as ${where.user}: ` +
-        `${describe(error)}${next ? ` — ${next}` : ''}`,
+        `${failure.reason}${failure.next ? ` — ${failure.next}` : ''}`,
       { cause: error },
     );
   }

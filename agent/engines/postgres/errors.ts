@@ -79,3 +79,59 @@ export const NEXT_STEP: Partial<Record<ErrorCode, string>> = {
   'unknown-database': 'check the database name in the DSN',
   'permission-denied': 'grant the role pg_monitor',
 };
+
+/** How the server asked the client to authenticate, from the protocol message it sent. */
+export type AuthRequest = 'SCRAM-SHA-256' | 'md5' | 'password';
+
+/** node-postgres' protocol events for each authentication request. */
+export const AUTH_REQUEST_EVENTS: Readonly<Record<string, AuthRequest>> = {
+  authenticationSASL: 'SCRAM-SHA-256',
+  authenticationMD5Password: 'md5',
+  authenticationCleartextPassword: 'password',
+};
+
+export interface ConnectAttempt {
+  /** the server's authentication request, null when it never asked (trust, or it failed earlier) */
+  authRequested: AuthRequest | null;
+  /** a password was given (DSN, PGPASSWORD or ~/.pgpass) */
+  passwordGiven: boolean;
+  database: string;
+  user: string;
+}
+
+export interface ConnectFailure {
+  code: ErrorCode;
+  reason: string;
+  next: string | null;
+}
+
+/**
+ * The cause of a failed connect, as a person should read it. Told apart by what happened on
+ * the wire (the server's authentication request, SQLSTATE, errno), never by message text: a
+ * server that asked for a password which the client did not have fails on the client side,
+ * without a SQLSTATE, and must not read as "is the server running?".
+ */
+export function connectFailure(error: unknown, attempt: ConnectAttempt, described: string): ConnectFailure {
+  const state = sqlState(error);
+  if (
+    attempt.authRequested !== null &&
+    !attempt.passwordGiven &&
+    (state === undefined || state === '28P01')
+  ) {
+    return {
+      code: ERROR_CODES.authFailed,
+      reason: `password authentication required (the server asks for ${attempt.authRequested}) and no password was supplied`,
+      next: 'put the password in the DSN (percent-encoded), in the variable dsnEnv names, or in ~/.pgpass',
+    };
+  }
+  const code = classifyPostgresError(error, 'connect');
+  if (code === ERROR_CODES.permissionDenied) {
+    // At connect, 42501 is the database's CONNECT privilege, not a monitoring grant.
+    return {
+      code,
+      reason: described,
+      next: `GRANT CONNECT ON DATABASE "${attempt.database}" TO "${attempt.user}"`,
+    };
+  }
+  return { code, reason: described, next: NEXT_STEP[code] ?? null };
+}

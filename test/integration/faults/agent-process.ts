@@ -35,6 +35,8 @@ export interface AgentProcessOptions {
   maxOpenFiles?: number;
   /** a fixed port (a restarted agent keeps its address) */
   port?: number;
+  /** DBDIAG_LOG_LEVEL (default info) */
+  logLevel?: string;
 }
 
 export async function startAgentProcess(options: AgentProcessOptions): Promise<AgentProcess> {
@@ -58,7 +60,7 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
   const child: ChildProcess = spawnAs(options.user, command as string, args, {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, DBDIAG_LOG_LEVEL: 'info' },
+    env: { ...process.env, DBDIAG_LOG_LEVEL: options.logLevel ?? 'info' },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

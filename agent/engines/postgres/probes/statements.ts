@@ -171,7 +171,16 @@ export function createStatementsProbe(): PgProbe {
         resetAt = epochMs(info?.stats_reset ?? null);
       }
       const signals: StatementSignals = { at, source: 'pg_stat_statements', resetAt, statements };
-      return { status: 'ok', signals: { statements: signals } };
+      if (context.readsAllStats) return { status: 'ok', signals: { statements: signals } };
+      // Without pg_read_all_stats, pg_stat_statements shows other roles' rows without their
+      // text (skipped above): what is left is this role's own statements only.
+      return {
+        status: 'ok',
+        signals: { statements: signals },
+        partial:
+          `role "${context.user}" is not a member of pg_read_all_stats: the statements of other roles are hidden ` +
+          `— GRANT pg_read_all_stats TO "${context.user}" (or GRANT pg_monitor)`,
+      };
     },
   };
 }
