@@ -26,7 +26,14 @@ export function createHttpServer(options: HttpServerOptions): Server {
   const auth = new Authenticator(web);
   const challenge = auth.schemes.map((scheme) => `${scheme} realm="dbdiag"`).join(', ');
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // A request target Node's parser accepts may still be no URL (`GET http://[ HTTP/1.1`):
+    // parsed here, a throw would end the agent; answered 400 instead.
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return send(res, 400, 'text/plain', 'bad request target\n');
+    }
     const handle = async (): Promise<void> => {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
       if (!UNAUTHENTICATED_PATHS.has(url.pathname) && !(await auth.allows(req.headers.authorization))) {
