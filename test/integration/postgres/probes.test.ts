@@ -8,6 +8,7 @@ import { computeRates } from '../../../agent/snapshot/rates.js';
 import type { ProbeName, Snapshot } from '../../../agent/snapshot/snapshot.js';
 import { startPgBouncer } from '../../support/pgbouncer.js';
 import { PG_VERSIONS, type PostgresServer, startPostgres } from '../../support/postgres.js';
+import { probeContracts } from '../engines/probe-contracts.js';
 
 // Probe-level behaviour against real servers, the same suite on every major version.
 // Faults are made for real: held connections, sequential scans, a cold table, a stats reset.
@@ -211,23 +212,6 @@ describe.each(PG_VERSIONS)('PostgreSQL %i probes', (version) => {
     expect(cold.signals.cache!.dataBytes).toBeGreaterThan(20_000_000);
   });
 
-  it('gives no negative rate when pg_stat_statements is reset between samples', async () => {
-    for (let i = 0; i < 5; i++) await admin.query('SELECT count(*) FROM hot WHERE v > $1', [i]);
-    const before = await snapshot(session, ['statements']);
-    await admin.query('SELECT pg_stat_statements_reset()');
-    await admin.query('SELECT count(*) FROM hot WHERE v > $1', [1]);
-    const after = await snapshot(session, ['statements']);
-    const rates = computeRates(before, after).statements!;
-    expect(rates.resetSeen).toBe(true);
-    expect(rates.items.length).toBeGreaterThan(0);
-    for (const item of rates.items) {
-      expect(item.calls).toBeGreaterThanOrEqual(0);
-      expect(item.totalSeconds).toBeGreaterThanOrEqual(0);
-      expect(item.rows).toBeGreaterThanOrEqual(0);
-    }
-    expect(rates.items.find((s) => s.fingerprint.includes('FROM hot WHERE v >'))?.calls).toBe(1);
-  });
-
   it('runs every probe as a pg_monitor-only role without errors', async () => {
     const monitor = await postgresDriver.connect(target(server.url({ user: 'monitor' })), LIMITS, log);
     try {
@@ -310,26 +294,6 @@ describe.each(PG_VERSIONS)('PostgreSQL %i probes', (version) => {
     session = await postgresDriver.connect(target(server.url()), LIMITS, log);
   });
 
-  it('classifies connect failures with a one-line reason', async () => {
-    const attempt = async (dsn: string) =>
-      postgresDriver.connect(target(dsn), LIMITS, log).then(
-        async (s) => {
-          await s.close();
-          return null;
-        },
-        (e: unknown) => e as AgentError,
-      );
-    const unknownDb = await attempt(server.url({ database: 'does_not_exist' }));
-    expect(unknownDb?.code).toBe('unknown-database');
-    expect(unknownDb?.message).toContain('does_not_exist');
-    const badDsn = await attempt('postgres://a:b@host:notaport/db');
-    expect(badDsn?.code).toBe('bad-dsn');
-    expect(badDsn?.message).not.toContain(':b@');
-    expect(badDsn?.message).not.toContain('\n');
-    const unknownRole = await attempt(server.url({ user: 'nobody_here' }));
-    expect(unknownRole?.code).toBe('auth-failed');
-  });
-
   it('reads a PgBouncer in front of the server: clients wait when the pool is exhausted', async () => {
     const bouncer = await startPgBouncer(server, { poolSize: 1, poolMode: 'session' });
     const { Client } = (await import('pg')).default;
@@ -363,4 +327,20 @@ describe.each(PG_VERSIONS)('PostgreSQL %i probes', (version) => {
       await bouncer.stop();
     }
   });
+
+  // the contracts every engine keeps, last: they open sessions of their own (connect failures, statistics reset), on this server
+  probeContracts(() => ({
+    engine: 'postgres',
+    adminDsn: server.url(),
+    badLoginDsn: server.url({ user: 'nobody_here' }),
+    unknownDatabase: { dsn: server.url({ database: 'does_not_exist' }), name: 'does_not_exist' },
+    badDsn: 'postgres://a:b@host:notaport/db',
+    run: async (sql, params) => {
+      await admin.query(sql, params);
+    },
+    resetStatements: async () => {
+      await admin.query('SELECT pg_stat_statements_reset()');
+    },
+    lookup: { sql: 'SELECT count(*) FROM hot WHERE v > $1', fingerprint: /FROM hot WHERE v > \$1/ },
+  }));
 });
