@@ -32,7 +32,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
-      return send(res, 400, 'text/plain', 'bad request target\n');
+      send(res, 400, 'text/plain', 'bad request target\n');
+      return;
     }
     const handle = async (): Promise<void> => {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
