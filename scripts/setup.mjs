@@ -20,6 +20,8 @@ const DEBIAN_PACKAGES = {
   pgbadger: '/usr/bin/pgbadger',
   // peak memory figures of bench:digest
   time: '/usr/bin/time',
+  // systemd-analyze verify of packaging/systemd/dbdiag.service
+  systemd: '/usr/bin/systemd-analyze',
 };
 
 function step(message) {

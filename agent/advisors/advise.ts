@@ -152,7 +152,7 @@ async function verifiedCandidates(
 }
 
 export function createAdvise(options: AdviseOptions): Advise {
-  const { thresholds, runbookBaseUrl, log } = options;
+  const { runbookBaseUrl, log } = options;
   const sandboxProof = options.sandboxProof === true;
   const showSamples = options.showSamples === true;
   const tracker = new FindingTracker();
@@ -164,6 +164,8 @@ export function createAdvise(options: AdviseOptions): Advise {
   };
   let lastIndexFindings: Finding[] = [];
   return async (context: CycleContext): Promise<Finding[]> => {
+    // a reloaded config's thresholds arrive with the cycle; the tracker and caches stay
+    const thresholds = context.thresholds ?? options.thresholds;
     const snapshot = context.history.at(-1);
     if (!snapshot) return [];
     const input: AdvisorInput = {

@@ -36,26 +36,32 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
         return checkNumbers(args, { interval: { min: 1, max: 3600, unit: 'seconds' } });
       }) as Argv<AgentArgs>,
   handler: async (args: ArgumentsCamelCase<AgentArgs>) => {
-    const [{ loadConfig }, { rootLogger }, { startAgent }, { runnerOptionsFor }] = await Promise.all([
-      import('../config/load.js'),
-      import('../log.js'),
-      import('../runtime/agent.js'),
-      import('../runtime/runner-options.js'),
-    ]);
+    const [{ loadConfig }, { rootLogger }, { startAgent }, { runnerOptionsFor }, { reloadOnSignal }] =
+      await Promise.all([
+        import('../config/load.js'),
+        import('../log.js'),
+        import('../runtime/agent.js'),
+        import('../runtime/runner-options.js'),
+        import('../runtime/reload-on-signal.js'),
+      ]);
     // Components add their own `component` binding to the root logger.
     const log = rootLogger;
-    const config = loadConfig(args.config, {
-      urls: args.url,
-      listen: args.listen,
-      intervalSeconds: args.interval,
-      webConfigFile: args['web.config.file'],
-    });
+    const load = () =>
+      loadConfig(args.config, {
+        urls: args.url,
+        listen: args.listen,
+        intervalSeconds: args.interval,
+        webConfigFile: args['web.config.file'],
+      });
+    const config = load();
     if (config.targets.length === 0) {
       throw new Error(
         `${args.config ?? 'command line'}: no targets to monitor: list them under "targets:" or give --url`,
       );
     }
     const agent = await startAgent(config, { log, runnerOptions: runnerOptionsFor(config, log) });
+    // SIGHUP (systemctl reload): re-read the file, keep sessions and memory, log what changed
+    reloadOnSignal(agent, { load, runnerOptions: (next) => runnerOptionsFor(next, log), log });
     process.stderr.write(
       `dbdiag agent: serving ${agent.url}/metrics (targets: ${config.targets.map((t) => t.name).join(', ')})\n`,
     );

@@ -3,20 +3,24 @@ import { isLoopback, parseListen } from '../config/listen.js';
 import { resolveTarget } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { drivers } from '../engines/drivers.js';
+import type { TargetSpec } from '../engines/engine.js';
 import { createMetrics, type TargetView } from '../exporter/metrics.js';
 import { TargetCounters } from '../exporter/target-counters.js';
 import { createHttpServer, listen } from '../http/server.js';
 import { loadWebConfig, OPEN_WEB_CONFIG, requiresAuth } from '../http/web-config.js';
 import { type Logger, rootLogger } from '../log.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
+import { type ConfigChanges, describeChanges, diffConfig, effectiveConfig } from './reload.js';
 import { type RunnerOptions, TargetRunner } from './target-runner.js';
 
 export interface StartAgentOptions {
   /** parent logger; components add their own `component` binding (default: the root logger) */
   log?: Logger;
   /** per-target runner options (advisors, extra signal sources), given the runbook base URL */
-  runnerOptions?: (target: string, runbookBaseUrl: string) => RunnerOptions;
+  runnerOptions?: RunnerOptionsFactory;
 }
+
+export type RunnerOptionsFactory = (target: string, runbookBaseUrl: string) => RunnerOptions;
 
 export interface RunningAgent {
   /** base URL of the HTTP server, e.g. http://127.0.0.1:9187 */
@@ -25,6 +29,13 @@ export interface RunningAgent {
   runners: readonly TargetRunner[];
   latest(target: string): Snapshot | undefined;
   waitForSnapshot(target: string, predicate: (s: Snapshot) => boolean, timeoutMs: number): Promise<Snapshot>;
+  /**
+   * Applies a new config (SIGHUP): targets added, removed or reconnected when their settings
+   * changed; every other target keeps its session, history and findings and takes the new
+   * intervals and thresholds. Keys that need a restart keep their running value. Throws
+   * (changing nothing) when a new target cannot be resolved. Logs one line of what changed.
+   */
+  reload(next: Config, runnerOptions?: RunnerOptionsFactory): Promise<ConfigChanges>;
   stop(): Promise<void>;
 }
 
@@ -38,6 +49,8 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
   const log = options.log ?? rootLogger;
   const specs = config.targets.map((t) => resolveTarget(t));
   const entries: Entry[] = [];
+  let running = config;
+  let reloading: Promise<unknown> = Promise.resolve();
 
   const views = (): TargetView[] =>
     entries.map(({ runner, counters }) => ({
@@ -78,25 +91,67 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
   const url = await listen(server, config.listen);
   const runbookBaseUrl = config.runbookBaseUrl ?? `${url}/runbooks`;
 
-  for (const spec of specs) {
-    const runnerOptions = options.runnerOptions?.(spec.name, runbookBaseUrl) ?? {};
+  const createEntry = (spec: TargetSpec, factory: RunnerOptionsFactory | undefined): Entry => {
+    const runnerOptions = factory?.(spec.name, runbookBaseUrl) ?? {};
     runnerOptions.extraSignals?.onObservation?.((seconds) => metrics.observeSlowQuery(spec.name, seconds));
     const runner = new TargetRunner(
       spec,
-      config,
+      running,
       drivers[spec.engine],
       log.child({ component: 'sampler', target: spec.name }),
       runnerOptions,
     );
     const counters = new TargetCounters({
-      statements: config.topN.statements,
-      tables: config.topN.tables,
-      slowQueryClasses: config.topN.slowQueryClasses,
+      statements: running.topN.statements,
+      tables: running.topN.tables,
+      slowQueryClasses: running.topN.slowQueryClasses,
     });
     runner.on('snapshot', (snapshot) => counters.update(runner.rates, snapshot.signals.slowlog));
-    entries.push({ runner, counters });
-  }
+    return { runner, counters };
+  };
+
+  for (const spec of specs) entries.push(createEntry(spec, options.runnerOptions));
   for (const { runner } of entries) runner.start();
+
+  const applyReload = async (
+    next: Config,
+    factory: RunnerOptionsFactory | undefined,
+  ): Promise<ConfigChanges> => {
+    const changes = diffConfig(running, next);
+    const fresh = new Map<string, TargetSpec>();
+    // resolve every new or changed target first: a missing environment variable changes nothing
+    for (const target of next.targets) {
+      if (changes.added.includes(target.name) || changes.changed.has(target.name)) {
+        fresh.set(target.name, resolveTarget(target));
+      }
+    }
+    running = effectiveConfig(running, next);
+    const retired: Entry[] = [];
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i] as Entry;
+      const name = entry.runner.spec.name;
+      if (changes.removed.includes(name) || changes.changed.has(name)) {
+        retired.push(entry);
+        entries.splice(i, 1);
+      } else {
+        entry.runner.reconfigure(running);
+      }
+    }
+    await Promise.all(retired.map((e) => e.runner.stop()));
+    const order = new Map(next.targets.map((t, i) => [t.name, i]));
+    for (const [name, spec] of fresh) {
+      const entry = createEntry(spec, factory ?? options.runnerOptions);
+      entries.push(entry);
+      entry.runner.start();
+      log.debug({ component: 'agent', target: name }, 'target started after reload');
+    }
+    entries.sort((a, b) => (order.get(a.runner.spec.name) ?? 0) - (order.get(b.runner.spec.name) ?? 0));
+    log.info(
+      { component: 'agent', targets: entries.map((e) => e.runner.spec.name) },
+      `configuration reloaded: ${describeChanges(changes)}`,
+    );
+    return changes;
+  };
   log.info({ component: 'agent', url, targets: specs.map((s) => s.name) }, 'dbdiag agent listening');
 
   const find = (target: string): TargetRunner => {
@@ -108,7 +163,9 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
   return {
     url,
     runbookBaseUrl,
-    runners: entries.map((e) => e.runner),
+    get runners() {
+      return entries.map((e) => e.runner);
+    },
     latest: (target) => find(target).latest,
     waitForSnapshot(target, predicate, timeoutMs) {
       const runner = find(target);
@@ -128,7 +185,14 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
         runner.on('snapshot', onSnapshot);
       });
     },
+    reload(next, runnerOptions) {
+      // one reload at a time, in the order the signals came
+      const result = reloading.then(() => applyReload(next, runnerOptions));
+      reloading = result.catch(() => undefined);
+      return result;
+    },
     async stop() {
+      await reloading;
       await Promise.all(entries.map((e) => e.runner.stop()));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

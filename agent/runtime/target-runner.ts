@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Config } from '../config/schema.js';
+import type { Thresholds } from '../config/thresholds.js';
 import type { EngineDriver, EngineSession, SamplingLimits, TargetSpec } from '../engines/engine.js';
 import { ERROR_CODES } from '../engines/error-codes.js';
 import { AgentError, errorMessage } from '../errors.js';
@@ -21,6 +22,8 @@ const CLIENT_GRACE_MS = 2000;
 /** What the runner hands the advisors after each cycle. */
 export interface CycleContext {
   spec: TargetSpec;
+  /** the runner's current thresholds (a config reload changes them without a new advise step) */
+  thresholds?: Thresholds;
   history: readonly Snapshot[];
   rates: Rates;
   /** the live session, for verification work (EXPLAIN, what-if); null while disconnected */
@@ -85,7 +88,7 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
 
   constructor(
     readonly spec: TargetSpec,
-    private readonly config: Config,
+    private config: Config,
     private readonly driver: EngineDriver,
     private readonly log: Logger,
     private readonly options: RunnerOptions = {},
@@ -123,6 +126,14 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
   /** the slow-log follower's state (readable, problem, error counts); null without a slow log */
   get slowLogStatus(): SlowLogStatus | null {
     return this.options.extraSignals?.status?.() ?? null;
+  }
+
+  /**
+   * Applies a reloaded config to this target: intervals, history size and thresholds take
+   * effect from the next cycle; the session, the history and the findings are kept.
+   */
+  reconfigure(config: Config): void {
+    this.config = config;
   }
 
   /** Starts the cycle loop: the first cycle at once, then every interval (jittered by up to 10%). */
@@ -300,6 +311,7 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
       try {
         this.currentFindings = await this.options.advise({
           spec: this.spec,
+          thresholds: this.config.thresholds,
           history: this.snapshots,
           rates: this.currentRates,
           session: this.session,
@@ -315,7 +327,8 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
   private record(snapshot: Snapshot): void {
     const previous = this.latest;
     this.snapshots.push(snapshot);
-    if (this.snapshots.length > this.config.historySize) this.snapshots.shift();
+    // `while`: a reload may have made the history shorter
+    while (this.snapshots.length > this.config.historySize) this.snapshots.shift();
     if (!previous) return;
     const fresh = computeRates(previous, snapshot);
     // A group not re-sampled this cycle keeps its last rate.

