@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.js';
 import { agentCommand } from './agent.js';
 import { checkCommand } from './check.js';
 import { withCompletion } from './completion.js';
@@ -10,11 +11,25 @@ import { EXIT_USAGE, failOneLine } from './fail.js';
 import { grantsCommand } from './grants.js';
 
 // The command modules hold only their flags; each handler imports what it runs when it runs
-// (dbdiag --version loads no engine, digest loads no database driver).
+// (digest loads no database driver). `dbdiag --version` alone loads nothing at all: yargs and
+// its helpers are ~60 modules, which on their own cost more than node's whole start-up
+// (npm run bench:startup prints the figures).
+
+function printVersionAlone(argv: readonly string[]): boolean {
+  if (argv.length !== 1 || argv[0] !== '--version') return false;
+  const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  process.stdout.write(`${version}\n`);
+  return true;
+}
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (printVersionAlone(argv)) return;
+  const { default: yargs } = await import('yargs');
   // Every command is one module; register it in this chain.
-  await withCompletion(yargs(hideBin(process.argv)))
+  await withCompletion(yargs(argv))
     .command(agentCommand)
     .command(checkCommand)
     .command(demoCommand)
