@@ -20,6 +20,7 @@ import {
   plantRequests,
   plantSql,
 } from '../sandbox/plant.js';
+import { removeLeftovers } from '../sandbox/sandbox-dir.js';
 import type { SandboxServer, SandboxServerOptions } from '../sandbox/server.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { formatAppWindow, formatFindingForDemo, formatMs } from './narration.js';
@@ -214,7 +215,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     fixRequested: options.fix,
   };
   try {
-    // 1. The sandbox server.
+    // 1. The sandbox server, after what a killed run may have left behind.
+    for (const leftover of await removeLeftovers()) {
+      print(
+        `Removed a sandbox left by an interrupted run: ${leftover.path}` +
+          (leftover.killedPid === null
+            ? ''
+            : ` (its server, pid ${leftover.killedPid}, was still running: stopped)`),
+      );
+    }
     let started = performance.now();
     const server = await startSandboxServer(DEMO_ENGINE, {
       ...demoServerOptions(randomBytes(12).toString('hex')),
