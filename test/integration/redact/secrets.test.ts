@@ -133,8 +133,16 @@ describe.each(CASES)('no secret leaves the agent ($engine)', (c) => {
     // a few cycles after the last statement: the statements, the log and the advisors caught up
     await new Promise((r) => setTimeout(r, 4000));
     surfaces['/metrics'] = await get(agent, '/metrics');
-    for (const path of ['/api/targets', '/api/findings', '/api/findings?target=rd', '/healthz'])
-      surfaces[path] = await get(agent, path);
+    // every /api route the agent offers (its 404 lists them), so a new one is searched too
+    const offered = (await get(agent, '/no-such-route')).match(/\/api\/[a-z/-]+/g) ?? [];
+    const routes = new Set([
+      '/api/targets',
+      '/api/findings',
+      '/api/findings?target=rd',
+      '/healthz',
+      ...offered,
+    ]);
+    for (const path of routes) surfaces[path] = await get(agent, path);
     surfaces['check (table)'] = cli(['check', '--url', dsn, '--window', '1']);
     surfaces['check (json)'] = cli(['check', '--url', dsn, '--window', '1', '--format', 'json']);
     surfaces['agent log (debug)'] = agent.output();
