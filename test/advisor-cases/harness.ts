@@ -196,3 +196,58 @@ export function formatScore(s: Score): string {
     .filter(Boolean)
     .join('\n');
 }
+
+/** How the agent connects for an evaluation: the role `dbdiag grants` creates (default), or a superuser. */
+export type Access = 'least-privilege' | 'superuser';
+
+export const ACCESS_LABEL: Readonly<Record<Access, string>> = {
+  'least-privilege': 'role from dbdiag grants',
+  superuser: 'SUPERUSER',
+};
+
+/** The monitoring role every least-privilege evaluation uses. */
+export const EVAL_ROLE = 'dbdiag_eval';
+export const EVAL_PASSWORD = 'eval-Pw-7';
+
+/** `dbdiag grants` output (the CLI as a user runs it), piped to the engine's own client as its administrator. */
+export async function installGrants(
+  engine: Engine,
+  database: string,
+  admin: { host: string; port: number; url: string },
+): Promise<void> {
+  const { stdout: script } = await run(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      resolve(ROOT, 'agent/cli/main.ts'),
+      'grants',
+      '--engine',
+      engine,
+      '--role',
+      EVAL_ROLE,
+      '--database',
+      database,
+    ],
+    { cwd: ROOT },
+  );
+  const client =
+    engine === 'postgres'
+      ? { command: 'psql', args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', admin.url] }
+      : { command: 'mariadb', args: ['-uroot', '-h', admin.host, '-P', String(admin.port)] };
+  const unlock =
+    engine === 'mysql'
+      ? `\nALTER USER '${EVAL_ROLE}'@'%' IDENTIFIED BY '${EVAL_PASSWORD}' ACCOUNT UNLOCK;\n`
+      : '';
+  await new Promise<void>((done, fail) => {
+    const child = execFile(client.command, client.args, (error, _out, stderr) =>
+      error ? fail(new Error(`${client.command} failed: ${stderr || error.message}`)) : done(),
+    );
+    child.stdin?.end(script + unlock);
+  });
+}
+
+/** Every index the evaluation proposed (right or wrong), sorted: what two runs must agree on. */
+export function proposals(s: Score): string[] {
+  return [...s.truePositives, ...s.falsePositives].sort();
+}
