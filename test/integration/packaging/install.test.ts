@@ -221,3 +221,61 @@ describe('packaging/systemd/dbdiag.service', () => {
     }
   });
 });
+
+describe('packaging/Dockerfile entry command, run outside a container', () => {
+  // No Docker engine here: the image's ENTRYPOINT + CMD run against the package installed above,
+  // with the example config the image ships at /etc/dbdiag/config.yml and its target's DSN in the
+  // environment, as `docker run -e DBDIAG_PLANT_DB_DSN=...` gives it; the HEALTHCHECK command
+  // then judges it. Only the paths differ: the config file's location and a free port for 9187.
+  const dockerfile = readFileSync(join(ROOT, 'packaging', 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const instruction = (name: string): string[] => {
+    const line = dockerfile.split('\n').find((l) => l.startsWith(`${name} `)) ?? '';
+    return JSON.parse(line.slice(line.indexOf('['))) as string[];
+  };
+
+  it('starts the agent on the shipped example config and passes the image healthcheck', async () => {
+    const port = await freePort();
+    const config = join(work, 'config.yml');
+    writeFileSync(config, readFileSync(join(ROOT, 'packaging', 'config.example.yml')));
+    const swap = (arg: string) =>
+      arg === 'dbdiag' ? bin : arg.replace('/etc/dbdiag/config.yml', config).replace(/:9187\b/, `:${port}`);
+    const [program = '', ...args] = [...instruction('ENTRYPOINT'), ...instruction('CMD')].map(swap);
+    expect(program).toBe(bin);
+    const agent = spawn(
+      program,
+      args.map((a) => a.replace('0.0.0.0:', '127.0.0.1:')),
+      {
+        cwd: outside,
+        env: { ...process.env, DBDIAG_PLANT_DB_DSN: server.url() },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    agent.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    try {
+      const healthcheck = dockerfile
+        .split('\n')
+        .find((l) => l.startsWith('HEALTHCHECK '))
+        ?.replace(/^.*?CMD /, '');
+      const [checkProgram = '', ...checkArgs] = (JSON.parse(healthcheck ?? '[]') as string[]).map(swap);
+      let healthy: Ran | undefined;
+      for (let i = 0; i < 60 && healthy?.status !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        healthy = await run(checkProgram === 'node' ? process.execPath : checkProgram, checkArgs);
+      }
+      expect(healthy?.status, stderr).toBe(0);
+      let metrics = '';
+      for (let i = 0; i < 60 && !/^dbdiag_up\{[^}]*target="plant-db"[^}]*\} 1$/m.test(metrics); i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+      }
+      expect(metrics, stderr).toMatch(/^dbdiag_up\{[^}]*target="plant-db"[^}]*\} 1$/m);
+    } finally {
+      const exited = new Promise((resolve) => agent.once('exit', resolve));
+      agent.kill('SIGTERM');
+      await exited;
+    }
+  });
+});
