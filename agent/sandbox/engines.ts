@@ -6,7 +6,10 @@ import type { SandboxEngine, SandboxServer, SandboxServerOptions } from './serve
 /**
  * The sandbox servers dbdiag can start, by engine; the compiler checks that every EngineName
  * has one. A new engine adds its agent/engines/<engine>/sandbox-server.ts here.
- * (Primary + replica pairs, issue #16, belong beside start in SandboxEngine.)
+ * More than one server (a primary with a replica, issue #16) is a method beside `start` in
+ * SandboxEngine, built in each engine's sandbox-server.ts from its freshDataDir + launch*
+ * helpers (a pg_basebackup copy of the primary on PostgreSQL; a second install pointed at the
+ * primary on MariaDB).
  */
 export const sandboxEngines = {
   postgres: postgresSandbox,

@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { freePort } from '../../sandbox/free-port.js';
-import { chownTree, runAs, serverUser, spawnAs } from '../../sandbox/run-as.js';
-import { createSandboxDir, undoOnExit } from '../../sandbox/sandbox-dir.js';
+import { chownTree, type RunAsUser, runAs, serverUser, spawnAs } from '../../sandbox/run-as.js';
+import { createSandboxDir, type SandboxDir, undoOnExit } from '../../sandbox/sandbox-dir.js';
 import type {
   ConnectOptions,
   Row,
@@ -117,18 +117,25 @@ function tail(path: string, lines = 20): string {
   return existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n') : '';
 }
 
-async function start(options: SandboxServerOptions): Promise<SandboxServer> {
+/** A data directory ready to run: in its own marked sandbox directory, owned by the server's account. */
+export interface MariadbDataDir {
+  sandbox: SandboxDir;
+  /** the datadir, inside sandbox.path */
+  data: string;
+  user: RunAsUser | null;
+}
+
+/** A fresh data directory (mariadb-install-db) in a new dbdiag-<purpose>-* directory. */
+export async function freshDataDir(options: Pick<SandboxServerOptions, 'purpose'>): Promise<MariadbDataDir> {
   if (!existsSync(MARIADBD))
     throw new Error(`MariaDB binaries not found (${MARIADBD}): apt-get install mariadb-server`);
   const sandbox = createSandboxDir(options.purpose ?? 'sandbox');
   sandbox.mark({ engine: 'mysql' });
-  const dir = sandbox.path;
-  const data = join(dir, 'data');
-  const logPath = join(dir, 'error.log');
+  const data = join(sandbox.path, 'data');
   const user = serverUser(['mysql']);
   try {
     mkdirSync(data);
-    chownTree(dir, user);
+    chownTree(sandbox.path, user);
     await runAs(user, MARIADB_INSTALL_DB, [
       '--no-defaults',
       `--datadir=${data}`,
@@ -141,7 +148,26 @@ async function start(options: SandboxServerOptions): Promise<SandboxServer> {
     sandbox.remove();
     throw error;
   }
+  return { sandbox, data, user };
+}
 
+async function start(options: SandboxServerOptions): Promise<SandboxServer> {
+  return launchMariadb(await freshDataDir(options), options);
+}
+
+/**
+ * Runs a server on a prepared data directory, on a free port, and owns it from then on (the
+ * directory is removed by destroy()). The extension point for more than one server: a replica
+ * is another fresh data directory launched with its own server-id (binary log on the primary
+ * through `settings`: 'log-bin', 'server-id'), then pointed at the primary (CHANGE MASTER TO).
+ */
+export async function launchMariadb(
+  prepared: MariadbDataDir,
+  options: SandboxServerOptions,
+): Promise<SandboxServer> {
+  const { sandbox, data, user } = prepared;
+  const dir = sandbox.path;
+  const logPath = join(dir, 'error.log');
   const host = '127.0.0.1';
   const port = await freePort();
   // empty until the server runs and it is set
@@ -160,7 +186,6 @@ async function start(options: SandboxServerOptions): Promise<SandboxServer> {
     `--port=${port}`,
     '--bind-address=127.0.0.1',
     '--skip-name-resolve',
-    '--skip-log-bin',
   ];
   let settings = mariadbSettings(options, dir);
   let child: ChildProcess | null = null;

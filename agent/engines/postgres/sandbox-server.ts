@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from '../../sandbox/free-port.js';
 import { chownTree, type RunAsUser, runAs, serverUser, spawnAs } from '../../sandbox/run-as.js';
-import { createSandboxDir, undoOnExit } from '../../sandbox/sandbox-dir.js';
+import { createSandboxDir, type SandboxDir, undoOnExit } from '../../sandbox/sandbox-dir.js';
 import type {
   ConnectOptions,
   Row,
@@ -194,7 +194,20 @@ function passwordHba(): string {
   return 'host all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n';
 }
 
-async function start(options: SandboxServerOptions): Promise<SandboxServer> {
+/** A data directory ready to run: in its own marked sandbox directory, owned by the server's account. */
+export interface PostgresDataDir {
+  sandbox: SandboxDir;
+  /** PGDATA, inside sandbox.path */
+  data: string;
+  bin: string;
+  major: number;
+  user: RunAsUser | null;
+}
+
+/** A fresh cluster (a copy of the per-version initdb template) in a new dbdiag-<purpose>-* directory. */
+export async function freshDataDir(
+  options: Pick<SandboxServerOptions, 'version' | 'purpose'>,
+): Promise<PostgresDataDir> {
   const major = options.version ?? DEFAULT_MAJOR;
   const bin = await postgresBinDir(major);
   if (!existsSync(join(bin, 'postgres'))) {
@@ -207,17 +220,38 @@ async function start(options: SandboxServerOptions): Promise<SandboxServer> {
   const source = await template(bin, major, user);
   const sandbox = createSandboxDir(options.purpose ?? 'sandbox');
   sandbox.mark({ engine: 'postgres' });
-  const dir = sandbox.path;
-  const data = join(dir, 'data');
+  const data = join(sandbox.path, 'data');
   try {
     execFileSync('cp', ['-a', source, data]);
-    if (options.slowLog) mkdirSync(join(dir, 'log'));
-    chownTree(dir, user);
+    chownTree(sandbox.path, user);
   } catch (error) {
     sandbox.remove();
     throw error;
   }
+  return { sandbox, data, bin, major, user };
+}
 
+async function start(options: SandboxServerOptions): Promise<SandboxServer> {
+  return launchPostgres(await freshDataDir(options), options);
+}
+
+/**
+ * Runs a server on a prepared data directory, on a free port, and owns it from then on (the
+ * directory is removed by destroy()). The extension point for more than one server: a
+ * streaming replica is a data directory made by pg_basebackup from a running primary (with
+ * standby.signal and primary_conninfo, in a PostgresDataDir of its own) launched the same way;
+ * on a server in recovery the administrator's password is not set again (it came with the copy).
+ */
+export async function launchPostgres(
+  prepared: PostgresDataDir,
+  options: SandboxServerOptions,
+): Promise<SandboxServer> {
+  const { sandbox, data, bin, major, user } = prepared;
+  const dir = sandbox.path;
+  if (options.slowLog && !existsSync(join(dir, 'log'))) {
+    mkdirSync(join(dir, 'log'));
+    chownTree(join(dir, 'log'), user);
+  }
   const host = '127.0.0.1';
   const port = await freePort();
   const password = options.adminPassword;
@@ -271,7 +305,8 @@ async function start(options: SandboxServerOptions): Promise<SandboxServer> {
   try {
     await startServer();
     version = String((await query('SHOW server_version'))[0]?.server_version ?? major);
-    if (password !== undefined) {
+    const inRecovery = (await query('SELECT pg_is_in_recovery() AS r'))[0]?.r === true;
+    if (password !== undefined && !inRecovery) {
       await query(`ALTER ROLE ${ADMIN_USER} PASSWORD '${password.replaceAll("'", "''")}'`);
       writeFileSync(join(data, 'pg_hba.conf'), passwordHba());
       await query('SELECT pg_reload_conf()');
