@@ -12,6 +12,9 @@ const wantSystem = process.argv.includes('--system');
 
 // Debian package -> a file that proves it is installed.
 const DEBIAN_PACKAGES = {
+  // the servers the integration tests start in temporary directories (test/support, agent/sandbox)
+  'postgresql-15': '/usr/lib/postgresql/15/bin/postgres',
+  'mariadb-server': '/usr/sbin/mariadbd',
   'postgresql-15-hypopg': '/usr/lib/postgresql/15/lib/hypopg.so',
   'postgresql-15-pg-qualstats': '/usr/lib/postgresql/15/lib/pg_qualstats.so',
   prometheus: '/usr/bin/promtool',

@@ -1,6 +1,8 @@
 // Byte-level helpers for the parsers: the hot path reads numbers and keys straight from the
 // input buffer instead of making a string of every line.
 
+import { isUtf8 } from 'node:buffer';
+
 const enc = new TextEncoder();
 
 export function ascii(text: string): Uint8Array {
@@ -13,6 +15,11 @@ export function startsWith(buf: Uint8Array, i: number, end: number, pattern: Uin
   if (end - i < n) return false;
   for (let k = 0; k < n; k++) if (buf[i + k] !== pattern[k]) return false;
   return true;
+}
+
+/** buf[start, end) ends with pattern */
+export function endsWith(buf: Uint8Array, start: number, end: number, pattern: Uint8Array): boolean {
+  return end - start >= pattern.length && startsWith(buf, end - pattern.length, end, pattern);
 }
 
 /** First index of pattern in buf[from, end), or -1. */
@@ -67,8 +74,37 @@ export function skipSpaces(buf: Uint8Array, i: number, end: number): number {
   return i;
 }
 
+/**
+ * Text of buf[start, end): UTF-8 when it is valid UTF-8, else Latin-1 (a log written by a
+ * server or client in latin1 / cp1252: every byte is a character, nothing becomes U+FFFD).
+ */
+export function decodeText(buf: Uint8Array, start: number, end: number): string {
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
+  return isUtf8(bytes) ? bytes.toString('utf8') : bytes.toString('latin1');
+}
+
+/** True when buf[start, end) is valid UTF-8 (plain ASCII is). */
+export function isUtf8Range(buf: Uint8Array, start: number, end: number): boolean {
+  return isUtf8(Buffer.from(buf.buffer, buf.byteOffset + start, end - start));
+}
+
+/** `end`, moved back so that buf[start, end) does not stop inside a UTF-8 sequence (for cuts). */
+export function utf8CutEnd(buf: Uint8Array, start: number, end: number): number {
+  let i = end - 1;
+  let back = 0;
+  while (i >= start && back < 3 && (buf[i]! & 0xc0) === 0x80) {
+    i--;
+    back++;
+  }
+  if (i < start) return end;
+  const lead = buf[i]!;
+  const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return i + length > end ? i : end;
+}
+
+/** A short field (parameters, names) as text; see decodeText. */
 export function latin(buf: Uint8Array, start: number, end: number): string {
-  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8');
+  return decodeText(buf, start, end);
 }
 
 /** Days since 1970-01-01 of a civil date (no Date object, no allocation). */

@@ -1,3 +1,4 @@
+import { decodeText, isUtf8Range, utf8CutEnd } from './bytes.js';
 import type { SlowEvent } from './event.js';
 import { Fingerprinter, type FingerprintResult, fingerprintId, type SqlDialect } from './fingerprint.js';
 import { QuantileSketch } from './sketch.js';
@@ -62,6 +63,8 @@ export interface DigestState {
   skipped: SkipSummary;
   events: number;
   filtered: number;
+  /** statements that were not valid UTF-8 and were read as Latin-1 */
+  latin1: number;
 }
 
 export type ObservationListener = (classId: string, seconds: number) => void;
@@ -141,6 +144,8 @@ export class SlowLogDigest {
   events = 0;
   /** events outside --since/--until */
   filtered = 0;
+  /** statements that were not valid UTF-8, read as Latin-1 */
+  latin1 = 0;
   private readonly since: number;
   private readonly until: number;
   private readonly table = new Map<number, Entry>();
@@ -180,6 +185,7 @@ export class SlowLogDigest {
     }
     const s = this.lookup(fp, ev.dialect);
     this.events++;
+    if (!isUtf8Range(ev.stmt, 0, ev.stmtLength)) this.latin1++;
     const seconds = ev.seconds;
     s.count++;
     s.totalSeconds += seconds;
@@ -204,8 +210,8 @@ export class SlowLogDigest {
   }
 
   private takeSample(s: ClassStats, ev: SlowEvent): void {
-    const len = Math.min(ev.stmtLength, MAX_SAMPLE_BYTES);
-    let text = Buffer.from(ev.stmt.buffer, ev.stmt.byteOffset, len).toString('utf8').trim();
+    const len = ev.stmtLength > MAX_SAMPLE_BYTES ? utf8CutEnd(ev.stmt, 0, MAX_SAMPLE_BYTES) : ev.stmtLength;
+    let text = decodeText(ev.stmt, 0, len).trim();
     while (text.endsWith(';')) text = text.slice(0, -1).trimEnd();
     if (ev.params !== null) text = substituteParams(text, ev.params);
     s.sample = text;
@@ -222,9 +228,10 @@ export class SlowLogDigest {
     if (length > MAX_FINGERPRINT_BYTES) {
       // keep a prefix plus the hash of the whole as the identity
       const suffix = Buffer.from(` /* ${(hash >>> 0).toString(16)}:${length} */`);
-      const cut = Buffer.allocUnsafe(MAX_FINGERPRINT_BYTES + suffix.length);
-      cut.set(bytes.subarray(0, MAX_FINGERPRINT_BYTES));
-      cut.set(suffix, MAX_FINGERPRINT_BYTES);
+      const keep = utf8CutEnd(bytes, 0, MAX_FINGERPRINT_BYTES);
+      const cut = Buffer.allocUnsafe(keep + suffix.length);
+      cut.set(bytes.subarray(0, keep));
+      cut.set(suffix, keep);
       bytes = cut;
       length = cut.length;
       hash = fnv(cut, length);
@@ -252,7 +259,7 @@ export class SlowLogDigest {
     }
     const key = new Uint8Array(length);
     key.set(bytes.subarray(0, length));
-    const text = Buffer.from(key.buffer, 0, length).toString('utf8');
+    const text = decodeText(key, 0, length);
     const stats = newStats(fingerprintId(text), text, dialect);
     this.table.set(hash, { stats, key, next: head ?? null });
     this.size++;
@@ -299,6 +306,7 @@ export class SlowLogDigest {
       skipped: this.skips.summary(),
       events: this.events,
       filtered: this.filtered,
+      latin1: this.latin1,
     };
   }
 
@@ -306,6 +314,7 @@ export class SlowLogDigest {
   mergeState(state: DigestState): void {
     this.events += state.events;
     this.filtered += state.filtered;
+    this.latin1 += state.latin1;
     this.skips.merge(state.skipped);
     for (const incoming of state.classes) {
       const s = rehydrate(incoming);

@@ -33,7 +33,7 @@ export function detectFormat(sample: Uint8Array): LogFormat | null {
   for (const line of all) {
     if (line.startsWith('# User@Host:') || line.startsWith('# Query_time:') || line.startsWith('# Time:'))
       return 'mysql';
-    if (/^\/\S+, Version: .*started with:/.test(line)) return 'mysql';
+    if (/^\S+, Version: .*started with:/.test(line)) return 'mysql';
   }
   for (const line of all) {
     if (line.startsWith('{') && line.includes('"error_severity"')) return 'postgres-json';

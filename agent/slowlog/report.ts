@@ -36,6 +36,8 @@ export interface DigestJson {
   inputs: InputReport[];
   events: number;
   filtered: number;
+  /** statements not valid UTF-8, decoded as Latin-1 */
+  latin1Statements: number;
   totalSeconds: number;
   classes: ClassJson[];
   skipped: DigestState['skipped'];
@@ -49,6 +51,16 @@ const round = (n: number) => Math.round(n * 1e6) / 1e6;
  * pt-query-digest, but a statement that carries credentials is shown only as its shape (the
  * fingerprint already has every literal masked).
  */
+/**
+ * A quantile of the class: the sketch's bucket midpoint (within 2%), kept inside the observed
+ * min..max so that a p50 is never reported above the max (a bucket's midpoint can lie above
+ * the largest value that fell in it).
+ */
+function quantileOf(s: ClassStats, q: number): number {
+  if (s.count === 0) return 0;
+  return Math.min(s.maxSeconds, Math.max(s.minSeconds, s.sketch.quantile(q)));
+}
+
 export function classJson(s: ClassStats): ClassJson {
   const lexicon = SQL_LEXICONS[s.dialect];
   return {
@@ -59,9 +71,9 @@ export function classJson(s: ClassStats): ClassJson {
     meanSeconds: s.count === 0 ? 0 : round(s.totalSeconds / s.count),
     maxSeconds: round(s.maxSeconds),
     minSeconds: s.count === 0 ? 0 : round(s.minSeconds),
-    p50Seconds: round(s.sketch.quantile(0.5)),
-    p95Seconds: round(s.sketch.quantile(0.95)),
-    p99Seconds: round(s.sketch.quantile(0.99)),
+    p50Seconds: round(quantileOf(s, 0.5)),
+    p95Seconds: round(quantileOf(s, 0.95)),
+    p99Seconds: round(quantileOf(s, 0.99)),
     lockSeconds: round(s.lockSeconds),
     rowsSent: s.hasRows ? s.rowsSent : null,
     rowsExamined: s.hasRows ? s.rowsExamined : null,
@@ -84,6 +96,7 @@ export function digestJson(state: DigestState, inputs: InputReport[]): DigestJso
     inputs,
     events: state.events,
     filtered: state.filtered,
+    latin1Statements: state.latin1,
     totalSeconds: round(total),
     classes: state.classes.map(classJson),
     skipped: state.skipped,
@@ -114,6 +127,9 @@ export function renderText(json: DigestJson, top: number): string {
     `# ${json.events} statements in ${json.classes.length} classes, ${fmtSeconds(json.totalSeconds)} in total` +
       (json.filtered > 0 ? `, ${json.filtered} outside --since/--until` : ''),
   );
+  if (json.latin1Statements > 0) {
+    out.push(`# ${json.latin1Statements} statements were not valid UTF-8: read as Latin-1`);
+  }
   for (const input of json.inputs) {
     out.push(
       `# ${input.path}: ${input.format}${input.prefix !== null ? ` (log_line_prefix '${input.prefix}')` : ''}`,

@@ -1,3 +1,5 @@
+import { decodeText } from './bytes.js';
+
 // Names (user, database, host) repeat on nearly every line: decode a name only the first time
 // its bytes are seen. A small direct-mapped cache: bounded, and a miss only costs a decode.
 
@@ -23,7 +25,7 @@ export class StringCache<T = string> {
     }
     const copy = new Uint8Array(len);
     for (let k = 0; k < len; k++) copy[k] = buf[start + k]!;
-    const value = this.decode(Buffer.from(copy.buffer, 0, len).toString('utf8'));
+    const value = this.decode(decodeText(copy, 0, len));
     this.keys[slot] = copy;
     this.values[slot] = value;
     return value;

@@ -1,6 +1,7 @@
 import {
   ascii,
   daysFromCivil,
+  endsWith,
   indexOf,
   numberEnd,
   parseNumber,
@@ -24,6 +25,7 @@ const USE = ascii('use ');
 const SET_TIMESTAMP = ascii('SET timestamp=');
 const TCP_PORT = ascii('Tcp port:');
 const VERSION = ascii(', Version: ');
+const STARTED_WITH = ascii('started with:');
 const TIME_WORD = ascii('Time');
 const COMMAND_ARGUMENT = ascii('Argument');
 const ID = ascii('Id:');
@@ -119,7 +121,11 @@ export class MysqlSlowLogParser implements LineParser {
     // `Time  Id Command  Argument`, with spaces (MySQL) or tabs (MariaDB)
     if (startsWith(buf, start, end, TIME_WORD) && indexOf(buf, start, end, COMMAND_ARGUMENT) >= 0)
       return true;
-    return buf[start] === 0x2f && indexOf(buf, start, end, VERSION) >= 0;
+    // `/usr/sbin/mariadbd, Version: ... started with:`, or without a path (`mariadbd, Version:`,
+    // when the server was started by name): one word, then ", Version: "
+    const version = indexOf(buf, start, end, VERSION);
+    if (version <= start || indexOf(buf, start, version, SPACE) >= 0) return false;
+    return buf[start] === 0x2f || endsWith(buf, start, end, STARTED_WITH);
   }
 
   private header(buf: Uint8Array, start: number, end: number, offset: number): void {
