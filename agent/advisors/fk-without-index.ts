@@ -1,7 +1,7 @@
 import { createIndexAction } from '../findings/actions.js';
 import type { Finding } from '../findings/finding.js';
 import { type AdvisorInput, latest, makeFinding, renderActions, rollbackText, traits } from './context.js';
-import { indexProposal } from './index/proposal.js';
+import { indexProposal } from './index-proposal.js';
 
 // PostgreSQL does not index the referencing side of a foreign key. Deleting or updating a
 // parent row then scans the whole child table (under a lock), and JOINs on the key scan too.

@@ -1,4 +1,6 @@
 import type { TableFacts } from '../engines/engine.js';
+import { baseColumn, type Candidate, candidateKey } from '../evidence/candidates.js';
+import { sumCost, type Verification, type VerifiedCandidate } from '../evidence/verify.js';
 import { createIndexAction } from '../findings/actions.js';
 import type { Finding } from '../findings/finding.js';
 import {
@@ -9,9 +11,7 @@ import {
   rollbackText,
   round,
 } from './context.js';
-import { baseColumn, type Candidate, candidateKey } from './index/candidates.js';
-import { indexProposal } from './index/proposal.js';
-import { sumCost, type Verification } from './index/verify.js';
+import { indexProposal } from './index-proposal.js';
 import { DEFAULT_RANDOM_PAGE_COST, estimateIndexScanCost } from './index-scan-estimate.js';
 
 // The decision, pure: a candidate becomes a finding when it is proven — with HypoPG, the
@@ -22,11 +22,7 @@ import { DEFAULT_RANDOM_PAGE_COST, estimateIndexScanCost } from './index-scan-es
 /** The online build waits at most this long for its lock, so nothing queues behind it. */
 const INDEX_LOCK_TIMEOUT_SECONDS = 5;
 
-export interface VerifiedCandidate {
-  candidate: Candidate;
-  facts: TableFacts;
-  verification: Verification | null;
-}
+export type { VerifiedCandidate };
 
 function bare(name: string): string {
   return name.split('.').at(-1)?.replace(/[`"]/g, '').toLowerCase() ?? name;

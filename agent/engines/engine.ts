@@ -1,3 +1,4 @@
+import type { StatementShape } from '../evidence/shape.js';
 import type { FixAction, NeutralSetting, SettingApply } from '../findings/actions.js';
 import type { Logger } from '../log.js';
 import type { EngineName, Signals } from '../snapshot/signals.js';
@@ -216,6 +217,11 @@ export interface EngineDialect {
   readonly engine: EngineName;
   readonly remedies: EngineRemedies;
   readonly traits: EngineTraits;
+  /**
+   * What a statement does with which columns (agent/engines/<engine>/parse.ts), for index
+   * candidates; null when it cannot be parsed. The parser module is loaded on first use.
+   */
+  parse(statement: string): Promise<StatementShape | null>;
   /**
    * Runs actions in order on `connection` (rendered by `remedies`), each retried when its lock
    * timeout expires, cleaning up what a failed online build leaves. Throws on the first action

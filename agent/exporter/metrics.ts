@@ -19,6 +19,8 @@ export interface TargetView {
   rates: Rates;
   findings: readonly Finding[];
   probeErrors: ReadonlyMap<ProbeName, number>;
+  /** advisor failures since start, by advisor (absent: no advisors run on this target) */
+  advisorErrors?: ReadonlyMap<string, number>;
   /** the slow-log follower's state; null when the target names no slow log */
   slowLog: SlowLogStatus | null;
   counters: TargetCounters;
@@ -143,6 +145,15 @@ export function createMetrics(source: MetricsSource): Metrics {
     (c, s) => {
       for (const t of s.targets())
         for (const [probe, n] of t.probeErrors) c.inc({ target: t.name, probe }, n);
+    },
+  );
+  counter(
+    'dbdiag_advisor_errors_total',
+    'Advisor runs that threw (that advisor\'s last findings stand, the others are kept), and index verification rounds that failed (advisor="index-evidence").',
+    ['target', 'advisor'],
+    (c, s) => {
+      for (const t of s.targets())
+        for (const [advisor, n] of t.advisorErrors ?? []) c.inc({ target: t.name, advisor }, n);
     },
   );
 

@@ -61,6 +61,7 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
       rates: runner.rates,
       findings: runner.findings,
       probeErrors: runner.probeErrors,
+      advisorErrors: runner.advisorErrors,
       slowLog: runner.slowLogStatus,
       counters,
     }));

@@ -1,8 +1,11 @@
 import { createAdvise } from '../advisors/advise.js';
 import type { Config } from '../config/schema.js';
+import { dialectOf } from '../engines/dialects.js';
+import { EvidenceInterrupted, IndexEvidence } from '../evidence/index-evidence.js';
+import type { VerifiedCandidate } from '../evidence/verify.js';
 import type { Logger } from '../log.js';
 import { SlowLogTracker } from '../slowlog/follow.js';
-import type { FollowedSource, RunnerOptions } from './target-runner.js';
+import type { AdviseStep, FollowedSource, RunnerOptions } from './target-runner.js';
 
 /** Slow-log classes kept in each snapshot for the advisors (the exported series are bounded by topN). */
 const SLOWLOG_CLASSES_IN_SNAPSHOT = 200;
@@ -40,13 +43,64 @@ export function runnerOptionsFor(
   } = {},
 ): (target: string, runbookBaseUrl: string) => RunnerOptions {
   return (target, runbookBaseUrl) => ({
-    advise: createAdvise({
-      thresholds: config.thresholds,
+    advise: adviseStep(
+      config,
+      log.child({ component: 'advisors', target }),
       runbookBaseUrl,
-      log: log.child({ component: 'advisors', target }),
-      sandboxProof: options.sandboxProof === true,
-      showSamples: config.redaction.showSamples,
-    }),
+      options.sandboxProof === true,
+    ),
     extraSignals: slowLogSourceFor(config, target, log.child({ component: 'slowlog', target })),
   });
+}
+
+/** The evidence key in the advisor error counts: verification rounds that failed. */
+export const EVIDENCE_ERRORS = 'index-evidence';
+
+/** Index evidence (verification through the session) + the pure advisors, for one target. */
+export function adviseStep(
+  config: Config,
+  log: Logger,
+  runbookBaseUrl: string,
+  sandboxProof: boolean,
+): AdviseStep {
+  const advise = createAdvise({ thresholds: config.thresholds, runbookBaseUrl, log });
+  const errors = new Map<string, number>();
+  let evidence: IndexEvidence | null = null;
+  let verified: VerifiedCandidate[] | null = null;
+  // a reloaded config's thresholds arrive with each cycle's context
+  let thresholds = config.thresholds;
+  return {
+    async verify(snapshot, session, stop) {
+      evidence ??= new IndexEvidence({
+        dialect: dialectOf(snapshot.engine),
+        log,
+        sandboxProof,
+        showSamples: config.redaction.showSamples,
+      });
+      const verifier = session.indexVerifier?.({ sandboxProof });
+      if (!verifier) return;
+      try {
+        verified = await evidence.gather(snapshot, verifier, thresholds, stop);
+      } catch (error) {
+        // cut short: what it verified is cached, the last complete evidence stands
+        if (error instanceof EvidenceInterrupted) return;
+        errors.set(EVIDENCE_ERRORS, (errors.get(EVIDENCE_ERRORS) ?? 0) + 1);
+        throw error;
+      }
+    },
+    advise: (context) => {
+      thresholds = context.thresholds ?? thresholds;
+      return advise({
+        target: context.spec.name,
+        engine: context.spec.engine,
+        history: context.history,
+        rates: context.rates,
+        thresholds,
+        verified,
+      });
+    },
+    get errors() {
+      return new Map<string, number>([...advise.errors, ...errors]);
+    },
+  };
 }

@@ -19,18 +19,30 @@ import { withTimeout } from './with-timeout.js';
 /** Extra time the client waits beyond the server-side statement timeout before it gives up on the session. */
 const CLIENT_GRACE_MS = 2000;
 
-/** What the runner hands the advisors after each cycle. */
+/** What the runner hands the advise step after each cycle: data only, never the session. */
 export interface CycleContext {
   spec: TargetSpec;
   /** the runner's current thresholds (a config reload changes them without a new advise step) */
   thresholds?: Thresholds;
   history: readonly Snapshot[];
   rates: Rates;
-  /** the live session, for verification work (EXPLAIN, what-if); null while disconnected */
-  session: EngineSession | null;
 }
 
-export type Advise = (context: CycleContext) => Promise<Finding[]>;
+/**
+ * A target's advice: verification through the session (EXPLAIN, what-if, sandbox proof: the
+ * evidence queue, agent/evidence/) and the pure advisors over the data and that evidence.
+ */
+export interface AdviseStep {
+  /**
+   * Verification work for `snapshot` on the session; `stop()` is asked between database calls
+   * and, when true, the round ends early (what was verified is kept for the next round).
+   */
+  verify(snapshot: Snapshot, session: EngineSession, stop: () => boolean): Promise<void>;
+  /** this cycle's findings, pure, from the data and the evidence verified so far */
+  advise(context: CycleContext): Finding[];
+  /** failures per advisor (and of the verification) since start, for dbdiag_advisor_errors_total */
+  readonly errors: ReadonlyMap<string, number>;
+}
 
 /** Adds signals that do not come from a probe (the slow-log digest). */
 export type SignalSource = () => Partial<Signals>;
@@ -47,9 +59,11 @@ export interface FollowedSource {
 }
 
 export interface RunnerOptions {
-  advise?: Advise;
+  advise?: AdviseStep;
   extraSignals?: FollowedSource;
 }
+
+const NO_ERRORS: ReadonlyMap<string, number> = new Map();
 
 function errorCode(error: unknown): string {
   return error instanceof AgentError ? error.code : ERROR_CODES.queryFailed;
@@ -116,6 +130,11 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
 
   get findings(): readonly Finding[] {
     return this.currentFindings;
+  }
+
+  /** advisor (and verification) failures since the agent started, for dbdiag_advisor_errors_total */
+  get advisorErrors(): ReadonlyMap<string, number> {
+    return this.options.advise?.errors ?? NO_ERRORS;
   }
 
   /** cumulative probe errors since the agent started, for dbdiag_probe_errors_total */
@@ -307,14 +326,21 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
     };
     if (up) this.lastUp = now;
     this.record(snapshot);
-    if (this.options.advise) {
+    const advise = this.options.advise;
+    if (advise) {
+      if (up && this.session) {
+        try {
+          await advise.verify(snapshot, this.session, () => false);
+        } catch (error) {
+          this.log.error({ err: error }, `verification failed: ${errorMessage(error)}`);
+        }
+      }
       try {
-        this.currentFindings = await this.options.advise({
+        this.currentFindings = advise.advise({
           spec: this.spec,
           thresholds: this.config.thresholds,
           history: this.snapshots,
           rates: this.currentRates,
-          session: this.session,
         });
       } catch (error) {
         this.log.error({ err: error }, 'advisors failed');

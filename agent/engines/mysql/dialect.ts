@@ -14,6 +14,7 @@ export const mysqlDialect: EngineDialect = {
   engine: 'mysql',
   remedies: mysqlRemedies,
   traits: { foreignKeysIndexedByServer: true },
+  parse: async (statement) => (await import('./parse.js')).parseMysql(statement),
   applyActions: (connection, actions, options) =>
     applyWithRules(
       {

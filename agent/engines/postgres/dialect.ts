@@ -35,6 +35,7 @@ export const postgresDialect: EngineDialect = {
   engine: 'postgres',
   remedies: postgresRemedies,
   traits: { foreignKeysIndexedByServer: false },
+  parse: async (statement) => (await import('./parse.js')).parsePostgres(statement),
   applyActions: (connection, actions, options) =>
     applyWithRules(
       {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_THRESHOLDS } from '../../../agent/config/thresholds.js';
+import type { TableFacts } from '../../../agent/engines/engine.js';
+import { parseMysql } from '../../../agent/engines/mysql/parse.js';
+import { parsePostgres } from '../../../agent/engines/postgres/parse.js';
 import {
   candidateFor,
   generateCandidates,
   type SourceStatement,
-} from '../../../agent/advisors/index/candidates.js';
-import { parseMysql } from '../../../agent/advisors/index/parse-mysql.js';
-import { parsePostgres } from '../../../agent/advisors/index/parse-postgres.js';
-import { DEFAULT_THRESHOLDS } from '../../../agent/config/thresholds.js';
-import type { TableFacts } from '../../../agent/engines/engine.js';
+} from '../../../agent/evidence/candidates.js';
 
 const orders: TableFacts = {
   table: 'public.orders',

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Candidate } from '../../../agent/advisors/index/candidates.js';
-import type { Verification } from '../../../agent/advisors/index/verify.js';
 import { missingIndex, proven, type VerifiedCandidate } from '../../../agent/advisors/missing-index.js';
 import { DEFAULT_THRESHOLDS } from '../../../agent/config/thresholds.js';
 import type { PlanCost, TableFacts } from '../../../agent/engines/engine.js';
+import type { Candidate } from '../../../agent/evidence/candidates.js';
+import type { Verification } from '../../../agent/evidence/verify.js';
 import { input, snapshot, T0 } from './fixtures.js';
 
 // The decision of the missing-index advisor on verification data, as the engine hands it in.

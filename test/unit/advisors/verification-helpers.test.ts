@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { statementSources } from '../../../agent/advisors/index/sources.js';
 import { DEFAULT_THRESHOLDS } from '../../../agent/config/thresholds.js';
 import { mysqlPlanFromJson, withLiterals } from '../../../agent/engines/mysql/explain.js';
 import { parameterCount, planFromJson } from '../../../agent/engines/postgres/explain.js';
+import { statementSources } from '../../../agent/evidence/sources.js';
 import { snapshot, T0 } from './fixtures.js';
 
 describe('statement sources for index advice', () => {

@@ -1,4 +1,4 @@
-import type { IndexProposal } from '../../findings/finding.js';
+import type { IndexProposal } from '../findings/finding.js';
 
 // The machine-readable index proposal of a finding (`fix.index`). `table` is the bare name, as
 // the statements usually name it (and as a person or a script compares it); `schema` is the

@@ -1,5 +1,5 @@
-import type { Thresholds } from '../../config/thresholds.js';
-import type { ColumnFacts, ExistingIndex, TableFacts } from '../../engines/engine.js';
+import type { Thresholds } from '../config/thresholds.js';
+import type { ColumnFacts, ExistingIndex, TableFacts } from '../engines/engine.js';
 import type { ColumnUse, StatementShape } from './shape.js';
 
 // Pure candidate generation: from what each statement does with a table's columns and the

@@ -1,13 +1,20 @@
-import type { Thresholds } from '../../config/thresholds.js';
-import type { IndexSpec, IndexVerifier, PlanAccess, PlanCost, TableFacts } from '../../engines/engine.js';
-import type { Logger } from '../../log.js';
-import { redactErrorMessage } from '../../redact/sql.js';
+import type { Thresholds } from '../config/thresholds.js';
+import type { IndexSpec, IndexVerifier, PlanAccess, PlanCost, TableFacts } from '../engines/engine.js';
+import type { Logger } from '../log.js';
+import { redactErrorMessage } from '../redact/sql.js';
 import { type Candidate, candidateKey } from './candidates.js';
 
 // The one step of index advice that talks to the database, through the engine's
 // IndexVerifier: plan costs before/after a hypothetical index (HypoPG) or the plan as it is
 // (EXPLAIN evidence). Results are cached per statement + candidate + the table's current index
 // set, so a steady workload costs no EXPLAIN after the first cycle.
+
+/** A candidate with what the database said about it: the index advisor's input. */
+export interface VerifiedCandidate {
+  candidate: Candidate;
+  facts: TableFacts;
+  verification: Verification | null;
+}
 
 export interface StatementPlan {
   statementId: string;

@@ -1,5 +1,5 @@
-import type { Thresholds } from '../../config/thresholds.js';
-import type { Snapshot } from '../../snapshot/snapshot.js';
+import type { Thresholds } from '../config/thresholds.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 
 // Which statements index advice looks at: those that cost the most, from the statement
 // statistics (cumulative since reset: a one-shot check of a server idle right now still sees

@@ -1,8 +1,15 @@
 import nodeSqlParser from 'node-sql-parser';
-import { addTable, emptyShape, finishShape, type OrTag, type StatementShape, type UseKind } from './shape.js';
+import {
+  addTable,
+  emptyShape,
+  finishShape,
+  type OrTag,
+  type StatementShape,
+  type UseKind,
+} from '../../evidence/shape.js';
 
 // MySQL/MariaDB statements (performance_schema digest text with `?`, or a real sample)
-// parsed with node-sql-parser. Same extraction as parse-postgres.ts: equality / IN, ranges,
+// parsed with node-sql-parser. Same extraction as the PostgreSQL parser (../postgres/parse.ts): equality / IN, ranges,
 // JOIN keys, ORDER BY, GROUP BY in the AND part of WHERE and ON.
 
 const parser = new nodeSqlParser.Parser();

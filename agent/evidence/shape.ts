@@ -1,5 +1,5 @@
 // What a statement does with each table's columns, whatever the SQL dialect: the input of
-// index candidate generation. Produced by parse-postgres.ts / parse-mysql.ts.
+// index candidate generation. Produced by each engine's parser (agent/engines/<engine>/parse.ts).
 
 export type UseKind = 'eq' | 'range' | 'join' | 'sort' | 'group';
 

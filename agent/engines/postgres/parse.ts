@@ -1,5 +1,12 @@
 import { loadModule, parse } from 'libpg-query';
-import { addTable, emptyShape, finishShape, type OrTag, type StatementShape, type UseKind } from './shape.js';
+import {
+  addTable,
+  emptyShape,
+  finishShape,
+  type OrTag,
+  type StatementShape,
+  type UseKind,
+} from '../../evidence/shape.js';
 
 // PostgreSQL statements (pg_stat_statements' normalized `$n` text, or real ones) parsed with
 // PostgreSQL's own parser (libpg-query, WASM). Only what an index can serve is kept:
