@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { loadConfig } from '../../agent/config/load.js';
 import { configSchema } from '../../agent/config/schema.js';
+import { postgresGrants } from '../../agent/engines/postgres/grants.js';
 import { DATABASE_SIZE_SQL, SIZE_REFRESH_MS } from '../../agent/engines/postgres/probes/cache.js';
 import { sqlForVersion } from '../../agent/engines/postgres/sql-version.js';
 import { rootLogger } from '../../agent/log.js';
 import { startAgent } from '../../agent/runtime/agent.js';
+import { runnerOptionsFor } from '../../agent/runtime/runner-options.js';
 import type { ProbeName } from '../../agent/snapshot/snapshot.js';
 import { freePort } from '../support/free-port.js';
 import { type PostgresMajor, startPostgres } from '../support/postgres.js';
@@ -23,10 +25,13 @@ import {
 // npm run bench:scrape [-- --tables 10000 --pg 15 --scrapes 50 --exporter-scrapes 10 --cycles 5]
 //
 // A database with many tables (a little data, some sequential scans, foreign keys without
-// indexes, a few thousand distinct statements in pg_stat_statements), then:
-//   dbdiag: the agent in-process as a pg_monitor role; database time of each probe from
-//     pg_stat_statements (execution + planning) of its own marked queries over forced cycles,
-//     amortized over the default schedules; /metrics latency and series count.
+// indexes, a few thousand distinct statements in pg_stat_statements) and the incident's
+// un-indexed history tables queried between cycles, then:
+//   dbdiag: the agent in-process as `dbdiag agent` runs it (advisors on, HypoPG installed), as
+//     the role `dbdiag grants` creates (pg_monitor + the helper); database time of each probe
+//     from pg_stat_statements (execution + planning) of its own marked queries over forced
+//     cycles, amortized over the default schedules; the verification work of the advisors
+//     (EXPLAIN, what-if, catalog facts) reported apart, per cycle; /metrics latency and series.
 //   postgres_exporter (when installed): the same, with its per-table and pg_stat_statements
 //     queries (the Debian example queries.yaml, adapted to PostgreSQL 13+ column names);
 //     its database time per scrape from pg_stat_statements of its role.
@@ -110,6 +115,32 @@ function diff(before: Map<string, StatRow>, after: Map<string, StatRow>): StatRo
 }
 
 const PROBE_MARKER = /\/\* dbdiag:([a-z-]+) \*\//;
+/** markers of the advisors' verification work (not a probe's sampling) */
+const VERIFICATION_MARKERS = new Set(['explain', 'what-if', 'catalog-facts']);
+/** the incident: large history tables JOINed / filtered on un-indexed columns */
+const INCIDENT_ROWS = 200_000;
+const INCIDENT_QUERIES = [
+  'SELECT count(*) FROM work_order_history_details WHERE work_order_id = $1',
+  'SELECT h.note FROM work_orders w JOIN work_order_history_details h ON h.work_order_id = w.id WHERE w.id = $1',
+  'SELECT count(*) FROM machine_events WHERE machine_id = $1 AND kind = 3',
+];
+
+async function createIncident(admin: pg.Client): Promise<void> {
+  await admin.query(`CREATE TABLE work_orders (id int PRIMARY KEY, name text);
+    INSERT INTO work_orders SELECT g, 'wo' || g FROM generate_series(1, 20000) g;
+    CREATE TABLE work_order_history_details (id bigint PRIMARY KEY, work_order_id int, note text);
+    INSERT INTO work_order_history_details SELECT g, g % 20000, md5(g::text) FROM generate_series(1, ${INCIDENT_ROWS}) g;
+    CREATE TABLE machine_events (id bigint PRIMARY KEY, machine_id int, kind int, at timestamptz);
+    INSERT INTO machine_events SELECT g, g % 5000, g % 7, now() FROM generate_series(1, ${INCIDENT_ROWS}) g;
+    ANALYZE work_orders, work_order_history_details, machine_events`);
+}
+
+/** A burst of the incident's statements (as the application, not the agent's role). */
+async function incidentBurst(admin: pg.Client): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    for (const sql of INCIDENT_QUERIES) await admin.query(sql, [(i * 37) % 5000]);
+  }
+}
 
 function exporterQueries(dir: string): string {
   // The example file predates PostgreSQL 13's pg_stat_statements column names.
@@ -138,8 +169,12 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'dbdiag-bench-'));
   try {
     await admin.query(`CREATE EXTENSION pg_stat_statements;
-      CREATE ROLE dbdiag_agent LOGIN IN ROLE pg_monitor;
+      CREATE EXTENSION hypopg;
       CREATE ROLE exporter LOGIN IN ROLE pg_monitor`);
+    // the agent's role as the README sets it up; its EXPLAINs are utility statements
+    await admin.query(postgresGrants({ role: 'dbdiag_agent', databases: [] }));
+    await admin.query('ALTER ROLE dbdiag_agent SET pg_stat_statements.track_utility = on');
+    await createIncident(admin);
     let t = performance.now();
     await createSchema(admin);
     say(`created ${TABLES} tables in ${((performance.now() - t) / 1000).toFixed(1)} s`);
@@ -154,20 +189,32 @@ async function main(): Promise<void> {
       // only the cycles forced below run while measuring
       intervalSeconds: 3600,
     });
+    const agentLog = rootLogger.child({ component: 'bench-agent' }, { level: 'warn' });
     const agent = await startAgent(config, {
-      log: rootLogger.child({ component: 'bench-agent' }, { level: 'warn' }),
+      log: agentLog,
+      runnerOptions: runnerOptionsFor(config, agentLog),
     });
     const name = agent.runners[0]!.spec.name;
     await agent.waitForSnapshot(name, (s) => s.up && s.signals.tables !== undefined, 60_000);
-    const before = await statementsOf(admin, 'dbdiag_agent');
-    for (let i = 0; i < CYCLES; i++) await agent.runners[0]!.runCycle({ allProbes: true });
-    const spent = diff(before, await statementsOf(admin, 'dbdiag_agent'));
     const perRun: Partial<Record<ProbeName, number>> = {};
-    for (const row of spent) {
-      const probe = PROBE_MARKER.exec(row.query)?.[1] as ProbeName | undefined;
-      if (probe === undefined || probe === ('connect' as ProbeName)) continue;
-      perRun[probe] = (perRun[probe] ?? 0) + row.ms / CYCLES;
+    /** verification database time per forced cycle, by marker */
+    const verification: Record<string, number>[] = [];
+    for (let i = 0; i < CYCLES; i++) {
+      await incidentBurst(admin);
+      await admin.query('SELECT pg_stat_force_next_flush()');
+      const before = await statementsOf(admin, 'dbdiag_agent');
+      await agent.runners[0]!.runCycle({ allProbes: true });
+      const spent = diff(before, await statementsOf(admin, 'dbdiag_agent'));
+      const cycle: Record<string, number> = {};
+      for (const row of spent) {
+        const marker = PROBE_MARKER.exec(row.query)?.[1];
+        if (marker === undefined || marker === 'connect') continue;
+        if (VERIFICATION_MARKERS.has(marker)) cycle[marker] = (cycle[marker] ?? 0) + row.ms;
+        else perRun[marker as ProbeName] = (perRun[marker as ProbeName] ?? 0) + row.ms / CYCLES;
+      }
+      verification.push(cycle);
     }
+    const findings = agent.runners[0]!.findings;
     const latest = agent.latest(name)!;
     for (const [probe, report] of Object.entries(latest.probes)) {
       if (report.status !== 'ok' && report.status !== 'not-due')
@@ -240,6 +287,22 @@ async function main(): Promise<void> {
       `  + database sizes (cache probe, every ${SIZE_REFRESH_MS / 1000} s): ${fmt(sizeMs)} ms per run (round trip) -> ` +
         `${fmt(sizeAmortized)} ms per cycle; total ${fmt(costs.perCycleMs + sizeAmortized)} ms per cycle`,
     );
+    out('');
+    out(
+      `dbdiag verification work of the advisors (EXPLAIN, what-if, catalog facts; pg_stat_statements exec+plan), per forced cycle after a burst of the incident's statements:`,
+    );
+    verification.forEach((cycle, i) => {
+      const total = Object.values(cycle).reduce((a, b) => a + b, 0);
+      const parts = Object.entries(cycle)
+        .map(([marker, ms]) => `${marker} ${fmt(ms)} ms`)
+        .join(', ');
+      out(
+        `  cycle ${i + 1}: ${fmt(total)} ms${parts === '' ? ' (nothing to verify: cached or no candidate)' : ` (${parts})`}`,
+      );
+    });
+    const kinds = new Map<string, number>();
+    for (const f of findings) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1);
+    out(`  findings after the cycles: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
     if (exporterMsPerScrape !== null) {
       out(`postgres_exporter database time per scrape: ${fmt(exporterMsPerScrape)} ms`);
       out(
