@@ -64,6 +64,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       { complete, measure },
       { runnerOptionsFor },
       { TargetRunner },
+      { scrubSecrets },
     ] = await Promise.all([
       import('node:url'),
       import('../config/load.js'),
@@ -76,6 +77,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       import('../reports/measurements.js'),
       import('../runtime/runner-options.js'),
       import('../runtime/target-runner.js'),
+      import('../redact/secrets.js'),
     ]);
     // The report is the output; routine log lines would only interleave with it.
     if (process.env.DBDIAG_LOG_LEVEL === undefined) rootLogger.level = 'error';
@@ -88,7 +90,9 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       if (!target) throw new ConfigError(args.config ?? 'command line', 'no target to check');
       spec = resolveTarget(target);
     } catch (error) {
-      process.stderr.write(`dbdiag check: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        scrubSecrets(`dbdiag check: ${error instanceof Error ? error.message : String(error)}\n`),
+      );
       process.exit(EXIT_UNREACHABLE);
     }
     const runbookBaseUrl = config.runbookBaseUrl ?? pathToFileURL(RUNBOOKS_DIR).href;
@@ -102,7 +106,9 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     try {
       const first = await runner.runCycle({ allProbes: true });
       if (!first.up) {
-        process.stderr.write(`dbdiag check: ${first.downReason ?? `target "${spec.name}" is unreachable`}\n`);
+        process.stderr.write(
+          scrubSecrets(`dbdiag check: ${first.downReason ?? `target "${spec.name}" is unreachable`}\n`),
+        );
         process.exitCode = EXIT_UNREACHABLE;
         return;
       }
@@ -110,7 +116,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       const second = await runner.runCycle({ allProbes: true });
       if (!second.up) {
         process.stderr.write(
-          `dbdiag check: ${second.downReason ?? `target "${spec.name}" is unreachable`}\n`,
+          scrubSecrets(`dbdiag check: ${second.downReason ?? `target "${spec.name}" is unreachable`}\n`),
         );
         process.exitCode = EXIT_UNREACHABLE;
         return;

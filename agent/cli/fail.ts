@@ -1,3 +1,5 @@
+import { scrubSecrets } from '../redact/secrets.js';
+
 // How the CLI ends on a mistake: one line naming the problem on stderr and a non-zero exit.
 // No stack trace (DBDIAG_DEBUG=1 prints it, for a bug report) and no full help unless asked.
 
@@ -19,7 +21,8 @@ export function oneLine(message: string | null, error: unknown): string {
 }
 
 export function failOneLine(message: string | null, error: unknown, status: number): never {
-  process.stderr.write(`${oneLine(message, error)}\n`);
+  // scrubbed like a log line: a driver's message must not carry a DSN password out
+  process.stderr.write(`${scrubSecrets(oneLine(message, error))}\n`);
   if (process.env.DBDIAG_DEBUG && error instanceof Error && error.stack)
     process.stderr.write(`${error.stack}\n`);
   process.exit(status);
