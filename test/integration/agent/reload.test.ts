@@ -170,13 +170,15 @@ describe('SIGHUP reloads the configuration', () => {
 
     writeConfig('targets: [unclosed');
     agent.kill('SIGHUP');
-    await until('the YAML failure line', async () =>
-      logLines()
-        .slice(linesBefore)
-        .filter((line) => line.includes('reload failed')).length === 2
-        ? true
-        : undefined,
+    const yamlFailure = await until(
+      'the YAML failure line',
+      async () =>
+        logLines()
+          .slice(linesBefore)
+          .filter((line) => line.includes('reload failed'))[1],
     );
+    // the parser's message, without the code frame it continues with
+    expect(JSON.parse(yamlFailure).msg).toMatch(/not valid YAML: [^;]*$/);
     expect(agent.exitCode).toBeNull();
     expect(await agentSessions()).toEqual(before);
   });

@@ -19,6 +19,7 @@ const outside = mkdtempSync(join(tmpdir(), 'dbdiag-elsewhere-'));
 const bin = join(prefix, 'bin', 'dbdiag');
 let tarball = '';
 let files: string[] = [];
+let packedBytes = 0;
 let server: PostgresServer;
 
 interface Ran {
@@ -72,7 +73,8 @@ beforeAll(async () => {
     cwd: ROOT,
   });
   expect(pack.status, pack.stderr).toBe(0);
-  const packed = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+  const packed = JSON.parse(pack.stdout) as { filename: string; size: number; files: { path: string }[] }[];
+  packedBytes = packed[0]?.size ?? 0;
   tarball = join(work, packed[0]?.filename ?? '');
   files = packed[0]?.files.map((f) => f.path) ?? [];
   const install = await run(
@@ -92,6 +94,9 @@ afterAll(async () => {
 
 describe('the npm package', () => {
   it('holds the built JavaScript, runbooks, dashboards, rules, unit and example config, and no sources or tests', async () => {
+    // about 250 KiB today (npm run pack:size lists what takes the room)
+    expect(packedBytes).toBeGreaterThan(0);
+    expect(packedBytes).toBeLessThan(1024 * 1024);
     expect(files).toContain('dist/agent/cli/main.js');
     expect(files).toContain('LICENSE');
     expect(files).toContain('packaging/config.example.yml');
