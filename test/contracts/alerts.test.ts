@@ -48,6 +48,7 @@ describe('Prometheus alert rules', () => {
         'DbdiagConnectionSaturationWarning',
         'DbdiagConnectionSaturationCritical',
         'DbdiagPoolerClientsWaiting',
+        'DbdiagSlowLogUnreadable',
         'DbdiagCacheHitRatioLow',
         'DbdiagCriticalFinding',
         'DbdiagSlowQueryRateSpike',
