@@ -2,6 +2,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { loadConfig, resolveTarget } from '../config/load.js';
 import { SEVERITIES, type Severity } from '../findings/finding.js';
 import { checkNumbers } from './flags.js';
+import { countdown } from './progress.js';
 
 interface CheckArgs {
   url?: string;
@@ -112,7 +113,8 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
         process.exitCode = EXIT_UNREACHABLE;
         return;
       }
-      if (args.window > 0) await new Promise((resolve) => setTimeout(resolve, args.window * 1000));
+      // on a terminal, the seconds left of the window (stderr; nothing when redirected)
+      await countdown(args.window, 'second sample', process.stderr.isTTY ? process.stderr : null);
       const second = await runner.runCycle({ allProbes: true });
       if (!second.up) {
         process.stderr.write(
