@@ -5,6 +5,38 @@ import type { EngineName, Signals } from '../snapshot/signals.js';
 import type { ProbeName } from '../snapshot/snapshot.js';
 
 // The seam between engine-specific code (agent/engines/<engine>/) and everything above it.
+// Above this line nothing branches on the engine: advisors, the evidence queue, the runtime,
+// the exporter and the demo reach an engine only through the interfaces below, looked up by
+// the target's EngineName in two registries (drivers.ts, dialects.ts).
+//
+// What a NEW ENGINE provides — one folder, agent/engines/<name>/, with the same file set as
+// postgres/ and mysql/:
+//   driver.ts     an EngineDriver: connect() opens the ONE long-lived session per target
+//                 (statement timeout on every query, the agent's own session excluded from
+//                 what it reports), and returns an EngineSession.
+//   session       EngineSession.sample(probe) for every ProbeName it supports (probes/, one
+//                 module per signal, versioned SQL as named constants), converting rows into
+//                 the neutral vocabulary of agent/snapshot/signals.ts: connections used / max /
+//                 reserved and per-connection memory, statement digests, cache reads/hits,
+//                 tables (dead rows where the engine counts them, reclaimable free bytes where
+//                 it reports them), indexes with their definitions, settings with the neutral
+//                 sortMemoryBytes / randomPageCost. A signal it cannot measure is null, never
+//                 guessed; "unsupported" is quiet and remembered.
+//   errors.ts     driver errors classified by SQLSTATE / errno into error-codes.ts codes.
+//   explain / what-if   EngineSession.indexVerifier(): table facts, EXPLAIN cost and, where the
+//                 engine has one, a what-if facility (IndexVerifier below). Optional.
+//   parse.ts      its SQL parser: statement text -> StatementShape (agent/evidence/shape.ts).
+//   remedies.ts   EngineRemedies: every FixAction (agent/findings/actions.ts) rendered into its
+//                 statements — the online forms, the lock timeout first — with the engine's
+//                 setting names and how each takes effect, and the diagnosis queries findings
+//                 show. The ONLY place this engine's DDL and setting statements are written.
+//   dialect.ts    the EngineDialect: remedies + traits + parse + applyActions (the executor,
+//                 agent/engines/apply-actions.ts with the engine's lock-timeout error), pure:
+//                 loading it loads no driver.
+// and registers itself: its name in EngineName (agent/snapshot/signals.ts), one line in
+// drivers.ts and one in dialects.ts (both `satisfies Record<EngineName, ...>`, so a missing one
+// does not compile), and its DSN scheme in agent/config/load.ts. Nothing else changes: the
+// advisors, metrics, dashboards and runbooks work from the neutral signals and actions.
 
 /** What a target is, as the engine needs it. Secrets are already resolved from the environment. */
 export interface TargetSpec {

@@ -21,6 +21,8 @@ export interface TargetView {
   probeErrors: ReadonlyMap<ProbeName, number>;
   /** advisor failures since start, by advisor (absent: no advisors run on this target) */
   advisorErrors?: ReadonlyMap<string, number>;
+  /** seconds spent verifying index candidates since start (EXPLAIN, what-if, sandbox proofs) */
+  verificationSeconds?: number;
   /** the slow-log follower's state; null when the target names no slow log */
   slowLog: SlowLogStatus | null;
   counters: TargetCounters;
@@ -154,6 +156,15 @@ export function createMetrics(source: MetricsSource): Metrics {
     (c, s) => {
       for (const t of s.targets())
         for (const [advisor, n] of t.advisorErrors ?? []) c.inc({ target: t.name, advisor }, n);
+    },
+  );
+  counter(
+    'dbdiag_verification_seconds_total',
+    "Time the agent's own connection spent verifying index candidates (EXPLAIN, what-if, sandbox proofs), between sampling cycles.",
+    ['target'],
+    (c, s) => {
+      for (const t of s.targets())
+        if (t.verificationSeconds !== undefined) c.inc({ target: t.name }, t.verificationSeconds);
     },
   );
 

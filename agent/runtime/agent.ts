@@ -62,6 +62,7 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
       findings: runner.findings,
       probeErrors: runner.probeErrors,
       advisorErrors: runner.advisorErrors,
+      verificationSeconds: runner.verificationSeconds,
       slowLog: runner.slowLogStatus,
       counters,
     }));

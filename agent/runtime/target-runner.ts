@@ -19,6 +19,13 @@ import { withTimeout } from './with-timeout.js';
 /** Extra time the client waits beyond the server-side statement timeout before it gives up on the session. */
 const CLIENT_GRACE_MS = 2000;
 
+/**
+ * Share of the sampling interval a verification round may use after a scheduled cycle. The
+ * round stops at its first database call past it, or as soon as the next cycle wants the
+ * session; what it verified is cached and the next round resumes there.
+ */
+const VERIFY_BUDGET_SHARE = 0.5;
+
 /** What the runner hands the advise step after each cycle: data only, never the session. */
 export interface CycleContext {
   spec: TargetSpec;
@@ -97,6 +104,12 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<Snapshot> | null = null;
   private stopped = false;
+  /** the verification round running between cycles, if any */
+  private verification: Promise<void> | null = null;
+  /** a cycle waits for the session: the round stops at its next database call */
+  private cycleWaiting = false;
+  private verifiedSeconds = 0;
+  private lastVerifyError: string | null = null;
   /** the one redaction step every statement text sampled passes (agent/redact/) */
   private readonly redactor: SignalRedactor;
 
@@ -132,6 +145,11 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
     return this.currentFindings;
   }
 
+  /** time spent verifying (EXPLAIN, what-if, sandbox proofs) since the agent started, for dbdiag_verification_seconds_total */
+  get verificationSeconds(): number {
+    return this.verifiedSeconds;
+  }
+
   /** advisor (and verification) failures since the agent started, for dbdiag_advisor_errors_total */
   get advisorErrors(): ReadonlyMap<string, number> {
     return this.options.advise?.errors ?? NO_ERRORS;
@@ -164,7 +182,7 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
     const loop = async (): Promise<void> => {
       if (this.stopped) return;
       try {
-        await this.runCycle();
+        await this.runCycle({ verification: 'background' });
       } catch (error) {
         this.log.error({ err: error }, 'sampling cycle failed');
       }
@@ -179,14 +197,22 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
+    await this.verification;
     await this.options.extraSignals?.stop().catch(() => undefined);
     await this.dropSession();
   }
 
-  /** One sampling cycle. Cycles never overlap: a call while one runs waits for it. */
-  async runCycle(options: { allProbes?: boolean } = {}): Promise<Snapshot> {
+  /**
+   * One sampling cycle. Cycles never overlap: a call while one runs waits for it.
+   * `verification`: 'inline' (a one-shot check, tests) verifies index candidates inside the
+   * cycle so its findings are complete; 'background' (the agent's schedule) advises on the
+   * evidence at hand and verifies after the cycle, within a budget, off the sampling path.
+   */
+  async runCycle(
+    options: { allProbes?: boolean; verification?: 'inline' | 'background' } = {},
+  ): Promise<Snapshot> {
     if (this.running) return this.running;
-    this.running = this.cycle(options.allProbes ?? false).finally(() => {
+    this.running = this.cycle(options.allProbes ?? false, options.verification ?? 'inline').finally(() => {
       this.running = null;
     });
     return this.running;
@@ -288,7 +314,36 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
     }
   }
 
-  private async cycle(allProbes: boolean): Promise<Snapshot> {
+  /** Verification through the session, timed; a failure is logged once per distinct message and never ends the cycle. */
+  private async verify(snapshot: Snapshot, session: EngineSession, stop: () => boolean): Promise<void> {
+    const advise = this.options.advise;
+    if (!advise) return;
+    const started = performance.now();
+    try {
+      await advise.verify(snapshot, session, stop);
+      this.lastVerifyError = null;
+    } catch (error) {
+      const message = errorMessage(error);
+      if (message !== this.lastVerifyError) this.log.error({ err: error }, `verification failed: ${message}`);
+      this.lastVerifyError = message;
+    } finally {
+      this.verifiedSeconds += (performance.now() - started) / 1000;
+    }
+  }
+
+  /** The session is the cycle's: a round in progress stops at its next database call. */
+  private async settleVerification(): Promise<void> {
+    if (!this.verification) return;
+    this.cycleWaiting = true;
+    try {
+      await this.verification;
+    } finally {
+      this.cycleWaiting = false;
+    }
+  }
+
+  private async cycle(allProbes: boolean, verification: 'inline' | 'background'): Promise<Snapshot> {
+    await this.settleVerification();
     const now = Date.now();
     const previous = this.latest;
     const signals: Signals = { ...(previous?.signals ?? {}) };
@@ -328,13 +383,8 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
     this.record(snapshot);
     const advise = this.options.advise;
     if (advise) {
-      if (up && this.session) {
-        try {
-          await advise.verify(snapshot, this.session, () => false);
-        } catch (error) {
-          this.log.error({ err: error }, `verification failed: ${errorMessage(error)}`);
-        }
-      }
+      if (verification === 'inline' && up && this.session)
+        await this.verify(snapshot, this.session, () => false);
       try {
         this.currentFindings = advise.advise({
           spec: this.spec,
@@ -347,6 +397,16 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
       }
     }
     this.emit('snapshot', snapshot);
+    if (advise && verification === 'background' && up && this.session) {
+      const deadline = performance.now() + this.config.intervalSeconds * 1000 * VERIFY_BUDGET_SHARE;
+      this.verification = this.verify(
+        snapshot,
+        this.session,
+        () => this.cycleWaiting || this.stopped || performance.now() >= deadline,
+      ).finally(() => {
+        this.verification = null;
+      });
+    }
     return snapshot;
   }
 

@@ -79,12 +79,14 @@ describe('advisor isolation', () => {
           findings: [],
           probeErrors: new Map(),
           advisorErrors: advise.errors,
+          verificationSeconds: 1.5,
           slowLog: null,
           counters: new TargetCounters({ statements: 5, tables: 5, slowQueryClasses: 5 }),
         },
       ],
     }).render();
     expect(text).toContain('dbdiag_advisor_errors_total{target="db",advisor="idle-in-transaction"} 2');
+    expect(text).toContain('dbdiag_verification_seconds_total{target="db"} 1.5');
   });
 
   it('registers an advisor for every finding kind, each after the kinds that explain it', () => {

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../../agent/config/schema.js';
+import { drivers } from '../../../agent/engines/drivers.js';
+import { componentLogger } from '../../../agent/log.js';
+import { runnerOptionsFor } from '../../../agent/runtime/runner-options.js';
+import { TargetRunner } from '../../../agent/runtime/target-runner.js';
+import type { Snapshot } from '../../../agent/snapshot/snapshot.js';
+import { type PostgresServer, startPostgres } from '../../support/postgres.js';
+
+// Verification (EXPLAIN of each index candidate) is slow here for real: the statements call an
+// IMMUTABLE function the planner folds at plan time, and it sleeps for the agent's role only.
+// One round of verification takes several sampling intervals; the agent's cycles must keep
+// their interval (verification runs between cycles, within a budget, resuming where it
+// stopped), and the index findings still arrive once every candidate has been verified.
+
+const TABLES = 6;
+/** seconds the planner spends on each EXPLAIN of a statement (the agent's role only) */
+const PLAN_SLEEP = 0.7;
+const INTERVAL_SECONDS = 1;
+
+let server: PostgresServer;
+
+beforeAll(async () => {
+  server = await startPostgres({ version: 15 });
+  await server.query('CREATE DATABASE slowplan');
+  const c = await server.connect({ database: 'slowplan' });
+  try {
+    await c.query('CREATE EXTENSION pg_stat_statements');
+    await c.query('CREATE ROLE dbdiag_slow LOGIN SUPERUSER');
+    await c.query("ALTER ROLE dbdiag_slow SET dbdiag_test.slow_plan = 'on'");
+    await c.query(`CREATE FUNCTION slow_plan() RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+      BEGIN
+        IF current_setting('dbdiag_test.slow_plan', true) = 'on' THEN PERFORM pg_sleep(${PLAN_SLEEP}); END IF;
+        RETURN 1;
+      END $$`);
+    for (let i = 1; i <= TABLES; i++) {
+      await c.query(`CREATE TABLE t${i} (id int PRIMARY KEY, k int NOT NULL, pad text)`);
+      await c.query(`INSERT INTO t${i} SELECT g, g % 5000, repeat('x', 50) FROM generate_series(1, 20000) g`);
+      await c.query(`ANALYZE t${i}`);
+    }
+    await c.query('SELECT pg_stat_statements_reset()');
+    for (let i = 1; i <= TABLES; i++)
+      for (let n = 0; n < 5; n++)
+        await c.query(`SELECT pad FROM t${i} WHERE k = $1 AND slow_plan() = 1`, [n * 13]);
+  } finally {
+    await c.end();
+  }
+  // a backend flushes its statement statistics when it exits
+  await new Promise((r) => setTimeout(r, 300));
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('verification off the sampling path', () => {
+  it('keeps the sampling interval while verification takes several intervals, and still delivers the index findings', async () => {
+    const dsn = server.url({ database: 'slowplan', user: 'dbdiag_slow' });
+    const config = configSchema.parse({
+      targets: [{ name: 'db', dsn }],
+      intervalSeconds: INTERVAL_SECONDS,
+      tablesIntervalSeconds: INTERVAL_SECONDS,
+    });
+    const log = componentLogger('verification-test');
+    const runner = new TargetRunner(
+      { name: 'db', engine: 'postgres', dsn, poolerDsn: null },
+      config,
+      drivers.postgres,
+      log,
+      runnerOptionsFor(config, log)('db', 'http://agent/runbooks'),
+    );
+    const snapshots: Snapshot[] = [];
+    runner.on('snapshot', (s) => snapshots.push(s));
+    runner.start();
+    try {
+      const deadline = Date.now() + 90_000;
+      const indexed = () =>
+        new Set(runner.findings.filter((f) => f.kind === 'missing-index').map((f) => f.evidence.table));
+      // until every candidate is verified, and over at least as many cycles as one round of
+      // verification would take if it ran inside a cycle
+      const enough = Math.ceil((TABLES * PLAN_SLEEP) / INTERVAL_SECONDS) + 2;
+      while ((indexed().size < TABLES || snapshots.length < enough) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      expect(indexed().size).toBe(TABLES);
+      expect(snapshots.length).toBeGreaterThanOrEqual(enough);
+
+      const gaps = snapshots.slice(1).map((s, i) => (s.at - (snapshots[i]?.at ?? s.at)) / 1000);
+      const round = TABLES * PLAN_SLEEP;
+      console.log(
+        `verification ${runner.verificationSeconds.toFixed(1)} s over ${snapshots.length} cycles; ` +
+          `cycle gaps max ${Math.max(...gaps).toFixed(2)} s, mean ${(gaps.reduce((a, b) => a + b, 0) / gaps.length).toFixed(2)} s ` +
+          `(interval ${INTERVAL_SECONDS} s; one verification round in the cycle would take ${round.toFixed(1)} s)`,
+      );
+      // verification really was slow: a whole round is several intervals
+      expect(runner.verificationSeconds).toBeGreaterThanOrEqual(TABLES * PLAN_SLEEP * 0.9);
+      expect(round).toBeGreaterThan(4 * INTERVAL_SECONDS);
+      // ... and no cycle waited for more than one verification step (one EXPLAIN): the
+      // interval plus at most one step, never a round
+      for (const gap of gaps) expect(gap).toBeLessThan(INTERVAL_SECONDS * 1.1 + PLAN_SLEEP + 1);
+    } finally {
+      await runner.stop();
+    }
+  });
+});
