@@ -27,6 +27,7 @@ describe('check on PostgreSQL: SCRAM without a password, a role without pg_read_
     server = await startSandboxServer('postgres', { purpose: 'check-outcomes', adminPassword: 'Adm1n-pw' });
     await server.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     await server.query("CREATE ROLE rd_nostats LOGIN PASSWORD 'nostats-pw'");
+    await server.query("CREATE ROLE rd_raw LOGIN PASSWORD 'p ss@w0rd:x' IN ROLE pg_monitor");
     await server.query('CREATE DATABASE rd_closed');
     await server.query('REVOKE CONNECT ON DATABASE rd_closed FROM PUBLIC');
     // statements of another role, which rd_nostats cannot see
@@ -86,6 +87,14 @@ describe('check on PostgreSQL: SCRAM without a password, a role without pg_read_
     expect(status).toBe(3);
   });
 
+  it('a password with a space, "@" and ":" typed raw in the DSN connects, and is shown nowhere', () => {
+    const dsn = `postgres://rd_raw:p ss@w0rd:x@${server.host}:${server.port}/postgres`;
+    const { status, stdout, stderr } = check('--url', dsn, '--window', '0', '--format', 'json');
+    expect(status === 0 || status === 3, stderr).toBe(true);
+    expect(JSON.parse(stdout).target).toBe(`${server.host}:${server.port}/postgres`);
+    expect(`${stdout}${stderr}`).not.toMatch(/w0rd|p ss|p%20ss/);
+  });
+
   it('a superuser check is complete: JSON says so and the exit status is 0', () => {
     const { status, stdout } = check('--url', server.dsn(), '--window', '1', '--format', 'json');
     const report = JSON.parse(stdout) as { complete: boolean; exitStatus: number };
@@ -105,6 +114,10 @@ describe('check on MariaDB: a database the account may not use, an account with 
     await server.query("CREATE USER 'rd_proc'@'localhost' IDENTIFIED BY 'proc-pw'");
     await server.query("GRANT PROCESS ON *.* TO 'rd_proc'@'%'");
     await server.query("GRANT PROCESS ON *.* TO 'rd_proc'@'localhost'");
+    for (const host of ['%', 'localhost']) {
+      await server.query(`CREATE USER 'rd_raw'@'${host}' IDENTIFIED BY 'p ss@w0rd:x'`);
+      await server.query(`GRANT PROCESS, SELECT ON *.* TO 'rd_raw'@'${host}'`);
+    }
   }, 180_000);
 
   afterAll(async () => {
@@ -124,18 +137,25 @@ describe('check on MariaDB: a database the account may not use, an account with 
     expect(stderr).not.toContain('proc-pw');
   });
 
-  it('PROCESS only, --fail-on info: lists the probes that failed and why, never "Findings: none", exit 3', () => {
-    const { status, stdout } = check(
-      '--url',
-      server.dsn({ user: 'rd_proc', password: 'proc-pw' }),
-      '--window',
-      '1',
-      '--fail-on',
-      'info',
-    );
-    expect(stdout).toMatch(/Could not look: \d+ of \d+ probes failed:/);
-    expect(stdout).toMatch(/^ {2}\w+: \[permission-denied\] /m);
-    expect(stdout).not.toMatch(/^Findings: none$/m);
-    expect(status).toBe(3);
+  it('a password with a space, "@" and ":" typed raw in the DSN connects, and is shown nowhere', () => {
+    const dsn = `mysql://rd_raw:p ss@w0rd:x@${server.host}:${server.port}/`;
+    const { status, stdout, stderr } = check('--url', dsn, '--window', '0');
+    expect(status === 0 || status === 3, stderr).toBe(true);
+    expect(stdout).toMatch(/^dbdiag check: /);
+    expect(`${stdout}${stderr}`).not.toMatch(/w0rd|p ss|p%20ss/);
+  });
+
+  it('PROCESS only: lists the probes that failed and why, never "Findings: none"; exit 3, or 2 at --fail-on', () => {
+    const dsn = server.dsn({ user: 'rd_proc', password: 'proc-pw' });
+    const plain = check('--url', dsn, '--window', '1');
+    expect(plain.stdout).toMatch(/Could not look: \d+ of \d+ probes failed:/);
+    expect(plain.stdout).toMatch(/^ {2}\w+: \[permission-denied\] /m);
+    expect(plain.stdout).not.toMatch(/^Findings: none$/m);
+    expect(plain.status).toBe(3);
+    // --fail-on info (the issue's case): a finding at info or above wins with 2; without one, still 3
+    const failOn = check('--url', dsn, '--window', '1', '--fail-on', 'info');
+    expect(failOn.stdout).toMatch(/Could not look: /);
+    expect(failOn.stdout).not.toMatch(/^Findings: none$/m);
+    expect(failOn.status).toBe(/^Findings \(\d+\):/m.test(failOn.stdout) ? 2 : 3);
   });
 });
