@@ -1,4 +1,4 @@
-import { createAdvise } from '../advisors/advise.js';
+import { type AdviseOptions, createAdvise } from '../advisors/advise.js';
 import type { Config } from '../config/schema.js';
 import { dialectOf } from '../engines/dialects.js';
 import { EvidenceInterrupted, IndexEvidence } from '../evidence/index-evidence.js';
@@ -62,8 +62,15 @@ export function adviseStep(
   log: Logger,
   runbookBaseUrl: string,
   sandboxProof: boolean,
+  /** the advisors to run (default: the registry); the fault suite hands in one that throws */
+  advisors?: AdviseOptions['advisors'],
 ): AdviseStep {
-  const advise = createAdvise({ thresholds: config.thresholds, runbookBaseUrl, log });
+  const advise = createAdvise({
+    thresholds: config.thresholds,
+    runbookBaseUrl,
+    log,
+    ...(advisors !== undefined ? { advisors } : {}),
+  });
   const errors = new Map<string, number>();
   let evidence: IndexEvidence | null = null;
   let verified: VerifiedCandidate[] | null = null;
