@@ -25,6 +25,8 @@ const DEBIAN_PACKAGES = {
   time: '/usr/bin/time',
   // systemd-analyze verify of packaging/systemd/dbdiag.service
   systemd: '/usr/bin/systemd-analyze',
+  // the man page (npm run man, prepack)
+  help2man: '/usr/bin/help2man',
 };
 
 function step(message) {

@@ -69,6 +69,9 @@ beforeAll(async () => {
   if (!existsSync(join(ROOT, 'dist', 'agent', 'cli', 'main.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   }
+  // the man page is made at prepack, which this pack skips
+  const man = await run(process.execPath, [join(ROOT, 'scripts', 'man.mjs')], { cwd: ROOT });
+  expect(man.status, man.stderr).toBe(0);
   const pack = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
     cwd: ROOT,
   });
@@ -165,6 +168,19 @@ describe('the npm package', () => {
       agent.kill('SIGTERM');
       await exited;
     }
+  });
+
+  it('installs the man page made by help2man from the help text, with every command', async () => {
+    expect(files).toContain('dist/man/dbdiag.1');
+    const page = join(prefix, 'share', 'man', 'man1', 'dbdiag.1');
+    expect(existsSync(page)).toBe(true);
+    const rendered = await run('man', ['-l', page], {
+      env: { ...process.env, MANWIDTH: '100', MANPAGER: 'cat' },
+    });
+    expect(rendered.status, rendered.stderr).toBe(0);
+    for (const command of ['agent', 'check', 'digest', 'demo'])
+      expect(rendered.stdout).toContain(`dbdiag ${command}`);
+    expect(rendered.stdout).toMatch(/--config/);
   });
 
   it('prints a completion script and completes commands from the parser', async () => {
