@@ -15,6 +15,7 @@ import { newTargetState, num, type ProbeContext, type TargetState } from './cont
 import { connectionOptions, DsnError, parseMysqlDsn } from './dsn.js';
 import { classifyMysqlError } from './errors.js';
 import { createMysqlVerifier } from './explain.js';
+import { ACCOUNT_SQL, GrantMissing, lacking, OWN_GRANTS_SQL, ownGrants } from './privileges.js';
 import { sampleCache } from './probes/cache.js';
 import { sampleConnections } from './probes/connections.js';
 import { samplePrivileges } from './probes/privileges.js';
@@ -53,12 +54,13 @@ FROM performance_schema.threads AS dbdiag_th WHERE dbdiag_th.PROCESSLIST_ID = CO
 
 /** The probes this engine runs, in order. No pooler: PgBouncer is PostgreSQL's. */
 export const MYSQL_PROBES = [
+  // first: the other probes skip what the account may not read (no error every cycle)
+  'privileges',
   'settings',
   'connections',
   'statements',
   'tables',
   'cache',
-  'privileges',
 ] as const satisfies readonly ProbeName[];
 
 type Probe = (ctx: ProbeContext) => Promise<ProbeOutcome>;
@@ -176,7 +178,15 @@ class MysqlSession implements EngineSession {
         this.query<T>(probe, sql, params),
     };
     const started = performance.now();
-    const outcome = await run(ctx);
+    const outcome = await run(ctx).catch((error: unknown) => {
+      if (!(error instanceof GrantMissing)) throw error;
+      throw new ProbeError(
+        ERROR_CODES.permissionDenied,
+        probe,
+        this.target.name,
+        `target "${this.target.name}": probe ${probe}: ${error.message}`,
+      );
+    });
     this.log.debug({ probe, ms: Math.round(performance.now() - started) }, 'probe sampled');
     return outcome;
   }
@@ -222,8 +232,15 @@ export async function connectMysql(
     const { server, maxSqlTextLength } = await readServerInfo(connection);
     const timeout = server.flavor === 'mysql' ? limits.statementTimeoutMs : limits.statementTimeoutMs / 1000;
     await connection.query(STATEMENT_TIMEOUT_SQL[server.flavor], [timeout]);
+    // the account's grants first: nothing below reads what it may not read
+    const state = stateFor(target.name);
+    const [account] = await connection.query(ACCOUNT_SQL);
+    state.grants = ownGrants(
+      String(account?.dbdiag_account ?? "''@''"),
+      await connection.query(OWN_GRANTS_SQL),
+    );
     let ownThreadId: number | null = null;
-    if (server.performanceSchema) {
+    if (server.performanceSchema && lacking(state.grants, 'SELECT', 'performance_schema') === null) {
       const [own] = await connection.query(OWN_THREAD_SQL).catch(() => []);
       ownThreadId = own ? num(own.thread_id) : null;
     }
@@ -236,7 +253,7 @@ export async function connectMysql(
     return new MysqlSession(
       target,
       connection,
-      { server, limits, ownThreadId, maxSqlTextLength, state: stateFor(target.name), now: Date.now },
+      { server, limits, ownThreadId, maxSqlTextLength, state, now: Date.now },
       probeLog,
     );
   } catch (error) {

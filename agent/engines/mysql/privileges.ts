@@ -73,8 +73,9 @@ export function holds(grants: OwnGrants, privilege: string, schema: string | nul
   return false;
 }
 
+/** Quoted when it is not a plain identifier, as people write grants. */
 function quoteIdent(name: string): string {
-  return `\`${name.replaceAll('`', '``')}\``;
+  return /^[A-Za-z_][A-Za-z0-9_$]*$/.test(name) ? name : `\`${name.replaceAll('`', '``')}\``;
 }
 
 export function privilegeGaps(grants: OwnGrants, statementSchemas: readonly string[]): PrivilegeGap[] {
@@ -106,4 +107,32 @@ export function privilegeGaps(grants: OwnGrants, statementSchemas: readonly stri
     });
   }
   return gaps;
+}
+
+/**
+ * The GRANT a probe needs and the account lacks, or null (also null while the grants are not
+ * known yet: then the probe runs and its error, if any, is reported as before).
+ */
+export function lacking(
+  grants: OwnGrants | undefined,
+  privilege: string,
+  schema: string | null,
+): string | null {
+  if (grants === undefined || holds(grants, privilege, schema)) return null;
+  return `GRANT ${privilege} ON ${schema === null ? '*.*' : `${quoteIdent(schema)}.*`} TO ${grants.account};`;
+}
+
+/**
+ * Thrown by a probe that cannot read anything without a grant the account lacks: the session
+ * reports it as the probe's permission-denied error, without the statement ever reaching the
+ * server (so the server records no error, and the probe is honestly not "ok").
+ */
+export class GrantMissing extends Error {
+  constructor(
+    readonly grant: string,
+    what: string,
+  ) {
+    super(`the account may not read ${what} — ${grant} (checked from its grants; not tried)`);
+    this.name = 'GrantMissing';
+  }
 }

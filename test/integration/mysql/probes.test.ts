@@ -94,7 +94,7 @@ describe.each(kinds)('MySQL/MariaDB probes on $label', (kind) => {
 
   it('reports the flavor it detected and the probes it runs', () => {
     expect(agent.server.flavor).toBe(kind.flavor);
-    expect(agent.probes).toEqual(['settings', 'connections', 'statements', 'tables', 'cache']);
+    expect(agent.probes).toEqual(['privileges', 'settings', 'connections', 'statements', 'tables', 'cache']);
   });
 
   it('shows held connections in the saturation ratio, its own slot counted but not its session', async () => {

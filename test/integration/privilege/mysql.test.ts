@@ -135,11 +135,49 @@ describe('least privilege on MariaDB: the account `dbdiag grants` creates', () =
       for (let cycle = 0; cycle < 3; cycle++) await old.cycle();
       expect(indexProposals(old.runner.findings)).toEqual([]);
       const gaps = old.of('missing-privilege');
-      expect(gaps.map((f) => f.object)).toEqual(['SELECT ON `plant`.*']);
-      expect(gaps[0]?.fix?.statements).toEqual(["GRANT SELECT ON `plant`.* TO 'old_mon'@'%';"]);
+      expect(gaps.map((f) => f.object)).toEqual(['SELECT ON plant.*']);
+      expect(gaps[0]?.fix?.statements).toEqual(["GRANT SELECT ON plant.* TO 'old_mon'@'%';"]);
     } finally {
       await old.stop();
     }
     expect(await statementErrors('old_mon')).toBe(0);
+  });
+
+  it('an account with PROCESS only: statements and tables probes fail with the GRANT they need, without the query ever reaching the server, missing-privilege names it, no failed statement', async () => {
+    await server.exec(`CREATE USER 'proc_only'@'%' IDENTIFIED BY '${PASSWORD}';
+      GRANT PROCESS ON *.* TO 'proc_only'@'%'`);
+    const target = advisedTarget('mysql', server.urlFor('proc_only', PASSWORD));
+    try {
+      for (let cycle = 0; cycle < 3; cycle++) await target.cycle();
+      const probes = target.runner.latest?.probes ?? {};
+      for (const probe of ['statements', 'tables'] as const) {
+        expect(probes[probe]?.status).toBe('error');
+        expect(probes[probe]?.code).toBe('permission-denied');
+        expect(probes[probe]?.message).toMatch(/GRANT SELECT ON performance_schema\.\* TO 'proc_only'@'%';/);
+      }
+      expect(probes.connections?.status).toBe('ok');
+      expect(target.of('missing-privilege').map((f) => f.object)).toEqual(['SELECT ON performance_schema.*']);
+    } finally {
+      await target.stop();
+    }
+    expect(await statementErrors('proc_only')).toBe(0);
+  });
+
+  it('an account without PROCESS: the connections probe reports partial data with the GRANT, never ok', async () => {
+    await server.exec(`CREATE USER 'no_proc'@'%' IDENTIFIED BY '${PASSWORD}';
+      GRANT SELECT ON performance_schema.* TO 'no_proc'@'%'`);
+    const target = advisedTarget('mysql', server.urlFor('no_proc', PASSWORD));
+    try {
+      await target.cycle();
+      const probes = target.runner.latest?.probes ?? {};
+      expect(probes.connections?.status).toBe('partial');
+      expect(probes.connections?.message).toMatch(/GRANT PROCESS ON \*\.\* TO 'no_proc'@'%';/);
+      expect(probes.cache?.status).toBe('partial');
+      // and SELECT on the schema the earlier workload ran in
+      expect(target.of('missing-privilege').map((f) => f.object)).toEqual(['PROCESS', 'SELECT ON plant.*']);
+    } finally {
+      await target.stop();
+    }
+    expect(await statementErrors('no_proc')).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import type { CacheSignals } from '../../../snapshot/signals.js';
 import type { ProbeOutcome } from '../../engine.js';
 import { numOrNull, type ProbeContext } from '../context.js';
+import { lacking } from '../privileges.js';
 import { pickSql, type VersionedSql } from '../server.js';
 import { readGlobalStatus } from '../status.js';
 
@@ -44,7 +45,9 @@ export async function sampleCache(ctx: ProbeContext): Promise<ProbeOutcome> {
   const status = await readGlobalStatus(ctx, CACHE_STATUS_NAMES);
   const [pool] = await ctx.query(BUFFER_POOL_SIZE_SQL);
   const known = ctx.state.dataSize;
-  if (known === null || at - known.at >= DATA_SIZE_REFRESH_MS) {
+  // the tablespace sizes need PROCESS: without it, the cache is judged without the data size
+  const grant = lacking(ctx.state.grants, 'PROCESS', null);
+  if (grant === null && (known === null || at - known.at >= DATA_SIZE_REFRESH_MS)) {
     const [data] = await ctx.query(dataSql);
     ctx.state.dataSize = { bytes: numOrNull(data?.data_bytes), at };
   }
@@ -59,5 +62,10 @@ export async function sampleCache(ctx: ProbeContext): Promise<ProbeOutcome> {
     sizeBytes: numOrNull(pool?.dbdiag_pool_bytes),
     dataBytes: ctx.state.dataSize?.bytes ?? null,
   };
-  return { status: 'ok', signals: { cache: signals } };
+  if (grant === null) return { status: 'ok', signals: { cache: signals } };
+  return {
+    status: 'ok',
+    signals: { cache: signals },
+    partial: `the account lacks PROCESS: the InnoDB data size (tablespaces) is unknown — ${grant}`,
+  };
 }

@@ -1,6 +1,7 @@
 import type { ConnectionSignals, ConnectionStates } from '../../../snapshot/signals.js';
 import type { ProbeOutcome } from '../../engine.js';
 import { num, numOrNull, type ProbeContext } from '../context.js';
+import { lacking } from '../privileges.js';
 import { pickSql, type VersionedSql } from '../server.js';
 import { readGlobalStatus } from '../status.js';
 
@@ -25,6 +26,11 @@ export const CONNECTION_STATUS_NAMES = [
   'Connection_errors_max_connections',
   'Aborted_connects',
 ] as const;
+
+/** The settings part alone, for an account without PROCESS (INNODB_TRX needs it); same on both flavors. */
+export const CONNECTION_SETTINGS_OWN_SQL = `/* dbdiag:connections */ SELECT @@max_connections AS dbdiag_max_connections,
+  @@sort_buffer_size + @@join_buffer_size + @@read_buffer_size + @@read_rnd_buffer_size + @@thread_stack AS per_connection_bytes,
+  NULL AS oldest_transaction_seconds`;
 
 /**
  * Settings and the oldest open transaction of anyone but the agent. INNODB_TRX needs PROCESS.
@@ -115,8 +121,10 @@ export async function sampleConnections(ctx: ProbeContext): Promise<ProbeOutcome
   if (settingsSql === null || sessionsSql === null)
     return { status: 'unsupported', reason: 'connections probe needs MySQL 8.0+ or MariaDB 10.5+' };
   const status = await readGlobalStatus(ctx, CONNECTION_STATUS_NAMES);
-  const [settings] = await ctx.query(settingsSql);
-  const sessions = await ctx.query<SessionRow>(sessionsSql);
+  // Without PROCESS the account sees only its own sessions and may not read INNODB_TRX.
+  const grant = lacking(ctx.state.grants, 'PROCESS', null);
+  const [settings] = await ctx.query(grant === null ? settingsSql : CONNECTION_SETTINGS_OWN_SQL);
+  const sessions = grant === null ? await ctx.query<SessionRow>(sessionsSql) : [];
   const maxConnections = num(settings?.dbdiag_max_connections);
   const { byState, oldestIdleInTransactionSeconds } = sessionsByState(sessions);
   const signals: ConnectionSignals = {
@@ -132,5 +140,10 @@ export async function sampleConnections(ctx: ProbeContext): Promise<ProbeOutcome
     abortedConnectsTotal: status.get('aborted_connects') ?? null,
     perConnectionMemoryBytes: numOrNull(settings?.per_connection_bytes),
   };
-  return { status: 'ok', signals: { connections: signals } };
+  if (grant === null) return { status: 'ok', signals: { connections: signals } };
+  return {
+    status: 'ok',
+    signals: { connections: signals },
+    partial: `the account lacks PROCESS: other accounts' sessions and transactions are hidden (session states, idle-in-transaction and long transactions not counted) — ${grant}`,
+  };
 }

@@ -1,6 +1,7 @@
 import type { StatementSignals, StatementStat } from '../../../snapshot/signals.js';
 import type { ProbeOutcome } from '../../engine.js';
 import { num, type ProbeContext, picosecondsToSeconds, type TargetState, text } from '../context.js';
+import { GrantMissing, lacking } from '../privileges.js';
 import { pickSql, type VersionedSql } from '../server.js';
 
 // performance_schema.events_statements_summary_by_digest: cumulative per (schema, digest)
@@ -188,6 +189,8 @@ export function resetAtFromFirstSeen(firstSeen: string | number | null | undefin
 
 export async function sampleStatements(ctx: ProbeContext): Promise<ProbeOutcome> {
   if (!ctx.server.performanceSchema) return { status: 'unsupported', reason: PERFORMANCE_SCHEMA_OFF_REASON };
+  const grant = lacking(ctx.state.grants, 'SELECT', 'performance_schema');
+  if (grant !== null) throw new GrantMissing(grant, 'performance_schema (statement digests)');
   const sql = pickSql(DIGESTS_SQL, ctx.server);
   if (sql === null)
     return { status: 'unsupported', reason: 'statement digests need MySQL 8.0+ or MariaDB 10.5+' };

@@ -2,6 +2,7 @@ import type { ForeignKeyStat, IndexStat, TableSignals, TableStat } from '../../.
 import type { ProbeOutcome } from '../../engine.js';
 import type { Row } from '../connection.js';
 import { bySchema, num, numOrNull, type ProbeContext, type TargetState } from '../context.js';
+import { GrantMissing, lacking } from '../privileges.js';
 import { pickSql, type VersionedSql } from '../server.js';
 
 // Tables and indexes. performance_schema.table_io_waits_summary_by_index_usage has one row per
@@ -198,6 +199,8 @@ export function foreignKeysFrom(schema: string, rows: readonly Row[]): ForeignKe
 export async function sampleTables(ctx: ProbeContext): Promise<ProbeOutcome> {
   if (!ctx.server.performanceSchema)
     return { status: 'unsupported', reason: TABLES_PERFORMANCE_SCHEMA_OFF_REASON };
+  const grant = lacking(ctx.state.grants, 'SELECT', 'performance_schema');
+  if (grant !== null) throw new GrantMissing(grant, 'performance_schema (table and index I/O counters)');
   const ioSql = pickSql(TABLE_IO_SQL, ctx.server);
   const columnsSql = pickSql(INDEX_COLUMNS_SQL, ctx.server);
   if (ioSql === null || columnsSql === null)
