@@ -8,6 +8,7 @@ import type { Finding } from '../findings/finding.js';
 import type { Logger } from '../log.js';
 import { SQL_LEXICONS } from '../redact/lexicons.js';
 import { SignalRedactor } from '../redact/signals.js';
+import { redactErrorMessage } from '../redact/sql.js';
 import type { SlowLogStatus } from '../slowlog/follow.js';
 import { computeRates, type Rates } from '../snapshot/rates.js';
 import type { Signals } from '../snapshot/signals.js';
@@ -323,8 +324,9 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
       await advise.verify(snapshot, session, stop);
       this.lastVerifyError = null;
     } catch (error) {
-      const message = errorMessage(error);
-      if (message !== this.lastVerifyError) this.log.error({ err: error }, `verification failed: ${message}`);
+      // EXPLAIN runs samples with their literals, and servers quote them in errors: masked, no stack
+      const message = redactErrorMessage(error);
+      if (message !== this.lastVerifyError) this.log.error(`verification failed: ${message}`);
       this.lastVerifyError = message;
     } finally {
       this.verifiedSeconds += (performance.now() - started) / 1000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SQL_LEXICONS } from '../../../agent/redact/lexicons.js';
-import { redactSql } from '../../../agent/redact/sql.js';
+import { redactErrorMessage, redactSql } from '../../../agent/redact/sql.js';
 import { MYSQL_SECRETS, POSTGRES_SECRETS } from '../../support/secrets-corpus.js';
 
 const pg = SQL_LEXICONS.postgres;
@@ -83,5 +83,14 @@ describe('redactSql', () => {
     for (const text of ['SELECT a FROM t WHERE b = $1', 'select a from t where b in (?+)', 'SELECT ? , ?']) {
       expect(redactSql(redactSql(text, pg), pg)).toBe(redactSql(text, pg));
     }
+  });
+
+  it('masks what a server error quotes from a statement run with real values', () => {
+    expect(redactErrorMessage(new Error('invalid input syntax for type integer: "4111111111111111"'))).toBe(
+      'invalid input syntax for type integer: ?',
+    );
+    expect(
+      redactErrorMessage(new Error("You have an error in your SQL syntax near 'LeakMy-x' at line 1")),
+    ).not.toContain('LeakMy');
   });
 });
