@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { didYouMean } from '../config/suggest.js';
 import { packageRoot } from '../package-root.js';
 import { agentCommand } from './agent.js';
 import { checkCommand } from './check.js';
-import { withCompletion } from './completion.js';
+import { COMPLETION_COMMAND, withCompletion } from './completion.js';
 import { demoCommand } from './demo.js';
 import { digestCommand } from './digest.js';
 import { EXIT_USAGE, failOneLine } from './fail.js';
@@ -24,17 +26,25 @@ function printVersionAlone(argv: readonly string[]): boolean {
   return true;
 }
 
+// Every command is one module; register it in this list.
+const COMMANDS = [agentCommand, checkCommand, demoCommand, digestCommand, grantsCommand] as const;
+const COMMAND_NAMES = [...COMMANDS.map((c) => String(c.command).split(' ')[0]!), COMPLETION_COMMAND];
+
+/** `dbdiag digst` -> `unknown command "digst" — did you mean "digest"?` (yargs says "Unknown argument"). */
+function unknownCommand(message: string | null, argv: readonly string[]): string | null {
+  const first = argv[0];
+  if (first === undefined || first.startsWith('-') || COMMAND_NAMES.includes(first)) return null;
+  if (!message?.startsWith('Unknown argument')) return null;
+  return `unknown command "${first}"${didYouMean(first, COMMAND_NAMES)} (dbdiag --help lists the commands)`;
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (printVersionAlone(argv)) return;
   const { default: yargs } = await import('yargs');
-  // Every command is one module; register it in this chain.
-  await withCompletion(yargs(argv))
-    .command(agentCommand)
-    .command(checkCommand)
-    .command(demoCommand)
-    .command(digestCommand)
-    .command(grantsCommand)
+  let cli = withCompletion(yargs(argv));
+  for (const command of COMMANDS) cli = cli.command(command as CommandModule);
+  await cli
     .scriptName('dbdiag')
     .usage('$0 <command> [options]')
     // --web.config.file is one flag, as in the Prometheus exporters, not a nested object
@@ -47,7 +57,7 @@ async function main(): Promise<void> {
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     // A mistake is one line and a non-zero exit; the full help only when asked (--help).
     .fail((message, error) => {
-      failOneLine(message, error, EXIT_USAGE);
+      failOneLine(unknownCommand(message, argv) ?? message, error, EXIT_USAGE);
     })
     .parseAsync();
 }

@@ -165,6 +165,12 @@ describe('config mistakes (agent)', () => {
     );
   });
 
+  it('a mistyped command', async () => {
+    expect(oneLineMistake(await dbdiag(['digst', 'slow.log']))).toBe(
+      'dbdiag digst: unknown command "digst" — did you mean "digest"? (dbdiag --help lists the commands)',
+    );
+  });
+
   it('no command', async () => {
     expect(oneLineMistake(await dbdiag([]))).toMatch(/name a command/);
   });
