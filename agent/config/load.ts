@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import type { TargetSpec } from '../engines/engine.js';
+import { type EngineName, engineForScheme } from '../engines/names.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { rememberDsnSecrets } from '../redact/secrets.js';
-import type { EngineName } from '../snapshot/signals.js';
 import { type Config, configSchema, type TargetConfig } from './schema.js';
 import { unknownKeys } from './unknown-keys.js';
 
@@ -15,12 +15,10 @@ export interface ConfigOverrides {
   webConfigFile?: string;
 }
 
-/** postgres://, postgresql:// -> postgres; mysql://, mariadb:// -> mysql. */
+/** postgres://, postgresql:// -> postgres; mysql://, mariadb:// -> mysql (agent/engines/names.ts). */
 export function engineFromDsn(dsn: string): EngineName | null {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(dsn)?.[1]?.toLowerCase();
-  if (scheme === 'postgres' || scheme === 'postgresql') return 'postgres';
-  if (scheme === 'mysql' || scheme === 'mariadb') return 'mysql';
-  return null;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(dsn)?.[1];
+  return scheme === undefined ? null : engineForScheme(scheme);
 }
 
 /** A target name from a DSN: host:port/db, without credentials. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ENGINE_NAMES } from '../engines/names.js';
 import { parseListen } from './listen.js';
 import { thresholdsSchema } from './thresholds.js';
 
@@ -16,7 +17,7 @@ export const targetSchema = z
       .regex(/^[A-Za-z0-9_.:/-]+$/, 'use letters, digits, "_", ".", ":", "/" and "-" only')
       .meta({ description: "the target's name in metrics, findings and logs", examples: ['plant-db'] }),
     engine: z
-      .enum(['postgres', 'mysql'])
+      .enum(ENGINE_NAMES)
       .optional()
       .meta({ description: 'inferred from the DSN scheme when omitted', examples: ['postgres'] }),
     dsn: secretOrValue.optional().meta({

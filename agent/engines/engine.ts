@@ -33,9 +33,11 @@ import type { ProbeName } from '../snapshot/snapshot.js';
 //   dialect.ts    the EngineDialect: remedies + traits + parse + applyActions (the executor,
 //                 agent/engines/apply-actions.ts with the engine's lock-timeout error), pure:
 //                 loading it loads no driver.
-// and registers itself: its name in EngineName (agent/snapshot/signals.ts), one line in
-// drivers.ts and one in dialects.ts (both `satisfies Record<EngineName, ...>`, so a missing one
-// does not compile), and its DSN scheme in agent/config/load.ts. Nothing else changes: the
+//   sandbox-server.ts   throw-away servers of the engine for the demo, drills and tests.
+// and registers itself, each registry a `Record<EngineName, ...>` so a missing entry does not
+// compile: its name and DSN schemes in names.ts (EngineName and the config's `engine` values
+// come from there), one line in drivers.ts, one in dialects.ts, and its sandbox server in
+// agent/sandbox/engines.ts (the one registry outside this folder). Nothing else changes: the
 // advisors, metrics, dashboards and runbooks work from the neutral signals and actions.
 
 /** What a target is, as the engine needs it. Secrets are already resolved from the environment. */

@@ -3,7 +3,8 @@
 // only these. Counters are cumulative since the server (or its statistics) last reset;
 // rates.ts turns them into per-interval deltas. Times are epoch milliseconds.
 
-export type EngineName = 'postgres' | 'mysql';
+/** one of the engines in agent/engines/names.ts */
+export type { EngineName } from '../engines/names.js';
 
 export interface ConnectionStates {
   active: number;
