@@ -8,10 +8,9 @@ import type { EngineName } from '../snapshot/signals.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { AdvisorInput } from './context.js';
 import { ADVISORS, type Advisor, adviseOrder } from './registry.js';
-import { FindingTracker } from './tracker.js';
 
 // One target's advise step, pure: every registered advisor on the history and the evidence at
-// hand -> finding tracking (stable ids, resolve after a quiet period). An advisor that throws
+// hand. The runner's FindingTracker (agent/findings/tracker.ts) gives the findings their life. An advisor that throws
 // is counted and logged; its last findings stand and every other advisor's findings are kept.
 // No database here: verification (EXPLAIN, what-if) is the evidence queue's work
 // (agent/evidence/), handed in as data.
@@ -45,7 +44,6 @@ export function createAdvise(options: AdviseOptions): Advise {
   const { runbookBaseUrl, log } = options;
   const advisors = options.advisors ?? ADVISORS;
   const order = adviseOrder(advisors);
-  const tracker = new FindingTracker();
   const last = new Map<FindingKind, Finding[]>();
   const errors = new Map<FindingKind, number>();
   const lastError = new Map<FindingKind, string>();
@@ -85,7 +83,7 @@ export function createAdvise(options: AdviseOptions): Advise {
       current.set(kind, result);
     }
     const listed = (Object.keys(advisors) as FindingKind[]).flatMap((kind) => current.get(kind) ?? []);
-    return tracker.update(listed, snapshot.at, thresholds.resolveAfterSeconds);
+    return listed;
   };
   return Object.assign(advise, { errors: errors as ReadonlyMap<FindingKind, number> });
 }

@@ -13,6 +13,10 @@ export interface ConfigOverrides {
   listen?: string;
   intervalSeconds?: number;
   webConfigFile?: string;
+  /** --data-dir */
+  dataDir?: string;
+  /** --store postgres://... */
+  store?: string;
 }
 
 /** postgres://, postgresql:// -> postgres; mysql://, mariadb:// -> mysql (agent/engines/names.ts). */
@@ -86,6 +90,8 @@ export function loadConfig(file: string | undefined, overrides: ConfigOverrides 
   if (overrides.listen !== undefined) merged.listen = overrides.listen;
   if (overrides.intervalSeconds !== undefined) merged.intervalSeconds = overrides.intervalSeconds;
   if (overrides.webConfigFile !== undefined) merged.webConfigFile = overrides.webConfigFile;
+  if (overrides.dataDir !== undefined) merged.dataDir = overrides.dataDir;
+  if (overrides.store !== undefined) merged.store = overrides.store;
   if (overrides.urls && overrides.urls.length > 0) {
     const fromFile = Array.isArray(merged.targets) ? merged.targets : [];
     const fromFlags = overrides.urls.map((dsn) => ({ name: targetNameFromDsn(dsn), dsn }));

@@ -100,6 +100,9 @@ const seconds = (fallback: number) =>
 const topN = (fallback: number, max: number = LIMITS.maxTopN) =>
   z.number().int().min(1).max(max).default(fallback);
 
+const retentionDays = (days: number) =>
+  z.number().positive().max(36_500, 'must be at most 36500 days (100 years)').default(days);
+
 export const configSchema = z.object({
   listen: z
     .string()
@@ -153,6 +156,41 @@ export const configSchema = z.object({
     .max(LIMITS.maxHistorySize)
     .default(240)
     .describe('snapshots kept per target for windowed advice'),
+
+  dataDir: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({
+      description:
+        "the agent's data directory (the SQLite state store); default $STATE_DIRECTORY, else $XDG_STATE_HOME/dbdiag, else ~/.local/state/dbdiag; created on first use",
+      examples: ['/var/lib/dbdiag'],
+    }),
+  store: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//i, 'give a postgres:// URL, or leave store out for SQLite in dataDir')
+    .optional()
+    .meta({
+      description:
+        'a PostgreSQL database several agents share as their state store, instead of SQLite in dataDir (password: inline or PGPASSWORD)',
+      examples: ['postgres://dbdiag@admin-db:5432/dbdiag'],
+    }),
+  retention: z
+    .object({
+      findings: retentionDays(180).describe('resolved findings and their events'),
+      rollups: retentionDays(90).describe(
+        'hourly rollups per target (connections, cache, top statements, tables)',
+      ),
+      settings: retentionDays(365).describe(
+        'settings changes (the latest value of each setting is always kept)',
+      ),
+      report: retentionDays(365).describe('health-check reports'),
+      'drill-run': retentionDays(365).describe('drill runs and their scorecards'),
+      'applied-fix': retentionDays(730).describe('fixes applied, verified or reverted'),
+      audit: retentionDays(730).describe('audit records'),
+    })
+    .prefault({})
+    .describe('days each kind is kept in the state store (active findings are never pruned)'),
   runbookBaseUrl: z
     .string()
     .url()

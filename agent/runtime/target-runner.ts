@@ -5,6 +5,7 @@ import type { EngineDriver, EngineSession, SamplingLimits, TargetSpec } from '..
 import { ERROR_CODES } from '../engines/error-codes.js';
 import { AgentError, errorMessage } from '../errors.js';
 import type { Finding } from '../findings/finding.js';
+import { FindingTracker, type TrackedFinding, type TrackerUpdate } from '../findings/tracker.js';
 import type { Logger } from '../log.js';
 import { SQL_LEXICONS } from '../redact/lexicons.js';
 import { SignalRedactor } from '../redact/signals.js';
@@ -69,6 +70,8 @@ export interface FollowedSource {
 export interface RunnerOptions {
   advise?: AdviseStep;
   extraSignals?: FollowedSource;
+  /** active findings kept by the store from before a restart: their episodes go on (firstSeen stands) */
+  restoredFindings?: readonly TrackedFinding[];
 }
 
 const NO_ERRORS: ReadonlyMap<string, number> = new Map();
@@ -88,9 +91,10 @@ export function samplingLimits(config: Config): SamplingLimits {
 
 /**
  * One target: its one long-lived session, its sampling cycles (never overlapping), its history
- * of snapshots, the latest rates and findings. Emits 'snapshot' after every cycle.
+ * of snapshots, the latest rates and findings. Emits 'findings' (what changed in the findings'
+ * lives) and then 'snapshot' after every cycle.
  */
-export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
+export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot]; findings: [TrackerUpdate] }> {
   private session: EngineSession | null = null;
   private readonly backoff = new Backoff();
   private readonly lastRunAt: Partial<Record<ProbeName, number>> = {};
@@ -98,6 +102,7 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
   private readonly snapshots: Snapshot[] = [];
   private currentRates: Rates = { cache: null, statements: null, tables: null };
   private currentFindings: Finding[] = [];
+  private readonly tracker: FindingTracker;
   private readonly errorCounts = new Map<ProbeName, number>();
   private downReason: string | null = 'not sampled yet';
   private serverVersion: string | null = null;
@@ -123,6 +128,8 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
   ) {
     super();
     this.redactor = new SignalRedactor(SQL_LEXICONS[spec.engine]);
+    this.tracker = new FindingTracker(config.thresholds.resolveAfterSeconds, options.restoredFindings ?? []);
+    this.currentFindings = this.tracker.active.map((t) => t.finding);
   }
 
   get latest(): Snapshot | undefined {
@@ -154,6 +161,11 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
   /** advisor (and verification) failures since the agent started, for dbdiag_advisor_errors_total */
   get advisorErrors(): ReadonlyMap<string, number> {
     return this.options.advise?.errors ?? NO_ERRORS;
+  }
+
+  /** the active findings with their lifecycle (firstSeen, occurrences, severity changes) */
+  get trackedFindings(): readonly TrackedFinding[] {
+    return this.tracker.active;
   }
 
   /** cumulative probe errors since the agent started, for dbdiag_probe_errors_total */
@@ -388,12 +400,13 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
       if (verification === 'inline' && up && this.session)
         await this.verify(snapshot, this.session, () => false);
       try {
-        this.currentFindings = advise.advise({
+        const advised = advise.advise({
           spec: this.spec,
           thresholds: this.config.thresholds,
           history: this.snapshots,
           rates: this.currentRates,
         });
+        this.trackFindings(advised, snapshot.at);
       } catch (error) {
         this.log.error({ err: error }, 'advisors failed');
       }
@@ -410,6 +423,19 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot] }> {
       });
     }
     return snapshot;
+  }
+
+  /** Gives this cycle's findings their life; each raise, re-grade and resolve is logged once, at info. */
+  private trackFindings(advised: readonly Finding[], at: number): void {
+    const update = this.tracker.update(advised, at, this.config.thresholds.resolveAfterSeconds);
+    this.currentFindings = update.active;
+    for (const e of update.events) {
+      this.log.info(
+        { findingId: e.id, kind: e.kind, severity: e.severity, event: e.type },
+        `finding ${e.type}: ${e.summary}`,
+      );
+    }
+    if (update.changed.length > 0 || update.events.length > 0) this.emit('findings', update);
   }
 
   private record(snapshot: Snapshot): void {

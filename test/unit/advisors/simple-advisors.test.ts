@@ -8,7 +8,6 @@ import { lowCacheHit } from '../../../agent/advisors/low-cache-hit.js';
 import { slowQuery } from '../../../agent/advisors/slow-query.js';
 import { staleStatistics } from '../../../agent/advisors/stale-statistics.js';
 import { tableBloat } from '../../../agent/advisors/table-bloat.js';
-import { FindingTracker } from '../../../agent/advisors/tracker.js';
 import { unusedIndex } from '../../../agent/advisors/unused-index.js';
 import type { Finding } from '../../../agent/findings/finding.js';
 import type { IndexStat, TableStat } from '../../../agent/snapshot/signals.js';
@@ -259,15 +258,5 @@ describe('slow-query', () => {
     const found = slowQuery(input([s]), [related]);
     expect(found.map((f) => f.evidence.statementId)).toEqual(['q1']);
     expect(found[0]?.related).toEqual(['missing-index:db:x']);
-  });
-});
-
-describe('finding tracker', () => {
-  it('keeps a finding id while seen and resolves it only after the condition was clear long enough', () => {
-    const tracker = new FindingTracker();
-    const f = { id: 'k:db:o' } as Finding;
-    expect(tracker.update([f], T0, 60)).toHaveLength(1);
-    expect(tracker.update([], T0 + 30_000, 60)).toHaveLength(1);
-    expect(tracker.update([], T0 + 61_000, 60)).toHaveLength(0);
   });
 });
