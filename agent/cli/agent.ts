@@ -7,6 +7,8 @@ interface AgentArgs {
   listen?: string;
   interval?: number;
   'web.config.file'?: string;
+  dataDir?: string;
+  store?: string;
 }
 
 export const agentCommand: CommandModule<object, AgentArgs> = {
@@ -29,6 +31,15 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
         type: 'string',
         describe: 'web config (exporter-toolkit shape): TLS, basic_auth_users, bearer token',
       })
+      .option('data-dir', {
+        type: 'string',
+        describe:
+          'data directory of the SQLite state store (default ~/.local/state/dbdiag; created on first use)',
+      })
+      .option('store', {
+        type: 'string',
+        describe: 'a shared PostgreSQL state store, postgres://... (instead of SQLite in the data directory)',
+      })
       .check((args) => {
         if (!args.config && (!args.url || args.url.length === 0)) {
           throw new Error('give --url DSN (repeatable) or --config FILE');
@@ -36,14 +47,21 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
         return checkNumbers(args, { interval: { min: 1, max: 3600, unit: 'seconds' } });
       }) as Argv<AgentArgs>,
   handler: async (args: ArgumentsCamelCase<AgentArgs>) => {
-    const [{ loadConfig }, { rootLogger }, { startAgent }, { runnerOptionsFor }, { reloadOnSignal }] =
-      await Promise.all([
-        import('../config/load.js'),
-        import('../log.js'),
-        import('../runtime/agent.js'),
-        import('../runtime/runner-options.js'),
-        import('../runtime/reload-on-signal.js'),
-      ]);
+    const [
+      { loadConfig },
+      { rootLogger },
+      { startAgent },
+      { runnerOptionsFor },
+      { reloadOnSignal },
+      { openStore },
+    ] = await Promise.all([
+      import('../config/load.js'),
+      import('../log.js'),
+      import('../runtime/agent.js'),
+      import('../runtime/runner-options.js'),
+      import('../runtime/reload-on-signal.js'),
+      import('../state/open.js'),
+    ]);
     // Components add their own `component` binding to the root logger.
     const log = rootLogger;
     const load = () =>
@@ -52,6 +70,8 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
         listen: args.listen,
         intervalSeconds: args.interval,
         webConfigFile: args['web.config.file'],
+        dataDir: args.dataDir,
+        store: args.store,
       });
     const config = load();
     if (config.targets.length === 0) {
@@ -59,7 +79,23 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
         `${args.config ?? 'command line'}: no targets to monitor: list them under "targets:" or give --url`,
       );
     }
-    const agent = await startAgent(config, { log, runnerOptions: runnerOptionsFor(config, log) });
+    // A store that cannot be opened degrades the agent (/healthz, dbdiag_store_up 0); it still samples.
+    const storeLog = log.child({ component: 'store' });
+    let store: Awaited<ReturnType<typeof openStore>> | undefined;
+    let storeUnavailable: string | undefined;
+    try {
+      store = await openStore({ store: config.store, dataDir: config.dataDir });
+      storeLog.info({ backend: store.backend, location: store.location }, 'state store open');
+    } catch (error) {
+      storeUnavailable = error instanceof Error ? error.message : String(error);
+      storeLog.error(`state store unavailable, findings kept in memory only: ${storeUnavailable}`);
+    }
+    const agent = await startAgent(config, {
+      log,
+      runnerOptions: runnerOptionsFor(config, log),
+      ...(store ? { store } : {}),
+      ...(storeUnavailable ? { storeUnavailable } : {}),
+    });
     // SIGHUP (systemctl reload): re-read the file, keep sessions and memory, log what changed
     reloadOnSignal(agent, { load, runnerOptions: (next) => runnerOptionsFor(next, log), log });
     process.stderr.write(
@@ -69,6 +105,7 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
       log.info({ component: 'agent', signal }, 'stopping');
       agent
         .stop()
+        .then(() => store?.close())
         .then(() => process.exit(0))
         .catch(() => process.exit(1));
     };

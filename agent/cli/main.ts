@@ -10,7 +10,9 @@ import { COMPLETION_COMMAND, withCompletion } from './completion.js';
 import { demoCommand } from './demo.js';
 import { digestCommand } from './digest.js';
 import { EXIT_USAGE, failOneLine } from './fail.js';
+import { findingsCommand } from './findings.js';
 import { grantsCommand } from './grants.js';
+import { storeCommand } from './store.js';
 
 // The command modules hold only their flags; each handler imports what it runs when it runs
 // (digest loads no database driver). `dbdiag --version` alone loads nothing at all: yargs and
@@ -27,7 +29,15 @@ function printVersionAlone(argv: readonly string[]): boolean {
 }
 
 // Every command is one module; register it in this list.
-const COMMANDS = [agentCommand, checkCommand, demoCommand, digestCommand, grantsCommand] as const;
+const COMMANDS = [
+  agentCommand,
+  checkCommand,
+  demoCommand,
+  digestCommand,
+  grantsCommand,
+  findingsCommand,
+  storeCommand,
+] as const;
 const COMMAND_NAMES = [...COMMANDS.map((c) => String(c.command).split(' ')[0]!), COMPLETION_COMMAND];
 
 /** `dbdiag digst` -> `unknown command "digst" — did you mean "digest"?` (yargs says "Unknown argument"). */

@@ -4,6 +4,7 @@ import { SLOWLOG_FAULTS, type SlowLogStatus } from '../slowlog/follow.js';
 import type { Rates } from '../snapshot/rates.js';
 import type { ConnectionStates, EngineName, PoolStat } from '../snapshot/signals.js';
 import type { ProbeName, Snapshot } from '../snapshot/snapshot.js';
+import type { StoreStatus } from '../state/writer.js';
 import type { TargetCounters } from './target-counters.js';
 
 // Every metric dbdiag exports is defined here, and only here. A scrape reads the targets'
@@ -30,6 +31,8 @@ export interface TargetView {
 
 export interface MetricsSource {
   targets(): readonly TargetView[];
+  /** the state store's health; null or absent when the agent keeps no store */
+  store?(): StoreStatus | null;
 }
 
 const STATE_LABELS: Record<keyof ConnectionStates, string> = {
@@ -165,6 +168,26 @@ export function createMetrics(source: MetricsSource): Metrics {
     (c, s) => {
       for (const t of s.targets())
         if (t.verificationSeconds !== undefined) c.inc({ target: t.name }, t.verificationSeconds);
+    },
+  );
+  counter(
+    'dbdiag_store_errors_total',
+    'State store operations that failed (open, write, read, prune); sampling and /metrics go on regardless.',
+    ['operation'],
+    (c, s) => {
+      const store = s.store?.();
+      if (!store) return;
+      for (const operation of ['open', 'write', 'read', 'prune'])
+        c.inc({ operation }, store.errors.get(operation) ?? 0);
+    },
+  );
+  gauge(
+    'dbdiag_store_up',
+    '1 when the last write to the state store succeeded, 0 while it fails (/healthz says degraded).',
+    [],
+    (g, s) => {
+      const store = s.store?.();
+      if (store) g.set(store.ok ? 1 : 0);
     },
   );
 

@@ -3,10 +3,14 @@ import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Metrics } from '../exporter/metrics.js';
 import type { Finding } from '../findings/finding.js';
+import { findingJson, type TrackedFinding } from '../findings/tracker.js';
 import { RUNBOOKS_DIR } from '../package-root.js';
 import { redactDsn } from '../redact/dsn.js';
 import type { SlowLogStatus } from '../slowlog/follow.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
+import { type FindingFilter, parseSince, parseStatus, storeQuery } from '../state/query.js';
+import type { FindingQuery } from '../state/store.js';
+import type { StoreStatus } from '../state/writer.js';
 
 // The routes. Every one answers from memory (the last snapshot, the findings): a slow or down
 // database never makes a request hang.
@@ -17,12 +21,18 @@ export interface TargetStatus {
   dsn: string;
   latest: Snapshot | undefined;
   findings: readonly Finding[];
+  /** the active findings with their lifecycle (firstSeen, occurrences...) */
+  trackedFindings: readonly TrackedFinding[];
   /** the slow-log follower's state; null when the target names no slow log */
   slowLog: SlowLogStatus | null;
 }
 
 export interface HttpSource {
   targets(): readonly TargetStatus[];
+  /** the state store's health; null or absent without a store */
+  store?(): StoreStatus | null;
+  /** finding history from the state store; absent without a store */
+  findingsHistory?: ((query: FindingQuery) => Promise<TrackedFinding[]>) | undefined;
 }
 
 const KIND_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -81,19 +91,79 @@ function targetsDocument(source: HttpSource): unknown {
   };
 }
 
-function findingsDocument(source: HttpSource, target?: string): { findings: Finding[] } {
+/** Rows /api/findings returns at most (newest last-seen first). */
+const FINDINGS_LIMIT = 1000;
+
+function findingFilter(url: URL, now: number): FindingFilter {
+  const p = url.searchParams;
+  const since = p.get('since');
   return {
-    findings: source
-      .targets()
-      .filter((t) => target === undefined || t.name === target)
-      .flatMap((t) => t.findings),
+    status: parseStatus(p.get('status')),
+    ...(since ? { since: parseSince(since, now) } : {}),
+    ...(p.get('target') ? { target: p.get('target') as string } : {}),
+    ...(p.get('kind') ? { kind: p.get('kind') as string } : {}),
   };
+}
+
+/**
+ * Active findings come from memory (the latest cycle); resolved ones from the state store.
+ * Without status= the answer is the active findings (as before the store) plus, with a store,
+ * the resolved history matching the filters.
+ */
+async function findingsDocument(source: HttpSource, url: URL): Promise<{ status: number; body: unknown }> {
+  let filter: FindingFilter;
+  try {
+    filter = findingFilter(url, Date.now());
+  } catch (error) {
+    return { status: 400, body: { error: (error as Error).message } };
+  }
+  const active = source
+    .targets()
+    .filter((t) => filter.target === undefined || t.name === filter.target)
+    .flatMap((t) => t.trackedFindings)
+    .filter((t) => filter.kind === undefined || t.finding.kind === filter.kind)
+    .filter((t) => filter.since === undefined || t.lastSeen >= filter.since);
+  const findings: TrackedFinding[] = filter.status === 'resolved' ? [] : [...active];
+  if (filter.status !== 'active') {
+    if (!source.findingsHistory) {
+      if (filter.status === 'resolved')
+        return { status: 503, body: { error: 'this agent keeps no state store: no finding history' } };
+    } else {
+      try {
+        const stored = await source.findingsHistory(
+          storeQuery({ ...filter, status: 'resolved' }, FINDINGS_LIMIT),
+        );
+        findings.push(...stored);
+      } catch (error) {
+        return { status: 503, body: { error: `state store: ${(error as Error).message}` } };
+      }
+    }
+  }
+  return { status: 200, body: { findings: findings.map(findingJson) } };
 }
 
 /** An agent that monitors nothing is not healthy: a typo in the config must not look like "ok". */
 function healthDocument(source: HttpSource): { status: number; body: unknown } {
   const targets = source.targets().length;
   if (targets === 0) return { status: 503, body: { status: 'no targets configured', targets } };
+  // A failing store degrades the agent, it does not make it unhealthy: sampling and /metrics go on.
+  const store = source.store?.();
+  if (store && !store.ok) {
+    return {
+      status: 200,
+      body: {
+        status: 'degraded',
+        targets,
+        store: {
+          backend: store.backend,
+          ok: false,
+          error: store.lastError,
+          failingSince: isoOrNull(store.failingSince),
+          pendingWrites: store.pending,
+        },
+      },
+    };
+  }
   return { status: 200, body: { status: 'ok', targets } };
 }
 
@@ -127,7 +197,8 @@ export async function route(context: RouteContext, url: URL, res: ServerResponse
   }
   if (url.pathname === '/api/targets') return sendJson(res, 200, targetsDocument(source));
   if (url.pathname === '/api/findings') {
-    return sendJson(res, 200, findingsDocument(source, url.searchParams.get('target') ?? undefined));
+    const doc = await findingsDocument(source, url);
+    return sendJson(res, doc.status, doc.body);
   }
   if (url.pathname.startsWith('/runbooks/'))
     return serveRunbook(res, url.pathname.slice('/runbooks/'.length));

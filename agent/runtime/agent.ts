@@ -10,6 +10,9 @@ import { createHttpServer, listen } from '../http/server.js';
 import { loadWebConfig, OPEN_WEB_CONFIG, requiresAuth } from '../http/web-config.js';
 import { type Logger, rootLogger } from '../log.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
+import { AgentRecorder } from '../state/recorder.js';
+import type { Store } from '../state/store.js';
+import type { StoreStatus } from '../state/writer.js';
 import { type ConfigChanges, describeChanges, diffConfig, effectiveConfig } from './reload.js';
 import { type RunnerOptions, TargetRunner } from './target-runner.js';
 
@@ -18,6 +21,13 @@ export interface StartAgentOptions {
   log?: Logger;
   /** per-target runner options (advisors, extra signal sources), given the runbook base URL */
   runnerOptions?: RunnerOptionsFactory;
+  /**
+   * the state store (the `agent` command opens it from dataDir / store); without one the agent
+   * keeps findings in memory only and /api/findings?status=resolved has no history
+   */
+  store?: Store;
+  /** why the store could not be opened (the agent runs degraded, in memory only) */
+  storeUnavailable?: string;
 }
 
 export type RunnerOptionsFactory = (target: string, runbookBaseUrl: string) => RunnerOptions;
@@ -27,6 +37,8 @@ export interface RunningAgent {
   url: string;
   runbookBaseUrl: string;
   runners: readonly TargetRunner[];
+  /** what the agent records in the state store; null without a store */
+  recorder: AgentRecorder | null;
   latest(target: string): Snapshot | undefined;
   waitForSnapshot(target: string, predicate: (s: Snapshot) => boolean, timeoutMs: number): Promise<Snapshot>;
   /**
@@ -51,6 +63,30 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
   const entries: Entry[] = [];
   let running = config;
   let reloading: Promise<unknown> = Promise.resolve();
+  const recorder = options.store
+    ? await AgentRecorder.start(
+        options.store,
+        config,
+        specs.map((s) => s.name),
+        log.child({ component: 'store' }),
+      )
+    : null;
+  const startedAt = Date.now();
+  const storeStatus = (): StoreStatus | null =>
+    recorder?.status() ??
+    (options.storeUnavailable === undefined
+      ? null
+      : {
+          backend: config.store ? 'postgres' : 'sqlite',
+          location: '',
+          ok: false,
+          lastError: options.storeUnavailable,
+          failingSince: startedAt,
+          errors: new Map([['open', 1]]),
+          pending: 0,
+          dropped: 0,
+          lastFlushSeconds: null,
+        });
 
   const views = (): TargetView[] =>
     entries.map(({ runner, counters }) => ({
@@ -66,7 +102,7 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
       slowLog: runner.slowLogStatus,
       counters,
     }));
-  const metrics = createMetrics({ targets: views });
+  const metrics = createMetrics({ targets: views, store: storeStatus });
   const web = config.webConfigFile === undefined ? OPEN_WEB_CONFIG : loadWebConfig(config.webConfigFile);
   if (!requiresAuth(web) && !isLoopback(parseListen(config.listen).host)) {
     log.warn(
@@ -86,15 +122,25 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
           dsn: runner.spec.dsn,
           latest: runner.latest,
           findings: runner.findings,
+          trackedFindings: runner.trackedFindings,
           slowLog: runner.slowLogStatus,
         })),
+      store: storeStatus,
+      findingsHistory: recorder ? (query) => recorder.findings(query) : undefined,
     },
   });
   const url = await listen(server, config.listen);
   const runbookBaseUrl = config.runbookBaseUrl ?? `${url}/runbooks`;
 
-  const createEntry = (spec: TargetSpec, factory: RunnerOptionsFactory | undefined): Entry => {
-    const runnerOptions = factory?.(spec.name, runbookBaseUrl) ?? {};
+  const createEntry = (
+    spec: TargetSpec,
+    factory: RunnerOptionsFactory | undefined,
+    restoredFindings: RunnerOptions['restoredFindings'],
+  ): Entry => {
+    const runnerOptions: RunnerOptions = {
+      ...factory?.(spec.name, runbookBaseUrl),
+      restoredFindings: restoredFindings ?? [],
+    };
     runnerOptions.extraSignals?.onObservation?.((seconds) => metrics.observeSlowQuery(spec.name, seconds));
     const runner = new TargetRunner(
       spec,
@@ -109,10 +155,12 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
       slowQueryClasses: running.topN.slowQueryClasses,
     });
     runner.on('snapshot', (snapshot) => counters.update(runner.rates, snapshot.signals.slowlog));
+    recorder?.attach(runner);
     return { runner, counters };
   };
 
-  for (const spec of specs) entries.push(createEntry(spec, options.runnerOptions));
+  for (const spec of specs)
+    entries.push(createEntry(spec, options.runnerOptions, recorder?.restoredFindings(spec.name)));
   for (const { runner } of entries) runner.start();
 
   const applyReload = async (
@@ -140,9 +188,11 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
       }
     }
     await Promise.all(retired.map((e) => e.runner.stop()));
+    // a target reconnected with new settings goes on with its findings' episodes
+    const carried = new Map(retired.map((e) => [e.runner.spec.name, [...e.runner.trackedFindings]]));
     const order = new Map(next.targets.map((t, i) => [t.name, i]));
     for (const [name, spec] of fresh) {
-      const entry = createEntry(spec, factory ?? options.runnerOptions);
+      const entry = createEntry(spec, factory ?? options.runnerOptions, carried.get(name));
       entries.push(entry);
       entry.runner.start();
       log.debug({ component: 'agent', target: name }, 'target started after reload');
@@ -168,6 +218,7 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
     get runners() {
       return entries.map((e) => e.runner);
     },
+    recorder,
     latest: (target) => find(target).latest,
     waitForSnapshot(target, predicate, timeoutMs) {
       const runner = find(target);
@@ -196,6 +247,7 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
     async stop() {
       await reloading;
       await Promise.all(entries.map((e) => e.runner.stop()));
+      await recorder?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

@@ -1,6 +1,7 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { AgentError } from '../errors.js';
 import { redactDsn } from '../redact/dsn.js';
 import { openPostgresStore } from './postgres.js';
 import { createSqlStore } from './sql-store.js';
@@ -38,7 +39,10 @@ export function isPostgresStoreUrl(value: string): boolean {
 /** Opens (and migrates) the store the location names. */
 export async function openStore(
   location: StoreLocation,
-  options: { readonly?: boolean } = {},
+  options: {
+    /** a CLI that reads: a missing SQLite file is an error, not a new empty store */
+    mustExist?: boolean;
+  } = {},
 ): Promise<Store> {
   if (location.store !== undefined && location.store !== '') {
     if (!isPostgresStoreUrl(location.store)) {
@@ -79,7 +83,13 @@ export async function openStore(
     }
   }
   const path = join(resolveDataDir(location.dataDir), SQLITE_FILE);
-  const db = openSqlite(path, options);
+  if (options.mustExist && !existsSync(path)) {
+    throw new AgentError(
+      'store-missing',
+      `no state store at ${path}: the agent creates it when it starts; give --data-dir, --store or --config as the agent has them`,
+    );
+  }
+  const db = openSqlite(path);
   try {
     return await createSqlStore(db, {
       backend: 'sqlite',

@@ -26,19 +26,14 @@ export function toSqlite(sql: string, params: readonly unknown[] = []): { sql: s
   return { sql: text, params: ordered };
 }
 
-export function openSqlite(path: string, options: { readonly?: boolean } = {}): SqlConnection {
+export function openSqlite(path: string): SqlConnection {
   let db: Database.Database;
   try {
-    if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path, {
-      readonly: options.readonly === true,
-      fileMustExist: options.readonly === true,
-    });
+    mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    if (!options.readonly) {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-    }
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
   } catch (cause) {
     throw new AgentError('store-unavailable', `state store ${path}: cannot open (${errorMessage(cause)})`, {
       cause,
