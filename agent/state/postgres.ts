@@ -56,6 +56,8 @@ export function openPostgresStore(url: string): SqlConnection {
   }
   // An idle client losing its server must not end the agent: the next query reconnects.
   pool.on('error', () => undefined);
+  // ... and neither must a client in use when the server goes away (its query fails instead)
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const transaction = async <T>(fn: (tx: SqlConnection) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
     let broken = false;
