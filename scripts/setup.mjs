@@ -48,7 +48,11 @@ function installNpmPackages() {
   const marker = join(root, 'node_modules', '.package-lock.json');
   if (existsSync(marker) && mtime(marker) >= mtime(join(root, 'package-lock.json'))) return;
   step('installing npm packages');
-  run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund']);
+  // better-sqlite3 (the state store) is compiled here: only the npm registry is reachable, so
+  // its prebuilt-binary download (from elsewhere) would only wait for a timeout first
+  run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund'], {
+    env: { ...process.env, npm_config_build_from_source: 'better-sqlite3' },
+  });
 }
 
 function installDebianPackages() {
