@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../../agent/findings/finding.js';
 import { FindingTracker } from '../../../agent/findings/tracker.js';
@@ -14,6 +15,7 @@ import { type PostgresServer, startPostgres } from '../../support/postgres.js';
 // One suite, run against every store backend: SQLite in a temp data directory and a real
 // PostgreSQL (a server of the test's own, one fresh database per run).
 
+const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.UTC(2026, 0, 10, 8);
@@ -192,6 +194,41 @@ describe.each([sqliteBackend(), postgresBackend()])('state store on $name', (bac
     const versions = exported.find((t) => t.table === 'dbdiag_schema_migrations')!.rows;
     expect(versions).toHaveLength(MIGRATIONS.length);
     for (const s of stores) await s.close();
+  });
+
+  it('agents starting together as separate processes on one new store all come up, the schema applied once', async () => {
+    const location = await backend.location();
+    const runs = await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          new Promise<{ code: number | null; out: string; err: string }>((done) => {
+            const child = spawn(
+              process.execPath,
+              ['--import', 'tsx', 'test/support/open-store.ts', JSON.stringify(location)],
+              {
+                cwd: ROOT,
+              },
+            );
+            let out = '';
+            let err = '';
+            child.stdout.on('data', (d: Buffer) => {
+              out += d.toString();
+            });
+            child.stderr.on('data', (d: Buffer) => {
+              err += d.toString();
+            });
+            child.on('exit', (code) => done({ code, out, err }));
+          }),
+      ),
+    );
+    for (const run of runs) {
+      expect(run.code, run.err).toBe(0);
+      expect(run.out.trim()).toBe(String(LATEST_SCHEMA_VERSION));
+    }
+    const s = await openStore(location);
+    const versions = (await s.exportAll()).find((t) => t.table === 'dbdiag_schema_migrations')!.rows;
+    expect(versions).toHaveLength(MIGRATIONS.length);
+    await s.close();
   });
 
   it('refuses a store whose schema is newer than this dbdiag knows', async () => {
