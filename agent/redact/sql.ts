@@ -53,19 +53,55 @@ const CREDENTIAL_LEADS: readonly (readonly string[])[] = [
   ['CHANGE', 'REPLICATION', 'SOURCE'],
 ];
 
+/**
+ * Every word CREDENTIAL_WORD or CREDENTIAL_LEADS can match contains one of these: a text with
+ * none of them cannot carry credentials (a fast pre-check, before lexing).
+ */
+const MAY_CARRY_CREDENTIALS =
+  /PASSW|SECRET|TOKEN|CREDENTIAL|KEY|IDENTIFIED|PGP_|AES_|DES_|DBLINK|CRYPT|HMAC|CODE|SERVER|SUBSCRIPTION|MAPPING|FOREIGN|MASTER|REPLICATION/i;
+
 /** String prefixes glued to a quote: E'..' (escapes), B'..', X'..', N'..', U&'..', _charset'..'. */
 const STRING_PREFIX = /^(?:[EeBbXxNn]|_[A-Za-z0-9]+)$/;
 
+// Character classes by code unit, not regex: every statement text sampled passes here.
 function isWordStart(c: string): boolean {
-  return /[A-Za-z_\u0080-\uffff]/.test(c);
+  const k = c.charCodeAt(0);
+  return (k >= 97 && k <= 122) || (k >= 65 && k <= 90) || k === 95 || k >= 0x80;
 }
 
 function isWordPart(c: string): boolean {
-  return /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
+  const k = c.charCodeAt(0);
+  return (k >= 48 && k <= 57) || k === 36 || isWordStart(c);
 }
 
 function isDigit(c: string | undefined): boolean {
   return c !== undefined && c >= '0' && c <= '9';
+}
+
+/** Spaces and operator characters that never start a literal, comment, word or parameter. */
+function isPlain(k: number): boolean {
+  return (
+    k === 32 || // space
+    k === 9 || // tab
+    k === 10 || // newline
+    k === 13 ||
+    k === 40 || // (
+    k === 41 || // )
+    k === 44 || // ,
+    k === 59 || // ;
+    k === 61 || // =
+    k === 60 || // <
+    k === 62 || // >
+    k === 43 || // +
+    k === 42 || // *
+    k === 63 || // ?
+    k === 124 || // |
+    k === 37 // %
+  );
+}
+
+function isHexDigit(c: string | undefined): boolean {
+  return c !== undefined && (isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c === '_');
 }
 
 /** End (exclusive) of a quoted run opened at `start` by `quote`; the text's end when unterminated. */
@@ -93,7 +129,7 @@ function numberEnd(text: string, start: number): number {
   let i = start;
   if (text[i] === '0' && (text[i + 1] === 'x' || text[i + 1] === 'X' || text[i + 1] === 'b')) {
     i += 2;
-    while (i < text.length && /[0-9A-Fa-f_]/.test(text[i] ?? '')) i++;
+    while (isHexDigit(text[i])) i++;
     return i;
   }
   while (isDigit(text[i]) || text[i] === '_') i++;
@@ -101,7 +137,10 @@ function numberEnd(text: string, start: number): number {
     i++;
     while (isDigit(text[i])) i++;
   }
-  if ((text[i] === 'e' || text[i] === 'E') && (isDigit(text[i + 1]) || /[+-]/.test(text[i + 1] ?? ''))) {
+  if (
+    (text[i] === 'e' || text[i] === 'E') &&
+    (isDigit(text[i + 1]) || text[i + 1] === '+' || text[i + 1] === '-')
+  ) {
     i += 2;
     while (isDigit(text[i])) i++;
   }
@@ -162,7 +201,10 @@ export function tokenize(text: string, lexicon: SqlLexicon): Token[] {
     } else if (c === '@' && next === '@') {
       push('other', i + 2);
     } else {
-      push('other', i + 1);
+      // a run of spaces and operators that start nothing else: one token
+      let end = i + 1;
+      while (end < text.length && isPlain(text.charCodeAt(end))) end++;
+      push('other', end);
     }
   }
   return tokens;
@@ -200,6 +242,8 @@ function render(tokens: readonly Token[]): string {
  * Credential-bearing statements come out as their shape either way.
  */
 export function redactSql(text: string, lexicon: SqlLexicon, literals: LiteralPolicy = 'mask'): string {
+  // Most statements name nothing a credential check looks for: kept as they are, unlexed.
+  if (literals === 'keep' && !MAY_CARRY_CREDENTIALS.test(text)) return text;
   const tokens = tokenize(text, lexicon);
   if (literals === 'keep' && !carriesCredentials(tokens)) return text;
   return render(tokens);
