@@ -27,6 +27,8 @@ const DEBIAN_PACKAGES = {
   systemd: '/usr/bin/systemd-analyze',
   // the man page (npm run man, prepack)
   help2man: '/usr/bin/help2man',
+  // the HTML report opened headless by its test (playwright-core drives it)
+  chromium: '/usr/bin/chromium',
 };
 
 function step(message) {

@@ -12,6 +12,7 @@ import { digestCommand } from './digest.js';
 import { EXIT_USAGE, failOneLine } from './fail.js';
 import { findingsCommand } from './findings.js';
 import { grantsCommand } from './grants.js';
+import { reportCommand } from './report.js';
 import { storeCommand } from './store.js';
 
 // The command modules hold only their flags; each handler imports what it runs when it runs
@@ -37,6 +38,7 @@ const COMMANDS = [
   grantsCommand,
   findingsCommand,
   storeCommand,
+  reportCommand,
 ] as const;
 const COMMAND_NAMES = [...COMMANDS.map((c) => String(c.command).split(' ')[0]!), COMPLETION_COMMAND];
 

@@ -6,6 +6,7 @@ import type { Finding } from '../findings/finding.js';
 import { findingJson, type TrackedFinding } from '../findings/tracker.js';
 import { RUNBOOKS_DIR } from '../package-root.js';
 import { redactDsn } from '../redact/dsn.js';
+import type { Report } from '../reports/model.js';
 import type { SlowLogStatus } from '../slowlog/follow.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { type FindingFilter, parseSince, parseStatus, storeQuery } from '../state/query.js';
@@ -33,6 +34,14 @@ export interface HttpSource {
   store?(): StoreStatus | null;
   /** finding history from the state store; absent without a store */
   findingsHistory?: ((query: FindingQuery) => Promise<TrackedFinding[]>) | undefined;
+  /** stored health-check reports; absent without a store */
+  reports?: ReportSource | undefined;
+}
+
+export interface ReportSource {
+  /** newest first */
+  list(): Promise<Report[]>;
+  get(id: string): Promise<Report | null>;
 }
 
 const KIND_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -178,6 +187,27 @@ async function serveRunbook(res: ServerResponse, kind: string): Promise<void> {
   }
 }
 
+const REPORT_PATH = /^\/reports\/([A-Za-z0-9._-]+)\.(md|html|json)$/;
+
+/** /reports/ lists the stored reports; /reports/<id>.<md|html|json> renders one. */
+async function serveReports(source: HttpSource, url: URL, res: ServerResponse): Promise<void> {
+  if (!source.reports) return send(res, 503, 'text/plain', 'this agent keeps no state store: no reports\n');
+  const { renderReport, CONTENT_TYPES } = await import('../reports/render.js');
+  try {
+    if (url.pathname === '/reports/' || url.pathname === '/reports') {
+      const { reportIndexHtml } = await import('../reports/render-html.js');
+      return send(res, 200, CONTENT_TYPES.html, reportIndexHtml(await source.reports.list()));
+    }
+    const match = REPORT_PATH.exec(url.pathname);
+    const report = match ? await source.reports.get(match[1]!) : null;
+    if (!match || !report) return send(res, 404, 'text/plain', 'no such report: /reports/ lists them\n');
+    const format = match[2] as 'md' | 'html' | 'json';
+    return send(res, 200, CONTENT_TYPES[format], renderReport(report, format));
+  } catch (error) {
+    return send(res, 503, 'text/plain', `state store: ${(error as Error).message}\n`);
+  }
+}
+
 export interface RouteContext {
   metrics: Metrics;
   source: HttpSource;
@@ -200,12 +230,14 @@ export async function route(context: RouteContext, url: URL, res: ServerResponse
     const doc = await findingsDocument(source, url);
     return sendJson(res, doc.status, doc.body);
   }
+  if (url.pathname === '/reports' || url.pathname.startsWith('/reports/'))
+    return serveReports(source, url, res);
   if (url.pathname.startsWith('/runbooks/'))
     return serveRunbook(res, url.pathname.slice('/runbooks/'.length));
   send(
     res,
     404,
     'text/plain',
-    'not found: try /metrics, /healthz, /api/targets, /api/findings, /runbooks/<kind>\n',
+    'not found: try /metrics, /healthz, /api/targets, /api/findings, /runbooks/<kind>, /reports/\n',
   );
 }

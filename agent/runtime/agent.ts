@@ -6,6 +6,7 @@ import { drivers } from '../engines/drivers.js';
 import type { TargetSpec } from '../engines/engine.js';
 import { createMetrics, type TargetView } from '../exporter/metrics.js';
 import { TargetCounters } from '../exporter/target-counters.js';
+import type { ReportSource } from '../http/routes.js';
 import { createHttpServer, listen } from '../http/server.js';
 import { loadWebConfig, OPEN_WEB_CONFIG, requiresAuth } from '../http/web-config.js';
 import { type Logger, rootLogger } from '../log.js';
@@ -15,6 +16,14 @@ import type { Store } from '../state/store.js';
 import type { StoreStatus } from '../state/writer.js';
 import { type ConfigChanges, describeChanges, diffConfig, effectiveConfig } from './reload.js';
 import { type RunnerOptions, TargetRunner } from './target-runner.js';
+
+/** The stored reports, for /reports/ (read on request; the reports code loads on first use). */
+function reportSource(store: Store): ReportSource {
+  return {
+    list: async () => (await import('../reports/store.js')).listReports(store),
+    get: async (id) => (await import('../reports/store.js')).getReport(store, id),
+  };
+}
 
 export interface StartAgentOptions {
   /** parent logger; components add their own `component` binding (default: the root logger) */
@@ -127,6 +136,7 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
         })),
       store: storeStatus,
       findingsHistory: recorder ? (query) => recorder.findings(query) : undefined,
+      reports: recorder ? reportSource(recorder.store) : undefined,
     },
   });
   const url = await listen(server, config.listen);

@@ -1,0 +1,443 @@
+import { type EvidenceValue, SEVERITIES, type Severity } from '../findings/finding.js';
+import type { TrackedFinding } from '../findings/tracker.js';
+import { hourOf } from '../state/rollup.js';
+import type { HourlyRollup, Store } from '../state/store.js';
+import type {
+  Baseline,
+  Capacity,
+  Changes,
+  FindingGroups,
+  MaintenanceItem,
+  Report,
+  ReportFinding,
+  ReportKind,
+  StatementLine,
+  Statements,
+  TargetReport,
+  Trigger,
+  Verdict,
+} from './model.js';
+import { REPORT_SCHEMA_VERSION } from './model.js';
+import { count, isoSecond, percent, ratio, sig } from './round.js';
+
+// A report from the state store: what happened to each target over a period, compared with a
+// baseline (the previous report of the same kind, or the previous period of the same length).
+// Reads the store only; the caller decides the period, the baseline and where the report goes.
+
+export interface BuildOptions {
+  id: string;
+  kind: ReportKind;
+  /** epoch ms, [from, to) */
+  from: number;
+  to: number;
+  now: number;
+  /** only this target */
+  target?: string | undefined;
+  /** the report compared with; null: the previous period of the same length */
+  baseline: Report | null;
+  /** a schedule's run (default: on demand) */
+  trigger?: Trigger;
+  /** earlier reports of the same kind, newest first (for "seen in N of the last M reports") */
+  history: readonly Report[];
+  /** a statement regresses when its mean time grows by at least this many percent ... */
+  regressionPercent?: number;
+  /** ... with at least this many calls in the period and in the baseline */
+  minCalls?: number;
+}
+
+export const REGRESSION_PERCENT = 25;
+export const MIN_CALLS = 10;
+const TOP_STATEMENTS = 10;
+const KEPT_STATEMENTS = 200;
+/** the reports "seen in N of the last M" looks back over, this one included */
+export const SEEN_IN_WINDOW = 30;
+
+const MAINTENANCE_ACTIONS = new Set(['vacuum', 'analyze', 'optimize', 'drop-index']);
+
+const rank = (s: Severity): number => SEVERITIES.indexOf(s);
+
+/** evidence with its numbers rounded like the rest of the report */
+function roundEvidence(value: EvidenceValue): EvidenceValue {
+  if (typeof value === 'number') return Number.isInteger(value) ? count(value) : sig(value);
+  if (Array.isArray(value)) return value.map(roundEvidence);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, roundEvidence(v)]));
+  return value;
+}
+
+/** the finding ids a report listed for a target, by group */
+function listed(report: Report | null | undefined, target: string): Map<string, ReportFinding> {
+  const out = new Map<string, ReportFinding>();
+  const t = report?.targets.find((x) => x.target === target);
+  if (!t) return out;
+  for (const f of [...t.findings.new, ...t.findings.persisting, ...t.findings.regressed]) out.set(f.id, f);
+  return out;
+}
+
+function everListed(report: Report, target: string, id: string): boolean {
+  const t = report.targets.find((x) => x.target === target);
+  if (!t) return false;
+  const g = t.findings;
+  return [g.new, g.persisting, g.regressed, g.resolved].some((list) => list.some((f) => f.id === id));
+}
+
+interface FindingContext {
+  from: number;
+  to: number;
+  target: string;
+  baseline: Report | null;
+  /** episodes open at the baseline's end, when the baseline is a period (no report) */
+  openAtBaselineEnd: Map<string, Severity>;
+  history: readonly Report[];
+}
+
+function reportFinding(
+  t: TrackedFinding,
+  ctx: FindingContext,
+  previousSeverity: Severity | null,
+  resolved: boolean,
+): ReportFinding {
+  const f = t.finding;
+  const end =
+    resolved && t.resolvedAt !== null ? t.resolvedAt : Math.min(ctx.to, Math.max(t.lastSeen, ctx.from));
+  const history = ctx.history.slice(0, SEEN_IN_WINDOW - 1);
+  return {
+    id: f.id,
+    kind: f.kind,
+    severity: f.severity,
+    previousSeverity,
+    object: f.object,
+    summary: f.summary,
+    firstSeen: isoSecond(t.firstSeen),
+    lastSeen: isoSecond(t.lastSeen),
+    resolvedAt: resolved && t.resolvedAt !== null ? isoSecond(t.resolvedAt) : null,
+    durationSeconds: count(Math.max(0, end - t.firstSeen) / 1000),
+    occurrences: t.occurrences,
+    seenIn: {
+      reports: 1 + history.filter((r) => everListed(r, ctx.target, f.id)).length,
+      of: 1 + history.length,
+    },
+    fix: f.fix ? { summary: f.fix.summary, statements: [...f.fix.statements] } : null,
+    proof: roundEvidence(t.worst.evidence) as Record<string, unknown>,
+    runbook: f.runbook,
+  };
+}
+
+function groupFindings(episodes: readonly TrackedFinding[], ctx: FindingContext): FindingGroups {
+  const groups: FindingGroups = { new: [], persisting: [], resolved: [], regressed: [] };
+  const before = ctx.baseline ? listed(ctx.baseline, ctx.target) : null;
+  for (const t of episodes) {
+    if (t.firstSeen >= ctx.to) continue;
+    const resolvedAt = t.resolvedAt;
+    if (resolvedAt !== null && resolvedAt < ctx.from) continue;
+    if (resolvedAt !== null && resolvedAt < ctx.to) {
+      groups.resolved.push(reportFinding(t, ctx, null, true));
+      continue;
+    }
+    // open at the end of the period
+    const previous = before
+      ? (before.get(t.finding.id)?.severity ?? null)
+      : (ctx.openAtBaselineEnd.get(t.finding.id) ?? null);
+    if (previous === null) groups.new.push(reportFinding(t, ctx, null, false));
+    else if (rank(t.finding.severity) > rank(previous))
+      groups.regressed.push(reportFinding(t, ctx, previous, false));
+    else groups.persisting.push(reportFinding(t, ctx, null, false));
+  }
+  const order = (a: ReportFinding, b: ReportFinding) =>
+    rank(b.severity) - rank(a.severity) || a.id.localeCompare(b.id);
+  for (const list of Object.values(groups)) list.sort(order);
+  return groups;
+}
+
+interface StatementSum {
+  fingerprint: string | null;
+  calls: number;
+  totalSeconds: number;
+}
+
+function sumStatements(rollups: readonly HourlyRollup[]): Map<string, StatementSum> {
+  const sums = new Map<string, StatementSum>();
+  for (const r of rollups) {
+    for (const s of r.statements) {
+      const sum = sums.get(s.queryId) ?? { fingerprint: s.fingerprint, calls: 0, totalSeconds: 0 };
+      sum.calls += s.calls;
+      sum.totalSeconds += s.totalSeconds;
+      sum.fingerprint = s.fingerprint ?? sum.fingerprint;
+      sums.set(s.queryId, sum);
+    }
+  }
+  return sums;
+}
+
+function statements(
+  current: Map<string, StatementSum>,
+  baseline: Map<string, { calls: number; meanSeconds: number | null }>,
+  regressionPercent: number,
+  minCalls: number,
+): Statements {
+  const lines: (StatementLine & { addedSeconds: number })[] = [];
+  for (const [queryId, s] of current) {
+    if (s.calls <= 0 && s.totalSeconds <= 0) continue;
+    const mean = s.calls > 0 ? s.totalSeconds / s.calls : null;
+    const b = baseline.get(queryId);
+    const change =
+      mean !== null && b?.meanSeconds !== null && b?.meanSeconds !== undefined && b.meanSeconds > 0
+        ? ((mean - b.meanSeconds) / b.meanSeconds) * 100
+        : null;
+    lines.push({
+      queryId,
+      fingerprint: s.fingerprint,
+      calls: count(s.calls),
+      totalSeconds: sig(s.totalSeconds) ?? 0,
+      meanSeconds: sig(mean),
+      baselineCalls: b ? count(b.calls) : null,
+      baselineMeanSeconds: b ? sig(b.meanSeconds) : null,
+      meanChangePercent: percent(change),
+      addedSeconds: mean !== null && b?.meanSeconds != null ? s.calls * (mean - b.meanSeconds) : 0,
+    });
+  }
+  lines.sort((a, b) => b.totalSeconds - a.totalSeconds || a.queryId.localeCompare(b.queryId));
+  const strip = ({ addedSeconds: _added, ...line }: StatementLine & { addedSeconds: number }) => line;
+  const named = lines.filter((l) => l.queryId !== 'other');
+  const regressions = named
+    .filter(
+      (l) =>
+        l.meanChangePercent !== null &&
+        l.meanChangePercent >= regressionPercent &&
+        l.calls >= minCalls &&
+        (l.baselineCalls ?? 0) >= minCalls,
+    )
+    .sort((a, b) => b.addedSeconds - a.addedSeconds);
+  const top = lines.slice(0, TOP_STATEMENTS);
+  const fresh = named.slice(0, TOP_STATEMENTS).filter((l) => l.baselineCalls === null && l.calls >= minCalls);
+  return {
+    top: top.map(strip),
+    regressions: regressions.map(strip),
+    new: fresh.map(strip),
+    all: lines.slice(0, KEPT_STATEMENTS).map(strip),
+  };
+}
+
+function capacity(rollups: readonly HourlyRollup[]): Capacity {
+  let peak: number | null = null;
+  let maxConnections: number | null = null;
+  let saturationMax: number | null = null;
+  let minutes = 0;
+  let hits = 0;
+  let reads = 0;
+  const sized: number[] = [];
+  for (const r of rollups) {
+    if (r.connections) peak = Math.max(peak ?? 0, r.connections.used.peak);
+    if (r.maxConnections !== null) maxConnections = r.maxConnections;
+    if (r.saturationMax !== null) saturationMax = Math.max(saturationMax ?? 0, r.saturationMax);
+    minutes += r.saturationWarningMinutes;
+    hits += r.cacheHits;
+    reads += r.cacheReads;
+    const bytes = r.tables.reduce((sum, t) => sum + (t.dataBytes ?? 0) + (t.indexBytes ?? 0), 0);
+    if (r.tables.length > 0) sized.push(bytes);
+  }
+  const first = sized[0];
+  const last = sized.at(-1);
+  return {
+    hours: rollups.length,
+    connectionsPeak: peak,
+    maxConnections,
+    headroom: peak !== null && maxConnections !== null ? maxConnections - peak : null,
+    saturationMax: ratio(saturationMax),
+    minutesAtSaturationWarning: sig(minutes, 2) ?? 0,
+    cacheHitRatio: ratio(hits + reads > 0 ? hits / (hits + reads) : null),
+    dataBytes: last === undefined ? null : sig(last),
+    dataGrowthBytes: last === undefined || first === undefined ? null : sig(last - first),
+    trend: rollups.map((r) => ({
+      at: isoSecond(r.hour),
+      connectionsPeak: r.connections ? r.connections.used.peak : null,
+      cacheHitRatio: ratio(r.cacheHitRatio),
+      statementSeconds: sig(r.statements.reduce((sum, s) => sum + s.totalSeconds, 0)) ?? 0,
+    })),
+  };
+}
+
+function maintenance(open: readonly TrackedFinding[]): MaintenanceItem[] {
+  const items: MaintenanceItem[] = [];
+  for (const t of open) {
+    const fix = t.finding.fix;
+    if (!fix?.actions.some((a) => MAINTENANCE_ACTIONS.has(a.type))) continue;
+    const size = t.finding.evidence.sizeBytes;
+    items.push({
+      findingId: t.finding.id,
+      kind: t.finding.kind,
+      object: t.finding.object,
+      statements: [...fix.statements],
+      effect: fix.summary,
+      sizeBytes: typeof size === 'number' ? sig(size) : null,
+    });
+  }
+  return items.sort((a, b) => a.findingId.localeCompare(b.findingId));
+}
+
+function verdict(
+  groups: FindingGroups,
+  stmts: Statements,
+  cap: Capacity,
+): { status: Verdict; reason: string } {
+  const open = [...groups.regressed, ...groups.new, ...groups.persisting];
+  const critical = open.find((f) => f.severity === 'critical');
+  if (critical) return { status: 'critical', reason: critical.summary };
+  const regression = stmts.regressions[0];
+  const warning = open.find((f) => f.severity === 'warning');
+  if (warning) return { status: 'warning', reason: warning.summary };
+  if (regression)
+    return {
+      status: 'warning',
+      reason: `statement ${regression.queryId} mean time up ${regression.meanChangePercent}% (${regression.baselineMeanSeconds} s -> ${regression.meanSeconds} s)`,
+    };
+  if (cap.minutesAtSaturationWarning > 0)
+    return {
+      status: 'warning',
+      reason: `connections at the saturation warning for ${cap.minutesAtSaturationWarning} min`,
+    };
+  if (groups.resolved.length > 0)
+    return { status: 'ok', reason: `no open findings; ${groups.resolved.length} resolved during the period` };
+  return {
+    status: 'ok',
+    reason: open.length > 0 ? `${open.length} informational finding(s)` : 'no open findings',
+  };
+}
+
+const VERDICT_ORDER: readonly Verdict[] = ['ok', 'warning', 'critical'];
+
+/** The period a baseline report covers, or the one of the same length just before. */
+export function baselineOf(report: Report | null, from: number, to: number): Baseline {
+  if (report) return { source: 'report', reportId: report.id, period: { ...report.period } };
+  return {
+    source: 'period',
+    reportId: null,
+    period: { from: isoSecond(from - (to - from)), to: isoSecond(from) },
+  };
+}
+
+export async function buildReport(store: Store, options: BuildOptions): Promise<Report> {
+  const { from, to } = options;
+  const regressionPercent = options.regressionPercent ?? REGRESSION_PERCENT;
+  const minCalls = options.minCalls ?? MIN_CALLS;
+  const baseline = baselineOf(options.baseline, from, to);
+  const baselineFrom = Date.parse(baseline.period.from);
+  const only = options.target;
+
+  // rollups are hourly: the hours that overlap the period
+  const rollups = await store.rollups({ from: hourOf(from), to, ...(only ? { target: only } : {}) });
+  const previous = options.baseline
+    ? []
+    : await store.rollups({
+        from: hourOf(baselineFrom),
+        to: hourOf(from),
+        ...(only ? { target: only } : {}),
+      });
+  const byId = new Map<string, TrackedFinding>();
+  const since = Math.min(from, baselineFrom);
+  for (const t of [
+    ...(await store.findings({ since, limit: 100_000, ...(only ? { target: only } : {}) })),
+    ...(await store.findings({ status: 'active', limit: 100_000, ...(only ? { target: only } : {}) })),
+  ])
+    byId.set(`${t.finding.id}@${t.firstSeen}`, t);
+  const episodes = [...byId.values()];
+
+  const names = new Set<string>();
+  for (const r of rollups) names.add(r.target);
+  for (const t of episodes)
+    if (t.firstSeen < to && (t.resolvedAt === null || t.resolvedAt >= from)) names.add(t.finding.target);
+  if (only) for (const n of [...names]) if (n !== only) names.delete(n);
+
+  const targets: TargetReport[] = [];
+  for (const target of [...names].sort()) {
+    const mine = episodes.filter((t) => t.finding.target === target);
+    const openAtBaselineEnd = new Map<string, Severity>();
+    if (!options.baseline) {
+      for (const t of mine) {
+        if (t.firstSeen < from && (t.resolvedAt === null || t.resolvedAt >= from)) {
+          // the severity it had at the baseline's end
+          const change = [...t.severityChanges].reverse().find((c) => c.at < from);
+          openAtBaselineEnd.set(t.finding.id, change?.to ?? t.finding.severity);
+        }
+      }
+    }
+    const history = options.history.filter((r) => r.targets.some((x) => x.target === target));
+    const findings = groupFindings(mine, {
+      from,
+      to,
+      target,
+      baseline: options.baseline,
+      openAtBaselineEnd,
+      history,
+    });
+    const ownRollups = rollups.filter((r) => r.target === target).sort((a, b) => a.hour - b.hour);
+    const baselineStatements = new Map<string, { calls: number; meanSeconds: number | null }>();
+    if (options.baseline) {
+      const t = options.baseline.targets.find((x) => x.target === target);
+      for (const s of t?.statements.all ?? [])
+        baselineStatements.set(s.queryId, { calls: s.calls, meanSeconds: s.meanSeconds });
+    } else {
+      for (const [id, s] of sumStatements(previous.filter((r) => r.target === target)))
+        baselineStatements.set(id, {
+          calls: s.calls,
+          meanSeconds: s.calls > 0 ? s.totalSeconds / s.calls : null,
+        });
+    }
+    const stmts = statements(sumStatements(ownRollups), baselineStatements, regressionPercent, minCalls);
+    const cap = capacity(ownRollups);
+    const openAtEnd = mine.filter((t) => t.firstSeen < to && (t.resolvedAt === null || t.resolvedAt >= to));
+    const settings = (await store.settingChanges({ target, since: from }))
+      .filter((c) => c.at < to && c.previous !== null)
+      .sort((a, b) => a.at - b.at || a.name.localeCompare(b.name))
+      .map((c) => ({ at: isoSecond(c.at), name: c.name, previous: c.previous, value: c.value }));
+    const versions = (await store.serverVersions(target)).sort((a, b) => a.firstSeen - b.firstSeen);
+    const changes: Changes = {
+      settings,
+      serverVersions: versions
+        .filter((v, i) => i > 0 && v.firstSeen >= from && v.firstSeen < to)
+        .map((v) => ({ at: isoSecond(v.firstSeen), version: v.version })),
+    };
+    const { status, reason } = verdict(findings, stmts, cap);
+    targets.push({
+      target,
+      status,
+      reason,
+      findings,
+      capacity: cap,
+      statements: stmts,
+      maintenance: maintenance(openAtEnd),
+      changes,
+    });
+  }
+
+  const worst = targets.reduce<TargetReport | null>(
+    (w, t) => (w === null || VERDICT_ORDER.indexOf(t.status) > VERDICT_ORDER.indexOf(w.status) ? t : w),
+    null,
+  );
+  const total = (pick: (t: TargetReport) => number) => targets.reduce((sum, t) => sum + pick(t), 0);
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    id: options.id,
+    kind: options.kind,
+    generatedAt: isoSecond(options.now),
+    trigger: options.trigger ?? { schedule: null, scheduledFor: null, missed: false },
+    period: { from: isoSecond(from), to: isoSecond(to) },
+    baseline,
+    fleet: {
+      status: worst?.status ?? 'ok',
+      reason: worst
+        ? `${worst.target}: ${worst.reason}`
+        : 'no target was sampled during the period (is the agent running with this store?)',
+      targets: targets.length,
+      findings: {
+        new: total((t) => t.findings.new.length),
+        persisting: total((t) => t.findings.persisting.length),
+        resolved: total((t) => t.findings.resolved.length),
+        regressed: total((t) => t.findings.regressed.length),
+      },
+      regressions: total((t) => t.statements.regressions.length),
+      maintenance: total((t) => t.maintenance.length),
+    },
+    targets,
+  };
+}

@@ -1,0 +1,166 @@
+// A health-check report as stored, rendered and published (schemas/report.schema.json describes
+// this document; bump REPORT_SCHEMA_VERSION and the schema's $id together when its shape changes).
+// Times are ISO 8601 strings and numbers are rounded (round.ts), so two reports of a quiet
+// system differ only in their dates.
+
+import type { FindingKind, Severity } from '../findings/finding.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_KINDS = ['daily', 'weekly', 'monthly', 'custom'] as const;
+export type ReportKind = (typeof REPORT_KINDS)[number];
+
+export type Verdict = 'ok' | 'warning' | 'critical';
+
+export interface Period {
+  from: string;
+  to: string;
+}
+
+/** What every comparison in a report is made against. */
+export interface Baseline {
+  /** 'report': the previous stored report of the same kind (or --compare-to); 'period': the previous period of the same length */
+  source: 'report' | 'period';
+  /** the baseline report's id, when it is a report */
+  reportId: string | null;
+  period: Period;
+}
+
+export interface ReportFinding {
+  id: string;
+  kind: FindingKind;
+  severity: Severity;
+  /** the severity in the baseline (regressed findings), else null */
+  previousSeverity: Severity | null;
+  object: string;
+  summary: string;
+  firstSeen: string;
+  lastSeen: string;
+  resolvedAt: string | null;
+  /** how long the episode lasted (resolved) or has lasted by the end of the period (active) */
+  durationSeconds: number;
+  occurrences: number;
+  /** the reports of this kind the finding was listed as open in, this one included */
+  seenIn: { reports: number; of: number };
+  fix: { summary: string; statements: string[] } | null;
+  /** the measured numbers at its worst */
+  proof: Record<string, unknown>;
+  runbook: string;
+}
+
+export interface FindingGroups {
+  new: ReportFinding[];
+  persisting: ReportFinding[];
+  resolved: ReportFinding[];
+  regressed: ReportFinding[];
+}
+
+export interface TrendPoint {
+  /** start of the hour */
+  at: string;
+  connectionsPeak: number | null;
+  cacheHitRatio: number | null;
+  /** seconds spent in statements during the hour */
+  statementSeconds: number;
+}
+
+export interface Capacity {
+  /** the rollup hours the figures come from (rollups are hourly) */
+  hours: number;
+  connectionsPeak: number | null;
+  maxConnections: number | null;
+  /** max_connections minus the peak */
+  headroom: number | null;
+  saturationMax: number | null;
+  minutesAtSaturationWarning: number;
+  cacheHitRatio: number | null;
+  /** table + index bytes of the top tables, at the end of the period and its change over it */
+  dataBytes: number | null;
+  dataGrowthBytes: number | null;
+  trend: TrendPoint[];
+}
+
+export interface StatementLine {
+  queryId: string;
+  fingerprint: string | null;
+  calls: number;
+  totalSeconds: number;
+  meanSeconds: number | null;
+  baselineCalls: number | null;
+  baselineMeanSeconds: number | null;
+  /** mean time change against the baseline, in percent; null without a baseline figure */
+  meanChangePercent: number | null;
+}
+
+export interface Statements {
+  top: StatementLine[];
+  /** mean time up by at least the regression threshold with enough calls on both sides */
+  regressions: StatementLine[];
+  /** heavy now, absent from the baseline */
+  new: StatementLine[];
+  /** kept for the next report's baseline: every statement with calls in the period */
+  all: StatementLine[];
+}
+
+export interface MaintenanceItem {
+  findingId: string;
+  kind: FindingKind;
+  object: string;
+  /** what to run, in order */
+  statements: string[];
+  /** what it is expected to bring */
+  effect: string;
+  sizeBytes: number | null;
+}
+
+export interface SettingChangeLine {
+  at: string;
+  name: string;
+  previous: string | null;
+  value: string | null;
+}
+
+export interface Changes {
+  settings: SettingChangeLine[];
+  /** server versions first seen during the period (an upgrade or a restart into a new binary) */
+  serverVersions: { at: string; version: string }[];
+}
+
+export interface TargetReport {
+  target: string;
+  status: Verdict;
+  /** the one reason a person reads first */
+  reason: string;
+  findings: FindingGroups;
+  capacity: Capacity;
+  statements: Statements;
+  maintenance: MaintenanceItem[];
+  changes: Changes;
+}
+
+/** What made the report: a person (on demand) or a schedule, on time or caught up at start. */
+export interface Trigger {
+  schedule: string | null;
+  /** the time the schedule fired (or should have), else null */
+  scheduledFor: string | null;
+  /** the run was missed while the agent was down and made at its next start */
+  missed: boolean;
+}
+
+export interface Report {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  id: string;
+  kind: ReportKind;
+  generatedAt: string;
+  trigger: Trigger;
+  period: Period;
+  baseline: Baseline;
+  fleet: {
+    status: Verdict;
+    reason: string;
+    targets: number;
+    findings: { new: number; persisting: number; resolved: number; regressed: number };
+    regressions: number;
+    maintenance: number;
+  };
+  targets: TargetReport[];
+}
