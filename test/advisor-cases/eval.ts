@@ -10,8 +10,10 @@ import {
   EVAL_ROLE,
   formatScore,
   installGrants,
+  LOG_PREFIX,
   loadMysql,
   loadPostgres,
+  roleErrorLines,
   runCheck,
   type Score,
   score,
@@ -35,7 +37,8 @@ export async function evaluatePostgres(
   cases: readonly AdvisorCase[] = ALL_CASES,
   accesses: readonly Access[] = ['least-privilege'],
 ): Promise<Score[]> {
-  const server = await startPostgres({ version });
+  // the role is named in every log line, so its errors (there must be none) can be counted
+  const server = await startPostgres({ version, settings: { log_line_prefix: LOG_PREFIX } });
   try {
     await server.query('CREATE DATABASE cases');
     if (accesses.includes('least-privilege'))
@@ -46,15 +49,19 @@ export async function evaluatePostgres(
     };
     const evaluate = async (label: string): Promise<Score[]> => {
       const out: Score[] = [];
-      for (const access of accesses)
-        out.push(
-          score(
-            `${label} [${ACCESS_LABEL[access]}]`,
-            'postgres',
-            cases,
-            (await runCheck(urls[access])).findings,
-          ),
+      for (const access of accesses) {
+        const errorsBefore = roleErrorLines(server.logTail(), EVAL_ROLE).length;
+        const s = score(
+          `${label} [${ACCESS_LABEL[access]}]`,
+          'postgres',
+          cases,
+          (await runCheck(urls[access])).findings,
         );
+        // only a server this harness started keeps its log
+        if (access === 'least-privilege' && server.source === 'binaries')
+          s.roleErrors = roleErrorLines(server.logTail(), EVAL_ROLE).length - errorsBefore;
+        out.push(s);
+      }
       return out;
     };
     const client = await server.connect({ database: 'cases' });
@@ -79,6 +86,18 @@ export async function evaluatePostgres(
   }
 }
 
+/** Statements of `user` that ended in an error, as performance_schema counts them. */
+async function accountErrors(
+  server: { exec: (sql: string, params?: unknown[]) => Promise<unknown[]> },
+  user: string,
+): Promise<number> {
+  const [row] = (await server.exec(
+    'SELECT COALESCE(SUM(SUM_ERRORS), 0) AS errors FROM performance_schema.events_statements_summary_by_account_by_event_name WHERE USER = ?',
+    [user],
+  )) as { errors?: unknown }[];
+  return Number(row?.errors ?? 0);
+}
+
 export async function evaluateMariadb(
   cases: readonly AdvisorCase[] = ALL_CASES,
   accesses: readonly Access[] = ['least-privilege'],
@@ -101,10 +120,16 @@ export async function evaluateMariadb(
       await conn.end();
     }
     const scores: Score[] = [];
-    for (const access of accesses)
-      scores.push(
-        score(`mariadb [${ACCESS_LABEL[access]}]`, 'mysql', cases, (await runCheck(urls[access])).findings),
+    for (const access of accesses) {
+      const s = score(
+        `mariadb [${ACCESS_LABEL[access]}]`,
+        'mysql',
+        cases,
+        (await runCheck(urls[access])).findings,
       );
+      if (access === 'least-privilege') s.roleErrors = await accountErrors(server, EVAL_ROLE);
+      scores.push(s);
+    }
     return scores;
   } finally {
     await server.destroy();

@@ -152,6 +152,8 @@ export interface Score {
   mustNotProposed: string[];
   precision: number;
   recall: number;
+  /** errors the server recorded for the agent's role during the run (least-privilege runs), when it tells */
+  roleErrors?: number;
 }
 
 export function score(
@@ -192,6 +194,7 @@ export function formatScore(s: Score): string {
     s.falsePositives.length ? `  false positives: ${s.falsePositives.join(' ')}` : '',
     s.falseNegatives.length ? `  missed: ${s.falseNegatives.join(' ')}` : '',
     s.mustNotProposed.length ? `  proposed though it must not be: ${s.mustNotProposed.join(' ')}` : '',
+    s.roleErrors === undefined ? '' : `  errors the server recorded for ${EVAL_ROLE}: ${s.roleErrors}`,
   ]
     .filter(Boolean)
     .join('\n');
@@ -251,3 +254,10 @@ export async function installGrants(
 export function proposals(s: Score): string[] {
   return [...s.truePositives, ...s.falsePositives].sort();
 }
+
+/** PostgreSQL log lines of errors in sessions of `role` (the server runs with log_line_prefix LOG_PREFIX). */
+export function roleErrorLines(log: string, role: string): string[] {
+  return log.split('\n').filter((l) => l.includes(` user=${role} `) && /(ERROR|FATAL):/.test(l));
+}
+
+export const LOG_PREFIX = '%m [%p] user=%u ';

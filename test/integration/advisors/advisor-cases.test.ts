@@ -23,6 +23,8 @@ function samePairs(scores: readonly Score[]): void {
     expect(role?.engine).toMatch(/dbdiag grants/);
     expect(superuser?.engine).toMatch(/SUPERUSER/);
     expect(proposals(role as Score)).toEqual(proposals(superuser as Score));
+    // and not one error from the monitoring role on the server
+    expect(role?.roleErrors).toBe(0);
   }
 }
 
