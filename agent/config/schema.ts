@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ENGINE_NAMES } from '../engines/names.js';
 import { parseListen } from './listen.js';
+import { reportsSchema } from './reports.js';
 import { thresholdsSchema } from './thresholds.js';
 
 // The configuration file (YAML or JSON), after env and flags are merged in. Every default is here.
@@ -211,6 +212,7 @@ export const configSchema = z.object({
     })
     .prefault({})
     .describe('what statement text from the servers and logs may show (README, Redaction)'),
+  reports: reportsSchema,
   targets: z.array(targetSchema).default([]).describe('the databases to watch'),
 });
 

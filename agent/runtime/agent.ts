@@ -216,6 +216,23 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
   };
   log.info({ component: 'agent', url, targets: specs.map((s) => s.name) }, 'dbdiag agent listening');
 
+  let reportScheduler: { stop(): Promise<void> } | null = null;
+  if (config.reports.enabled) {
+    if (!recorder) {
+      log.warn(
+        { component: 'reports' },
+        'reports are enabled but the agent keeps no state store: no reports',
+      );
+    } else {
+      const { startReportSchedules } = await import('../reports/scheduled.js');
+      reportScheduler = await startReportSchedules(
+        recorder.store,
+        config,
+        log.child({ component: 'reports' }),
+      );
+    }
+  }
+
   const find = (target: string): TargetRunner => {
     const entry = entries.find((e) => e.runner.spec.name === target);
     if (!entry) throw new Error(`no target named "${target}"`);
@@ -256,6 +273,7 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
     },
     async stop() {
       await reloading;
+      await reportScheduler?.stop();
       await Promise.all(entries.map((e) => e.runner.stop()));
       await recorder?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

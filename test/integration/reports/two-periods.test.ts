@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -123,6 +123,8 @@ describe('reports over two periods of a real PostgreSQL 15 (incident resolved, s
         tablesIntervalSeconds: 1,
         dataDir: join(dir, 'state'),
         thresholds: { saturationWindowSeconds: 3, resolveAfterSeconds: 4 },
+        // the agent's own schedule (daily reports: they are no baseline of the custom ones here)
+        reports: { enabled: true, schedules: [{ name: 'every-5s', cron: '*/5 * * * * *', kind: 'daily' }] },
         targets: [{ name: 'plant', dsn: server.url({ applicationName: 'dbdiag' }) }],
       }),
     );
@@ -265,6 +267,12 @@ describe('reports over two periods of a real PostgreSQL 15 (incident resolved, s
     const listing = await index.text();
     expect(listing).toContain(`${first.id}.html`);
     expect(listing).toContain(`${secondReport.id}.html`);
+    // the agent's schedule ran: stored (listed) and written to <dataDir>/reports
+    const scheduled = /daily-\d{8}T\d{6}Z/.exec(listing)?.[0];
+    expect(scheduled, listing).toBeDefined();
+    expect(readdirSync(join(dir, 'state', 'reports'))).toEqual(
+      expect.arrayContaining([`${scheduled}.html`, `${scheduled}.json`, `${scheduled}.md`]),
+    );
     const json = await fetch(`${base}/reports/${secondReport.id}.json`);
     expect(validateReport(await json.json())).toBeNull();
     const served = await fetch(`${base}/reports/${secondReport.id}.html`);
