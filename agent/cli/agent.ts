@@ -86,6 +86,16 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
     try {
       store = await openStore({ store: config.store, dataDir: config.dataDir });
       storeLog.info({ backend: store.backend, location: store.location }, 'state store open');
+      // the audit log keeps every configuration the agent ran with (changed keys, secrets removed)
+      const { recordConfigChange } = await import('../audit/config-change.js');
+      const change = await recordConfigChange(store, config).catch((error: unknown) => {
+        storeLog.error(
+          `audit: config-change record not written: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        return null;
+      });
+      if (change)
+        log.info({ component: 'audit', seq: change.seq }, `audit: configuration recorded (${change.detail})`);
     } catch (error) {
       storeUnavailable = error instanceof Error ? error.message : String(error);
       storeLog.error(`state store unavailable, findings kept in memory only: ${storeUnavailable}`);

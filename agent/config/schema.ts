@@ -188,7 +188,14 @@ export const configSchema = z.object({
       report: retentionDays(365).describe('health-check reports'),
       'drill-run': retentionDays(365).describe('drill runs and their scorecards'),
       'applied-fix': retentionDays(730).describe('fixes applied, verified or reverted'),
-      audit: retentionDays(730).describe('audit records'),
+      audit: z
+        .number()
+        .min(180, 'audit records are kept at least 180 days (the preventive plan asks for 180)')
+        .max(36_500, 'must be at most 36500 days (100 years)')
+        .default(730)
+        .describe(
+          'audit records: applies, reverts, drills, configuration changes (never less than 180 days)',
+        ),
     })
     .prefault({})
     .describe('days each kind is kept in the state store (active findings are never pruned)'),
