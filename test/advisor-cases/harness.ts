@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
-import { type AdvisorCase, type Column, type Engine, indexKey } from './cases.js';
+import { type AdvisorCase, type Column, type Engine, type ExpectedIndex, indexKey } from './cases.js';
 
 // Loads the advisor cases into a real server, runs their workload, runs `dbdiag check
 // --format json` against it (the same path the hidden set takes) and scores the proposals.
@@ -24,6 +24,8 @@ function pgExpr(c: Column): string {
       return `timestamp '2024-01-01' + (i % ${g.n}) * interval '1 minute'`;
     case 'bool':
       return `(i % ${g.every} = 0)`;
+    case 'rare':
+      return `CASE WHEN i % ${g.every} = 0 THEN '${g.rare}' ELSE '${g.common}' END`;
   }
 }
 
@@ -40,19 +42,46 @@ function myExpr(c: Column): string {
       return `TIMESTAMP '2024-01-01 00:00:00' + INTERVAL (i % ${g.n}) MINUTE`;
     case 'bool':
       return `(i % ${g.every} = 0)`;
+    case 'rare':
+      return `CASE WHEN i % ${g.every} = 0 THEN '${g.rare}' ELSE '${g.common}' END`;
   }
 }
 
 /** Runs of each workload statement unless the case says: enough to rank, few enough to stay fast. */
 const DEFAULT_CALLS = 10;
 
-const PG_TYPES = { int: 'integer', text: 'text', timestamp: 'timestamp', bool: 'boolean' } as const;
-const MY_TYPES = { int: 'INT', text: 'VARCHAR(100)', timestamp: 'DATETIME', bool: 'BOOLEAN' } as const;
+const PG_TYPES = {
+  int: 'integer',
+  text: 'text',
+  timestamp: 'timestamp',
+  bool: 'boolean',
+  longtext: 'text',
+} as const;
+const MY_TYPES = {
+  int: 'INT',
+  text: 'VARCHAR(100)',
+  timestamp: 'DATETIME',
+  bool: 'BOOLEAN',
+  longtext: 'VARCHAR(1024) CHARACTER SET utf8mb4',
+} as const;
+
+/** A linguistic collation the server has: ICU English where built with ICU, else libc C.utf8 (also not "C" to the planner). */
+async function naturalCollation(client: pg.Client): Promise<string> {
+  const { rows } = await client.query<{ collname: string }>(
+    `SELECT collname FROM pg_collation WHERE collname IN ('en-x-icu', 'C.utf8', 'C.UTF-8') ORDER BY collname = 'en-x-icu' DESC LIMIT 1`,
+  );
+  const name = rows[0]?.collname;
+  if (!name) throw new Error('no linguistic collation (en-x-icu, C.utf8) on this server');
+  return name;
+}
 
 export async function loadPostgres(client: pg.Client, cases: readonly AdvisorCase[]): Promise<void> {
+  const natural = await naturalCollation(client);
   for (const c of cases.filter((x) => x.engines.includes('postgres'))) {
     for (const t of c.tables) {
-      const cols = t.columns.map((col) => `${col.name} ${PG_TYPES[col.type]}`).join(', ');
+      const cols = t.columns
+        .map((col) => `${col.name} ${PG_TYPES[col.type]}${col.collation ? ` COLLATE "${natural}"` : ''}`)
+        .join(', ');
       await client.query(`CREATE TABLE ${t.name} (id integer PRIMARY KEY, ${cols})`);
       await client.query(
         `INSERT INTO ${t.name} (id, ${t.columns.map((col) => col.name).join(', ')}) SELECT i, ${t.columns
@@ -106,10 +135,20 @@ export async function workloadMysql(conn: mysql.Connection, cases: readonly Advi
   }
 }
 
+/** An index as `dbdiag check --format json` proposes it (fix.index). */
+export interface ProposedIndex {
+  table: string;
+  columns: string[];
+  include?: string[];
+  opclass?: Record<string, string>;
+  prefix?: Record<string, number>;
+  where?: string;
+}
+
 export interface CheckFinding {
   kind: string;
   severity: string;
-  fix: { index?: { table: string; columns: string[] } } | null;
+  fix: { index?: ProposedIndex } | null;
 }
 
 /** Runs the real CLI: `dbdiag check --url URL --format json`. */
@@ -146,6 +185,8 @@ export async function runCheck(
 
 export interface Score {
   engine: string;
+  /** the half of the case set scored (eval.ts), when scored by half */
+  half?: 'tuning' | 'held-out';
   truePositives: string[];
   falsePositives: string[];
   falseNegatives: string[];
@@ -156,6 +197,52 @@ export interface Score {
   roleErrors?: number;
 }
 
+const norm = (x: string): string => x.toLowerCase().replace(/[`"\s]/g, '');
+const bareTable = (t: string): string => norm(t.split('.').at(-1) ?? t);
+
+/** The proposal as one string: what is counted, deduplicated and printed. */
+export function proposalKey(p: ProposedIndex): string {
+  const cols = p.columns.map((c) => {
+    const op = p.opclass?.[c];
+    const len = p.prefix?.[c];
+    return `${c}${len ? `(${len})` : ''}${op ? ` ${op}` : ''}`;
+  });
+  return `${indexKey(p.table, cols)}${p.include?.length ? ` include(${p.include.map(norm).join(',')})` : ''}${
+    p.where ? ` where ${norm(p.where)}` : ''
+  }`;
+}
+
+/**
+ * Whether a proposal is the expected index: same table and key columns in order; the covering
+ * payload as INCLUDE or as trailing key columns (either serves an index-only scan); the same
+ * operator classes; prefix lengths within the expected range (none where none is expected);
+ * the same partial-index predicate.
+ */
+export function matches(p: ProposedIndex, e: ExpectedIndex): boolean {
+  if (bareTable(p.table) !== bareTable(e.table)) return false;
+  const keys = p.columns.map(norm);
+  const want = e.columns.map(norm);
+  if (keys.length < want.length || !want.every((c, i) => keys[i] === c)) return false;
+  const payload = [...keys.slice(want.length), ...(p.include ?? []).map(norm)].sort();
+  if (payload.join(',') !== (e.include ?? []).map(norm).sort().join(',')) return false;
+  const opclasses = (o: Record<string, string> | undefined): string =>
+    Object.entries(o ?? {})
+      .map(([c, v]) => `${norm(c)}=${norm(v)}`)
+      .sort()
+      .join(',');
+  if (opclasses(p.opclass) !== opclasses(e.opclass)) return false;
+  const proposedPrefix = Object.fromEntries(Object.entries(p.prefix ?? {}).map(([c, n]) => [norm(c), n]));
+  const wantPrefix = Object.fromEntries(Object.entries(e.prefix ?? {}).map(([c, r]) => [norm(c), r]));
+  for (const c of new Set([...Object.keys(proposedPrefix), ...Object.keys(wantPrefix)])) {
+    const n = proposedPrefix[c];
+    const range = wantPrefix[c];
+    if (n === undefined || range === undefined || n < range.min || n > range.max) return false;
+  }
+  return norm(p.where ?? '') === norm(e.where ?? '');
+}
+
+const forEngine = (engine: Engine) => (e: ExpectedIndex) => !e.engines || e.engines.includes(engine);
+
 export function score(
   label: string,
   engine: Engine,
@@ -163,28 +250,28 @@ export function score(
   findings: readonly CheckFinding[],
 ): Score {
   const mine = cases.filter((c) => c.engines.includes(engine));
-  const prefixes = new Set(mine.flatMap((c) => c.tables.map((t) => t.name)));
-  const proposed = new Set(
-    findings
-      .filter((f) => f.kind === 'missing-index' && f.fix?.index)
-      .map((f) => f.fix?.index)
-      .filter((i): i is { table: string; columns: string[] } => i !== undefined)
-      .filter((i) => prefixes.has(i.table.split('.').at(-1) ?? i.table))
-      .map((i) => indexKey(i.table, i.columns)),
-  );
-  const expected = new Set(mine.flatMap((c) => c.expected.map((e) => indexKey(e.table, e.columns))));
-  const mustNot = new Set(mine.flatMap((c) => c.mustNot.map((e) => indexKey(e.table, e.columns))));
-  const tp = [...proposed].filter((p) => expected.has(p));
-  const fp = [...proposed].filter((p) => !expected.has(p));
-  const fn = [...expected].filter((e) => !proposed.has(e));
+  const tables = new Set(mine.flatMap((c) => c.tables.map((t) => t.name.toLowerCase())));
+  const byKey = new Map<string, ProposedIndex>();
+  for (const f of findings) {
+    const index = f.kind === 'missing-index' ? f.fix?.index : undefined;
+    if (index && tables.has(bareTable(index.table))) byKey.set(proposalKey(index), index);
+  }
+  const proposed = [...byKey.entries()];
+  const expected = mine.flatMap((c) => c.expected.filter(forEngine(engine)));
+  const mustNot = mine.flatMap((c) => c.mustNot.filter(forEngine(engine)));
+  const tp = proposed.filter(([, p]) => expected.some((e) => matches(p, e))).map(([k]) => k);
+  const fp = proposed.filter(([, p]) => !expected.some((e) => matches(p, e))).map(([k]) => k);
+  const fn = expected
+    .filter((e) => !proposed.some(([, p]) => matches(p, e)))
+    .map((e) => proposalKey({ ...e, prefix: undefined }));
   return {
     engine: label,
     truePositives: tp,
     falsePositives: fp,
     falseNegatives: fn,
-    mustNotProposed: [...proposed].filter((p) => mustNot.has(p)),
-    precision: proposed.size === 0 ? (expected.size === 0 ? 1 : 0) : tp.length / proposed.size,
-    recall: expected.size === 0 ? 1 : tp.length / expected.size,
+    mustNotProposed: proposed.filter(([, p]) => mustNot.some((e) => matches(p, e))).map(([k]) => k),
+    precision: proposed.length === 0 ? (expected.length === 0 ? 1 : 0) : tp.length / proposed.length,
+    recall: expected.length === 0 ? 1 : tp.length / expected.length,
   };
 }
 
