@@ -192,7 +192,7 @@ export const TUNING_CASES: AdvisorCase[] = [
     source: SRC.lukeWrites,
     split: T,
     engines: BOTH,
-    tables: [{ name: 't10_workers', rows: 30_000, columns: [int('heartbeat', 600), int('load', 100)] }],
+    tables: [{ name: 't10_workers', rows: 30_000, columns: [int('heartbeat', 600), int('cpu_load', 100)] }],
     workload: [
       {
         sql: 'UPDATE t10_workers SET heartbeat = ? WHERE id = ?',

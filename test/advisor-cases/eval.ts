@@ -1,3 +1,5 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import mysql from 'mysql2/promise';
 import { startLocalMariadb } from '../support/mysql.js';
 import { startPostgres } from '../support/postgres.js';
@@ -165,6 +167,28 @@ export async function evaluateMariadb(
   }
 }
 
+/** figures.json: the figures the advisor-case test holds each setting and half to (written by `--record`). */
+const FIGURES = resolve(import.meta.dirname, 'figures.json');
+
+function record(scores: readonly Score[]): void {
+  const doc = existsSync(FIGURES)
+    ? (JSON.parse(readFileSync(FIGURES, 'utf8')) as { settings: Record<string, Record<string, unknown>> })
+    : { settings: {} };
+  for (const s of scores) {
+    const setting = s.engine.replace(/\s*\[.*$/, '');
+    doc.settings[setting] = {
+      ...doc.settings[setting],
+      [s.half ?? 'tuning']: {
+        precision: Number(s.precision.toFixed(4)),
+        recall: Number(s.recall.toFixed(4)),
+        mustNot: s.mustNotProposed.length,
+        recordedAt: new Date().toISOString(),
+      },
+    };
+  }
+  writeFileSync(FIGURES, `${JSON.stringify(doc, null, 2)}\n`);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const accesses: Access[] = process.argv.includes('--both')
     ? ['least-privilege', 'superuser']
@@ -177,11 +201,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   process.stdout.write(
     `cases: tuning ${TUNING_HALF.length} (postgres ${count(TUNING_HALF, 'postgres')}, mysql ${count(TUNING_HALF, 'mysql')}), held-out ${HELD_OUT_HALF.length} (postgres ${count(HELD_OUT_HALF, 'postgres')}, mysql ${count(HELD_OUT_HALF, 'mysql')}), split ${HELD_OUT_SPLIT.date}\n`,
   );
-  const pg18 = process.argv.includes('--pg18') ? await evaluatePostgres(18, ALL_CASES, accesses) : [];
-  const scores = [
-    ...(await evaluatePostgres(15, ALL_CASES, accesses)),
-    ...pg18,
-    ...(await evaluateMariadb(ALL_CASES, accesses)),
-  ];
-  for (const s of scores) process.stdout.write(`${formatScore(s)}\n`);
+  // each setting printed as it finishes; --pg18 adds PostgreSQL 18, --only pg15|pg18|mariadb runs one
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+  const want = (s: string) => (only ? only === s : s !== 'pg18' || process.argv.includes('--pg18'));
+  const print = (scores: readonly Score[]) => {
+    for (const s of scores) process.stdout.write(`${formatScore(s)}\n`);
+    if (process.argv.includes('--record')) record(scores);
+  };
+  if (want('pg18')) print(await evaluatePostgres(18, ALL_CASES, accesses));
+  if (want('pg15')) print(await evaluatePostgres(15, ALL_CASES, accesses));
+  if (want('mariadb')) print(await evaluateMariadb(ALL_CASES, accesses));
 }

@@ -205,7 +205,7 @@ export function proposalKey(p: ProposedIndex): string {
   const cols = p.columns.map((c) => {
     const op = p.opclass?.[c];
     const len = p.prefix?.[c];
-    return `${c}${len ? `(${len})` : ''}${op ? ` ${op}` : ''}`;
+    return `${c}${len ? `(${len})` : ''}${op ? `/${op}` : ''}`;
   });
   return `${indexKey(p.table, cols)}${p.include?.length ? ` include(${p.include.map(norm).join(',')})` : ''}${
     p.where ? ` where ${norm(p.where)}` : ''
