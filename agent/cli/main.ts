@@ -9,7 +9,7 @@ import { auditCommand } from './audit.js';
 import { checkCommand } from './check.js';
 import { COMPLETION_COMMAND, withCompletion } from './completion.js';
 import { demoCommand } from './demo.js';
-import { digestCommand } from './digest.js';
+import { digestCommand, parseDigestFast, runDigestCommand } from './digest.js';
 import { EXIT_USAGE, failOneLine } from './fail.js';
 import { findingsCommand } from './findings.js';
 import { grantsCommand } from './grants.js';
@@ -17,9 +17,10 @@ import { reportCommand } from './report.js';
 import { storeCommand } from './store.js';
 
 // The command modules hold only their flags; each handler imports what it runs when it runs
-// (digest loads no database driver). `dbdiag --version` alone loads nothing at all: yargs and
-// its helpers are ~60 modules, which on their own cost more than node's whole start-up
-// (npm run bench:startup prints the figures).
+// (digest loads no database driver). `dbdiag --version` and a plain `dbdiag digest FILE...` load
+// no yargs at all: yargs and its helpers are ~60 modules and render the whole help before a
+// handler runs, which costs more than node's whole start-up (npm run bench:startup prints the
+// figures).
 
 function printVersionAlone(argv: readonly string[]): boolean {
   if (argv.length !== 1 || argv[0] !== '--version') return false;
@@ -55,6 +56,9 @@ function unknownCommand(message: string | null, argv: readonly string[]): string
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (printVersionAlone(argv)) return;
+  // the plain `dbdiag digest FILE...` skips yargs too (see parseDigestFast)
+  const digestArgs = argv[0] === 'digest' ? parseDigestFast(argv.slice(1)) : null;
+  if (digestArgs !== null) return runDigestCommand(digestArgs);
   const { default: yargs } = await import('yargs');
   let cli = withCompletion(yargs(argv));
   for (const command of COMMANDS) cli = cli.command(command as CommandModule);

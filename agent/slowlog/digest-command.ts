@@ -53,8 +53,10 @@ export async function runDigest(run: DigestRun): Promise<string> {
     threads: run.threads,
     onProgress: run.onProgress,
   });
-  const json = digestJson(digest.state(), inputs);
-  return run.json ? `${JSON.stringify(json)}\n` : renderText(json, run.top);
+  const state = digest.state();
+  if (run.json) return `${JSON.stringify(digestJson(state, inputs))}\n`;
+  // the text shows --top classes: only those are converted (and their samples redacted)
+  return renderText(digestJson(state, inputs, run.top), run.top, state.classes.length);
 }
 
 /** Files under this size finish before a bar would be read. */

@@ -89,7 +89,8 @@ export function classJson(s: ClassStats): ClassJson {
   };
 }
 
-export function digestJson(state: DigestState, inputs: InputReport[]): DigestJson {
+/** `limit`: only the first (costliest) classes are converted, e.g. the --top a text report shows. */
+export function digestJson(state: DigestState, inputs: InputReport[], limit?: number): DigestJson {
   let total = 0;
   for (const c of state.classes) total += c.totalSeconds;
   return {
@@ -98,7 +99,7 @@ export function digestJson(state: DigestState, inputs: InputReport[]): DigestJso
     filtered: state.filtered,
     latin1Statements: state.latin1,
     totalSeconds: round(total),
-    classes: state.classes.map(classJson),
+    classes: (limit === undefined ? state.classes : state.classes.slice(0, limit)).map(classJson),
     skipped: state.skipped,
   };
 }
@@ -120,11 +121,12 @@ function truncate(text: string, width: number): string {
   return one.length <= width ? one : `${one.slice(0, width - 1)}…`;
 }
 
-export function renderText(json: DigestJson, top: number): string {
+/** `classCount`: the digest's classes when `json` holds only the first of them (digestJson's limit). */
+export function renderText(json: DigestJson, top: number, classCount = json.classes.length): string {
   const out: string[] = [];
   const shown = json.classes.slice(0, top);
   out.push(
-    `# ${json.events} statements in ${json.classes.length} classes, ${fmtSeconds(json.totalSeconds)} in total` +
+    `# ${json.events} statements in ${classCount} classes, ${fmtSeconds(json.totalSeconds)} in total` +
       (json.filtered > 0 ? `, ${json.filtered} outside --since/--until` : ''),
   );
   if (json.latin1Statements > 0) {
@@ -146,8 +148,7 @@ export function renderText(json: DigestJson, top: number): string {
       `# ${pad(String(i + 1), 4, true)} ${pad(c.id, 16)} ${pad(`${fmtSeconds(c.totalSeconds)} ${share.toFixed(1)}%`, 18, true)} ${pad(String(c.count), 8, true)} ${pad(fmtSeconds(c.meanSeconds), 9, true)} ${pad(fmtSeconds(c.p95Seconds), 9, true)}  ${truncate(c.fingerprint, 60)}`,
     );
   });
-  if (json.classes.length > shown.length)
-    out.push(`# ... ${json.classes.length - shown.length} more classes (--top, --json)`);
+  if (classCount > shown.length) out.push(`# ... ${classCount - shown.length} more classes (--top, --json)`);
   shown.forEach((c, i) => {
     out.push('');
     out.push(`# Query ${i + 1}: id ${c.id}, ${c.count} calls, ${fmtSeconds(c.totalSeconds)} total`);
