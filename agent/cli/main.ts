@@ -10,6 +10,7 @@ import { checkCommand } from './check.js';
 import { COMPLETION_COMMAND, withCompletion } from './completion.js';
 import { demoCommand } from './demo.js';
 import { digestCommand, parseDigestFast, runDigestCommand } from './digest.js';
+import { drillCommand } from './drill.js';
 import { EXIT_USAGE, failOneLine } from './fail.js';
 import { findingsCommand } from './findings.js';
 import { grantsCommand } from './grants.js';
@@ -38,6 +39,7 @@ const COMMANDS = [
   checkCommand,
   demoCommand,
   digestCommand,
+  drillCommand,
   grantsCommand,
   findingsCommand,
   storeCommand,

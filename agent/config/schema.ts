@@ -75,6 +75,14 @@ export const targetSchema = z
       })
       .optional()
       .describe("follow this target's slow-query log for per-statement timings"),
+    sandbox: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          'a throw-away database dbdiag drills may break on purpose (dbdiag drill run --target); drills refuse every target without sandbox: true',
+        examples: [false],
+      }),
   })
   .refine((t) => t.dsn !== undefined || t.dsnEnv !== undefined, {
     message: 'give either dsn or dsnEnv',

@@ -52,10 +52,10 @@ const READ_WORK_ORDER_SQL = plantSql[DEMO_ENGINE].readWorkOrder;
  * load. Parallel query is off so a 2-core machine stays predictable (every slow JOIN is one
  * backend on one core); WAL is kept minimal (a throw-away server, no replicas).
  */
-export function demoServerOptions(adminPassword: string): SandboxServerOptions {
+export function demoServerOptions(adminPassword: string, purpose = 'demo'): SandboxServerOptions {
   return {
     version: 18,
-    purpose: 'demo',
+    purpose,
     maxConnections: DEMO_MAX_CONNECTIONS,
     reservedConnections: 0,
     statementStats: true,
@@ -89,12 +89,41 @@ export interface DemoOptions {
   print: (text: string) => void;
   /** Ctrl-C: ends the demo early (the sandbox is still removed) */
   signal?: AbortSignal;
+  /** the sandbox directory's purpose, in its name dbdiag-<purpose>-XXXXXX (default 'demo'; drills: 'drill') */
+  purpose?: string;
+  /**
+   * Called once the diagnosis is complete, while the incident still runs (a drill checks the
+   * runbook here): `query` runs one statement on the DBA's session, already inside the full server.
+   */
+  onDiagnosis?: (context: DiagnosisContext) => Promise<void>;
+}
+
+export interface DiagnosisContext {
+  findings: Finding[];
+  query: (sql: string) => Promise<unknown>;
+  agentUrl: string;
+}
+
+/** When each step happened, in seconds since the load started (null: it did not happen). */
+export interface DemoTimeline {
+  /** the healthy phase as the app saw it, before the load rose */
+  baseline: AppWindow | null;
+  diagnosedAt: number | null;
+  /** the fix (create-index action) finished */
+  fixAppliedAt: number | null;
+  /** the watched findings (saturation, index) were all resolved by the agent */
+  resolvedAt: number | null;
+  /** the app's first clean window after the fix */
+  appRecoveredAt: number | null;
+  /** the sandbox server, for a caller that checks nothing of it is left */
+  sandbox: { dir: string; pid: number | null } | null;
 }
 
 export interface DemoResult {
   /** every finding the agent raised during the run: as it stood at the diagnosis, or else as last seen */
   findings: Finding[];
   summary: DemoSummary;
+  timeline: DemoTimeline;
 }
 
 /** App pools: four application instances whose pools together may open more than the server allows. */
@@ -204,6 +233,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const scale = options.scale ?? DEFAULT_PLANT_SCALE;
   const cleanups: (() => Promise<void>)[] = [];
   const tracking: Tracking = { seen: new Map(), current: [] };
+  const timeline: DemoTimeline = {
+    baseline: null,
+    diagnosedAt: null,
+    fixAppliedAt: null,
+    resolvedAt: null,
+    appRecoveredAt: null,
+    sandbox: null,
+  };
   let agent: RunningAgent | null = null;
   const summary: DemoSummary = {
     diagnosedAfterSeconds: null,
@@ -226,10 +263,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
     let started = performance.now();
     const server = await startSandboxServer(DEMO_ENGINE, {
-      ...demoServerOptions(randomBytes(12).toString('hex')),
+      ...demoServerOptions(randomBytes(12).toString('hex'), options.purpose),
       onLog: (line) => log.debug({ server: line }, 'postgres'),
     });
     cleanups.push(() => server.destroy());
+    timeline.sandbox = { dir: server.dir, pid: server.pid() };
     lowerServerPriority(server, log);
     print(
       `Sandbox PostgreSQL started in ${((performance.now() - started) / 1000).toFixed(1)} s on 127.0.0.1:${server.port} ` +
@@ -337,7 +375,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       readShare: READ_SHARE,
       connectionWaitMs: 10_000,
     });
-    load.start(['line', 'phase']);
+    load.start(['line', 'phase', 'baseline']);
     cleanups.push(() => load.stop());
     let note = '';
     // The phases as the app saw them: the incident from its first failed request on; the
@@ -354,6 +392,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const failed = w.submitFailed + w.readFailed > 0;
       let lineNote = note;
       peakThroughput = Math.max(peakThroughput, (w.reads + w.submitted) / w.seconds);
+      if (timeline.baseline === null && w.at >= plan.healthySeconds)
+        timeline.baseline = load.window('baseline');
       if (!rising.holding && (w.errors['too-many-clients'] ?? 0) > 0) {
         rising.exhausted(w.at, peakThroughput);
         lineNote = `[server full: the load holds at ${Math.round(rising.rate(w.at))} requests/s]`;
@@ -361,6 +401,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       if ((app.phase === 'healthy' && failed) || (app.phase === 'fixed' && !failed)) {
         app.phase = app.phase === 'healthy' ? 'incident' : 'recovery';
         app.since = performance.now();
+        if (app.phase === 'recovery') timeline.appRecoveredAt = load.elapsed();
         load.window('phase');
       }
       print(formatAppWindow(w, lineNote));
@@ -383,9 +424,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     summary.findings = [...runner.findings];
     if (diagnosedAt !== null) {
       summary.diagnosedAfterSeconds = load.elapsed() - (performance.now() - diagnosedAt) / 1000;
+      timeline.diagnosedAt = summary.diagnosedAfterSeconds;
       print(`\nDiagnosis complete ${Math.round(summary.diagnosedAfterSeconds)} s after the load started.\n`);
     } else if (!signal?.aborted) {
       print(`\nThe diagnosis was not complete after ${options.durationSeconds} s.\n`);
+    }
+
+    if (diagnosedAt !== null && options.onDiagnosis && !signal?.aborted) {
+      await options.onDiagnosis({
+        findings: [...runner.findings],
+        query: (sql) => dba.query(sql),
+        agentUrl: running.url,
+      });
     }
 
     // 6. --fix: the proposed index, applied online while the load goes on; then the recovery.
@@ -409,6 +459,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         clearInterval(noteTimer);
         note = '';
       }
+      timeline.fixAppliedAt = load.elapsed();
       const costAfter = await readPathCost(dba);
       const costBefore = typeof index.evidence.costBefore === 'number' ? index.evidence.costBefore : null;
       print(
@@ -436,7 +487,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
           if (!open.has(id) && fix.resolved[id] === undefined)
             fix.resolved[id] = (performance.now() - fixedAt) / 1000;
         }
-        if (watched.every((id) => fix.resolved[id] !== undefined)) break;
+        if (watched.every((id) => fix.resolved[id] !== undefined)) {
+          timeline.resolvedAt = load.elapsed();
+          break;
+        }
         await sleep(250, signal);
       }
       // At least a few seconds of the recovered app in the figures (given 30 s to come).
@@ -466,7 +520,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     // The findings as they stood at the diagnosis (the incident's picture, before any fix
     // changed it), and those first raised afterwards as last seen.
     const atDiagnosis = new Map(summary.findings.map((f) => [f.id, f]));
-    return { findings: [...tracking.seen.values()].map((f) => atDiagnosis.get(f.id) ?? f), summary };
+    return {
+      findings: [...tracking.seen.values()].map((f) => atDiagnosis.get(f.id) ?? f),
+      summary,
+      timeline,
+    };
   }
 }
 

@@ -1,0 +1,9 @@
+import type { DrillScenario } from './scenario.js';
+import { plantIncident } from './scenarios/plant-incident.js';
+
+/** Every drill scenario, by name; a new one adds its agent/drills/scenarios/<name>.ts here. */
+export const SCENARIOS: readonly DrillScenario[] = [plantIncident];
+
+export function scenarioNamed(name: string): DrillScenario | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}

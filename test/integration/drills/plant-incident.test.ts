@@ -1,0 +1,195 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Scorecard } from '../../../agent/drills/scorecard.js';
+import { scorecardErrors } from '../../../agent/drills/scorecard.js';
+import { MARKER_FILE } from '../../../agent/sandbox/sandbox-dir.js';
+
+// `dbdiag drill run plant-incident` end to end, as a user runs it: the CLI in its own process
+// starts an embedded PostgreSQL, the plant's data, the agent (2 s sampling), the rising load;
+// the agent's findings, the index applied from the finding's action, the recovery; the
+// scorecard on stdout. Run twice into one store: the second compares with the first. A killed
+// run's leftover (a marked directory whose owner is gone) is removed by the next run.
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function dbdiag(args: string[]): Promise<Run> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'agent/cli/main.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DBDIAG_LOG_LEVEL: 'warn' },
+  });
+  const run: Run = { code: null, stdout: '', stderr: '' };
+  child.stdout.on('data', (c: Buffer) => {
+    run.stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    run.stderr += c.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      run.code = code;
+      resolve(run);
+    });
+  });
+}
+
+/** sandbox directories of drills, and server processes running in one */
+function drillRemains(): string[] {
+  const dirs = readdirSync(tmpdir()).filter((n) => n.startsWith('dbdiag-drill-'));
+  const processes: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmdline.includes('dbdiag-drill-')) processes.push(`pid ${pid}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return [...dirs, ...processes];
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'drill-store-'));
+const drill = [
+  'drill',
+  'run',
+  'plant-incident',
+  '--format',
+  'json',
+  '--scale',
+  'small',
+  '--data-dir',
+  dataDir,
+];
+let first: Run;
+let second: Run;
+let firstCard: Scorecard;
+let secondCard: Scorecard;
+let planted: string;
+
+describe('dbdiag drill run plant-incident (PostgreSQL, auto)', () => {
+  beforeAll(async () => {
+    // what a SIGKILLed drill leaves: a marked directory whose owner process is gone
+    planted = join(tmpdir(), `dbdiag-drill-killed-${process.pid}`);
+    mkdirSync(planted);
+    writeFileSync(
+      join(planted, MARKER_FILE),
+      JSON.stringify({
+        purpose: 'drill',
+        engine: 'postgres',
+        ownerPid: 2 ** 22 + 7,
+        serverPid: null,
+        createdAt: '',
+      }),
+    );
+    first = await dbdiag(drill);
+    firstCard = JSON.parse(first.stdout) as Scorecard;
+    second = await dbdiag(drill);
+    secondCard = JSON.parse(second.stdout) as Scorecard;
+  }, 600_000);
+
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(planted, { recursive: true, force: true });
+  });
+
+  it('passes: detected within 60 s of the load, mitigated from the finding, recovered', () => {
+    expect(first.code, `${first.stderr}\n${JSON.stringify(firstCard.failures)}`).toBe(0);
+    expect(firstCard.result).toBe('pass');
+    expect(firstCard.times.detectSeconds).not.toBeNull();
+    expect(firstCard.times.detectSeconds as number).toBeLessThanOrEqual(60);
+    expect(firstCard.mitigation.applied).toBe(true);
+    expect(firstCard.mitigation.actions[0]?.type).toBe('create-index');
+    expect(firstCard.mitigation.actions[0]?.statement).toMatch(
+      /CREATE INDEX CONCURRENTLY .*work_order_history_details/,
+    );
+    expect(firstCard.times.mitigateSeconds as number).toBeGreaterThan(
+      firstCard.times.detectSeconds as number,
+    );
+    expect(firstCard.times.recoverSeconds as number).toBeGreaterThanOrEqual(
+      firstCard.times.mitigateSeconds as number,
+    );
+    expect(firstCard.symptom.recovered).toBe(true);
+    expect(firstCard.symptom.incidentErrors).toBeGreaterThan(0);
+    expect(firstCard.symptom.recoveryErrors).toBe(0);
+    expect(firstCard.findings.map((f) => f.kind)).toEqual(
+      expect.arrayContaining(['pool-saturation', 'missing-index']),
+    );
+    // Prometheus is not run by the drill: said, never invented
+    expect(firstCard.times.alertSeconds).toBeNull();
+  });
+
+  it('checks the runbook: its URL answers and its PostgreSQL Diagnosis ran on the full server', () => {
+    expect(firstCard.runbook.url).toMatch(/\/runbooks\/pool-saturation\.md$/);
+    expect(firstCard.runbook.resolved).toBe(true);
+    expect(firstCard.runbook.diagnosisRan).toBe(true);
+    expect(firstCard.runbook.statements).toBeGreaterThan(0);
+  });
+
+  it('leaves nothing behind (checked by the drill and here), and removed the killed run’s leftover', () => {
+    expect(firstCard.cleanup).toMatchObject({ ok: true, leftovers: [] });
+    expect(firstCard.cleanup.removedBefore.join('\n')).toContain(planted);
+    expect(drillRemains()).toEqual([]);
+    expect(first.stderr).toContain(`Removed a sandbox left by an interrupted run: ${planted}`);
+  });
+
+  it('the scorecards validate; the second compares with the first', async () => {
+    expect(await scorecardErrors(firstCard)).toEqual([]);
+    expect(await scorecardErrors(secondCard)).toEqual([]);
+    expect(firstCard.previous).toBeNull();
+    expect(second.code, second.stderr).toBe(0);
+    expect(secondCard.previous?.id).toBe(firstCard.id);
+    const change = secondCard.previous?.change.detectSeconds;
+    expect(change).toBeCloseTo(
+      (secondCard.times.detectSeconds as number) - (firstCard.times.detectSeconds as number),
+      0,
+    );
+  });
+
+  it('drill history lists both runs, newest first', async () => {
+    const history = await dbdiag(['drill', 'history', 'plant-incident', '--data-dir', dataDir]);
+    expect(history.code, history.stderr).toBe(0);
+    const lines = history.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain(secondCard.finishedAt);
+    expect(lines[1]).toContain(firstCard.finishedAt);
+  });
+});
+
+describe('dbdiag drill run on a target not marked sandbox', () => {
+  it('is refused with exit status 4 and a message naming sandbox: true, before connecting', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drill-refuse-'));
+    try {
+      const config = join(dir, 'dbdiag.yml');
+      // port 1: nothing listens there, so a connection attempt would fail differently
+      writeFileSync(config, 'targets:\n  - name: prod\n    dsn: postgres://app@127.0.0.1:1/plant\n');
+      const run = await dbdiag([
+        'drill',
+        'run',
+        'plant-incident',
+        '--target',
+        'prod',
+        '--config',
+        config,
+        '--data-dir',
+        dir,
+      ]);
+      expect(run.code).toBe(4);
+      expect(run.stderr).toMatch(/refused: target "prod" is not marked `sandbox: true`/);
+      expect(run.stderr).not.toMatch(/ECONNREFUSED/);
+      expect(readdirSync(dir)).toEqual(['dbdiag.yml']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
