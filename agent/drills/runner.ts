@@ -177,7 +177,8 @@ export async function runDrill(request: DrillRequest): Promise<Scorecard> {
   const errors = await scorecardErrors(card);
   if (errors.length > 0)
     throw new Error(`the scorecard does not validate against its schema: ${errors.join('; ')}`);
-  if (request.store !== null) {
+  // An interrupted run is no baseline for the next one: it is reported, not stored.
+  if (request.store !== null && !request.signal.aborted) {
     await typedRecords<JsonValue>(request.store, 'drill-run').put([
       {
         id: card.id,

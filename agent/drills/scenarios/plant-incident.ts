@@ -41,8 +41,8 @@ async function run(context: DrillContext): Promise<ScenarioOutcome> {
     signal: context.signal,
     purpose: 'drill',
     onDiagnosis: async ({ findings, query }) => {
-      const saturation = diagnosisOf(findings).saturation;
-      runbook = await checkRunbook(saturation?.runbook ?? null, context.engine, query);
+      const { saturation, index } = diagnosisOf(findings);
+      runbook = await checkRunbook((saturation ?? index)?.runbook ?? null, context.engine, query);
       context.print(
         `Runbook ${runbook.url ?? '(none)'}: ${runbook.resolved ? 'resolves' : 'does NOT resolve'}; ` +
           `${runbook.statements - runbook.failed.length}/${runbook.statements} Diagnosis statements ran on the full server`,
