@@ -122,7 +122,7 @@ const monitorUrl = server.urlFor('dbdiag', 'dbdiag-pw');
 // --- dbdiag: server time per probe run, as the monitoring account
 const session = await connectMysql(
   { name: 'bench', engine: 'mysql', dsn: monitorUrl, poolerDsn: null },
-  { statementTimeoutMs: 10_000, topStatements: 50, topTables: 50, topIndexes: 100 },
+  { statementTimeoutMs: 30_000, topStatements: 50, topTables: 50, topIndexes: 100 },
   log,
 );
 const perRunMs: Partial<Record<ProbeName, number>> = {};
@@ -145,14 +145,18 @@ for (const probe of session.probes) {
 await session.close();
 
 // --- dbdiag: the agent's /metrics
-const config = loadConfig(undefined, { urls: [monitorUrl], listen: '127.0.0.1:0', intervalSeconds: 3600 });
+// the catalog reads of 10,000 tables can outlast the default 5 s statement timeout on a busy machine
+const config = {
+  ...loadConfig(undefined, { urls: [monitorUrl], listen: '127.0.0.1:0', intervalSeconds: 3600 }),
+  statementTimeoutMs: 30_000,
+};
 const agentLog = log.child({}, { level: 'warn' });
 const agent = await startAgent(config, { log: agentLog, runnerOptions: runnerOptionsFor(config, agentLog) });
 const target = agent.runners[0]!.spec.name;
 await agent.waitForSnapshot(
   target,
   (s) => s.up && s.signals.tables !== undefined && s.signals.statements !== undefined,
-  60_000,
+  180_000,
 );
 // forced cycles, each after a burst of the incident's statements: probes vs verification
 const cycleWork: Record<string, number>[] = [];
