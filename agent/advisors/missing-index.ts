@@ -1,5 +1,5 @@
 import type { TableFacts } from '../engines/engine.js';
-import { baseColumn, type Candidate, candidateKey } from '../evidence/candidates.js';
+import { baseColumn, type Candidate, candidateKey, rowsPerKey } from '../evidence/candidates.js';
 import { sumCost, type Verification, type VerifiedCandidate } from '../evidence/verify.js';
 import { createIndexAction } from '../findings/actions.js';
 import type { Finding } from '../findings/finding.js';
@@ -137,6 +137,8 @@ export function proven(v: VerifiedCandidate, thresholds: AdvisorInput['threshold
     const full = p.before?.accesses.find((a) => a.method === 'seq' && accessMatches(v.candidate, a.table));
     if (full) return fullScanReason(v.candidate.table, v.facts.rows, full.rows);
   }
+  const wrong = wrongIndexReason(v, thresholds);
+  if (wrong) return wrong;
   // A selective filter on this table whose statement scans the other side of its JOIN in
   // full: the planner drives the join from the scanned side only because neither side has
   // an index; with both (this and its companion) it starts here.
@@ -150,6 +152,96 @@ export function proven(v: VerifiedCandidate, thresholds: AdvisorInput['threshold
     }
   }
   return null;
+}
+
+/**
+ * "An index is used" is not "the best index is used" (EXPLAIN evidence). The statement reads
+ * this table through an existing index that either
+ *   - lacks the candidate's leading column and serves only a later one (an index on the range
+ *     or sort column: it walks every row of the range, whoever they belong to), while the
+ *     candidate's leading equality narrows a lookup to a small share of the table; or
+ *   - is a strict leading prefix of the candidate that still matches many rows per key (the
+ *     rest — range or the ORDER BY of a LIMIT — is filtered or sorted row by row; with the
+ *     candidate the scan stops early).
+ * The numbers are the planner's statistics: rows per key of the index used against the candidate's.
+ */
+export function wrongIndexReason(
+  v: VerifiedCandidate,
+  thresholds: AdvisorInput['thresholds'],
+): string | null {
+  const ver = v.verification;
+  if (!ver) return null;
+  const want = ver.columns.map((c) => c.toLowerCase());
+  const tableRows = Math.max(1, v.facts.rows);
+  for (const p of ver.plans) {
+    for (const a of p.before?.accesses ?? []) {
+      if (a.method !== 'index' || a.index === null || !accessMatches(v.candidate, a.table)) continue;
+      const used = v.facts.indexes.find((i) => bare(i.name) === bare(a.index ?? ''));
+      if (!used || used.where !== null) continue;
+      const have = used.columns.map((c) => c.toLowerCase());
+      const lead = have[0];
+      if (lead === undefined) continue;
+      const candidateRows = v.candidate.rowsPerKey;
+      if (
+        lead !== want[0] &&
+        want.slice(1).includes(lead) &&
+        candidateRows / tableRows <= thresholds.indexMaxRowShare
+      )
+        return `EXPLAIN: reads ${v.candidate.table} through ${used.name} (${used.columns.join(', ')}), which lacks the leading ${ver.columns[0]}: it walks every row of the ${lead} range; (${ver.columns.join(', ')}) narrows each lookup to ~${Math.round(candidateRows).toLocaleString('en-US')} of ${Math.round(tableRows).toLocaleString('en-US')} rows`;
+      const prefix = have.length < want.length && have.every((c, i) => want[i] === c);
+      const perKey = rowsPerKey(v.facts, used.columns);
+      if (prefix && perKey > thresholds.indexExtendMinRows)
+        return `EXPLAIN: reads ${v.candidate.table} through ${used.name} (${used.columns.join(', ')}): ~${Math.round(perKey).toLocaleString('en-US')} rows per key, each filtered or sorted; (${ver.columns.join(', ')}) reads them in order and stops early`;
+    }
+  }
+  return null;
+}
+
+/**
+ * The arithmetic a DBA audits before adding an index: how often the statements run and how much
+ * of their time the index saves (planner cost ratio applied to the measured time), against the
+ * writes the table takes (rows modified since its last ANALYZE, from the statistics), the index's
+ * estimated size and its share of the buffer cache.
+ */
+export function costBenefit(
+  input: AdvisorInput,
+  v: VerifiedCandidate,
+  before: number | null,
+  after: number | null,
+  estimate: ScanEstimate | null,
+  sizeBytes: number,
+): Record<string, number | string | null> {
+  const statements = v.candidate.statements;
+  const calls = statements.reduce((s, x) => s + x.calls, 0);
+  const totalSeconds = statements.reduce((s, x) => s + x.totalSeconds, 0);
+  const ratio =
+    before !== null && after !== null && before > 0
+      ? after / before
+      : estimate && estimate.scanCost > 0
+        ? Math.min(1, estimate.indexScanEstimate / estimate.scanCost)
+        : null;
+  const latest = input.history.at(-1)?.signals;
+  const table = latest?.tables?.tables.find((t) => t.table === v.candidate.table);
+  const cacheBytes = latest?.cache?.sizeBytes ?? null;
+  return {
+    calls,
+    totalSeconds: round(totalSeconds, 4),
+    meanMs: calls > 0 ? round((totalSeconds / calls) * 1000, 3) : null,
+    planCostRatio: ratio === null ? null : round(ratio, 4),
+    // frequency x saving: the measured time times the share of plan cost the index removes
+    secondsSavedEstimate: ratio === null ? null : round(totalSeconds * (1 - ratio), 4),
+    basis:
+      before !== null && after !== null
+        ? 'what-if plan cost'
+        : estimate
+          ? 'scan cost vs index-scan estimate'
+          : 'none',
+    tableRowsModifiedSinceAnalyze: table?.rowsModifiedSinceAnalyze ?? null,
+    indexesToMaintainToday: v.facts.indexes.length,
+    indexBytesEstimate: sizeBytes,
+    cacheBytes,
+    cacheShare: cacheBytes && cacheBytes > 0 ? round(sizeBytes / cacheBytes, 4) : null,
+  };
 }
 
 export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCandidate[]): Finding[] {
@@ -213,6 +305,7 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
           scanCost: estimate ? round(estimate.scanCost, 2) : null,
           scanCostAfterEstimate: estimate ? round(estimate.indexScanEstimate, 2) : null,
           existingIndexes: v.facts.indexes.map((i) => `${i.name} (${i.columns.join(', ')})`),
+          costBenefit: costBenefit(input, v, before, after, estimate, size),
           // the table's full-scan counters since statistics reset, when the tables probe has it
           tableSeqScans: scans?.seqScans ?? null,
           tableSeqRowsRead: scans?.seqRowsRead ?? null,
