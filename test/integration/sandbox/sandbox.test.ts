@@ -148,8 +148,9 @@ describe.each(ENGINE_FIXTURES)('sandbox on $label', (fixture: EngineFixture) => 
     const load = appLoad();
     load.start(['test']);
     await new Promise((r) => setTimeout(r, 2000));
-    const healthy = load.window('test');
+    // stop first: a request still in flight when the window is read would commit after it
     await load.stop();
+    const healthy = load.window('test');
     expect(healthy.reads).toBeGreaterThan(10);
     expect(healthy.submitted).toBeGreaterThan(10);
     expect(healthy.errors).toEqual({});
@@ -163,8 +164,8 @@ describe.each(ENGINE_FIXTURES)('sandbox on $label', (fixture: EngineFixture) => 
     const refused = appLoad();
     refused.start(['test']);
     await new Promise((r) => setTimeout(r, 1000));
-    const full = refused.window('test');
     await refused.stop();
+    const full = refused.window('test');
     await held.release();
     expect(full.reads + full.submitted).toBe(0);
     expect(full.errors['too-many-clients']).toBe(full.readFailed + full.submitFailed);
