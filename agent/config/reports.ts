@@ -57,6 +57,40 @@ export const reportsSchema = z
       .min(1)
       .default(['html', 'json', 'md'])
       .describe('files written per report'),
+    publicUrl: z
+      .string()
+      .url()
+      .optional()
+      .describe(
+        "base URL of the links in webhooks and mails (<publicUrl>/reports/<id>.html); default the agent's own",
+      ),
+    webhook: z
+      .object({
+        urlEnv: z.string().min(1).optional().describe('environment variable holding the webhook URL'),
+        urlFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('file holding the webhook URL (it is a secret: never in the config)'),
+      })
+      .optional()
+      .describe('Slack-compatible incoming webhook: the verdict, the top findings and a link to the report'),
+    email: z
+      .object({
+        host: z.string().min(1).describe('SMTP server'),
+        port: z.number().int().min(1).max(65_535).default(587),
+        secure: z
+          .boolean()
+          .default(false)
+          .describe('TLS from the start (port 465); otherwise STARTTLS when offered'),
+        from: z.string().min(3),
+        to: z.array(z.string().min(3)).min(1),
+        userEnv: z.string().min(1).optional().describe('environment variable holding the SMTP user'),
+        passwordEnv: z.string().min(1).optional().describe('environment variable holding the SMTP password'),
+        passwordFile: z.string().min(1).optional().describe('file holding the SMTP password'),
+      })
+      .optional()
+      .describe('mail each report: the HTML inline, the JSON attached'),
     schedules: z
       .array(reportScheduleSchema)
       .optional()

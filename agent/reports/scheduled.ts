@@ -57,6 +57,8 @@ export async function runScheduledReport(
   run: ScheduleRun,
   log: Logger,
   now = Date.now(),
+  /** the agent's own URL: links in webhooks and mails when reports.publicUrl is not set */
+  agentUrl = 'http://127.0.0.1:9187',
 ): Promise<Report> {
   const { schedule } = run;
   const length = schedule.period ? parseDuration(schedule.period) : KIND_LENGTH_MS[schedule.kind];
@@ -71,6 +73,19 @@ export async function runScheduledReport(
   const directory = reportsDirectory(config);
   const files = writeReportFiles(directory, report, schedule.formats ?? config.reports.formats);
   pruneReportFiles(directory, config.retention.report, now);
+  if (config.reports.webhook || config.reports.email) {
+    const { deliverReport } = await import('./deliver.js');
+    try {
+      const delivered = await deliverReport(report, config.reports, config.reports.publicUrl ?? agentUrl);
+      log.info({ schedule: schedule.name, report: report.id, ...delivered }, 'report delivered');
+    } catch (error) {
+      // the report is stored and written: only its delivery failed
+      log.error(
+        { schedule: schedule.name, report: report.id, err: (error as Error).message },
+        'report delivery failed',
+      );
+    }
+  }
   log.info(
     { schedule: schedule.name, report: report.id, status: report.fleet.status, missed: run.missed, files },
     `report made: ${report.fleet.reason}`,
@@ -88,6 +103,7 @@ export async function startReportSchedules(
   store: Store,
   config: Config,
   log: Logger,
+  agentUrl: string,
 ): Promise<ReportScheduler> {
   const schedules = config.reports.schedules ?? DEFAULT_SCHEDULES.map((s) => reportScheduleSchema.parse(s));
   const scheduler = new ReportScheduler({
@@ -95,7 +111,7 @@ export async function startReportSchedules(
     timeZone: config.reports.timeZone,
     log,
     run: async (run) => {
-      await runScheduledReport(store, config, run, log);
+      await runScheduledReport(store, config, run, log, Date.now(), agentUrl);
     },
     lastRun: (name) => lastScheduledRun(store, name),
   });

@@ -229,6 +229,7 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
         recorder.store,
         config,
         log.child({ component: 'reports' }),
+        url,
       );
     }
   }
