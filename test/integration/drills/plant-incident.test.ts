@@ -147,7 +147,8 @@ describe('dbdiag drill run plant-incident (PostgreSQL, auto)', () => {
     expect(await scorecardErrors(firstCard)).toEqual([]);
     expect(await scorecardErrors(secondCard)).toEqual([]);
     expect(firstCard.previous).toBeNull();
-    expect(second.code, second.stderr).toBe(0);
+    // the comparison is there whatever the second run's result (0 pass, 2 fail: its own failures say why)
+    expect([0, 2], second.stderr).toContain(second.code);
     expect(secondCard.previous?.id).toBe(firstCard.id);
     const change = secondCard.previous?.change.detectSeconds;
     expect(change).toBeCloseTo(
