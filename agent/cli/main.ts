@@ -5,6 +5,7 @@ import type { CommandModule } from 'yargs';
 import { didYouMean } from '../config/suggest.js';
 import { packageRoot } from '../package-root.js';
 import { agentCommand } from './agent.js';
+import { applyCommand } from './apply.js';
 import { auditCommand } from './audit.js';
 import { checkCommand } from './check.js';
 import { COMPLETION_COMMAND, withCompletion } from './completion.js';
@@ -35,6 +36,7 @@ function printVersionAlone(argv: readonly string[]): boolean {
 // Every command is one module; register it in this list.
 const COMMANDS = [
   agentCommand,
+  applyCommand,
   auditCommand,
   checkCommand,
   demoCommand,

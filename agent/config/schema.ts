@@ -80,7 +80,7 @@ export const targetSchema = z
       .optional()
       .meta({
         description:
-          'a throw-away database dbdiag drills may break on purpose (dbdiag drill run --target); drills refuse every target without sandbox: true',
+          'a throw-away database dbdiag drills may break on purpose (dbdiag drill run --target); drills refuse every target without sandbox: true; dbdiag apply runs fixes on it without --yes, a maintenance window or a load check',
         examples: [false],
       }),
   })
@@ -108,6 +108,8 @@ const seconds = (fallback: number) =>
 
 const topN = (fallback: number, max: number = LIMITS.maxTopN) =>
   z.number().int().min(1).max(max).default(fallback);
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'give a time as HH:MM (00:00 to 23:59)');
 
 const retentionDays = (days: number) =>
   z.number().positive().max(36_500, 'must be at most 36500 days (100 years)').default(days);
@@ -228,6 +230,44 @@ export const configSchema = z.object({
     .prefault({})
     .describe('what statement text from the servers and logs may show (README, Redaction)'),
   reports: reportsSchema,
+  apply: z
+    .object({
+      enabled: z
+        .boolean()
+        .default(false)
+        .describe("dbdiag apply may run a finding's fix actions on a target (off: every apply is refused)"),
+      window: z
+        .object({
+          start: hhmm.describe('start of the daily maintenance window, HH:MM UTC'),
+          end: hhmm.describe('end of the window, HH:MM UTC (before start: the window spans midnight)'),
+        })
+        .optional()
+        .describe('fixes on non-sandbox targets run only inside this window'),
+      lockTimeoutSeconds: z
+        .number()
+        .positive()
+        .max(600)
+        .default(5)
+        .describe('each DDL waits at most this long for its lock (retried, nothing queues behind it)'),
+      statementTimeoutSeconds: z
+        .number()
+        .positive()
+        .max(86_400)
+        .default(3600)
+        .describe('the apply connection ends any statement running longer (an index build included)'),
+      validationSeconds: z
+        .number()
+        .min(1)
+        .max(86_400)
+        .default(60)
+        .describe('the targeted statements are measured this long before and after the fix'),
+      autoRevert: z
+        .boolean()
+        .default(false)
+        .describe('run the rollback action when the fix made the statements slower or did nothing'),
+    })
+    .prefault({})
+    .describe('applying fixes from findings (dbdiag apply)'),
   targets: z.array(targetSchema).default([]).describe('the databases to watch'),
 });
 

@@ -175,6 +175,18 @@ export interface EngineDriver {
   readonly engine: EngineName;
   /** Opens the one long-lived connection. Throws ConnectionError with a code from connection-codes.ts. */
   connect(target: TargetSpec, limits: SamplingLimits, log: Logger): Promise<EngineSession>;
+  /**
+   * Opens a short-lived connection of its own for fix actions (apply, revert), so the sampling
+   * session stays free; every statement on it ends after statementTimeoutMs. Close it when done.
+   */
+  openActionConnection(
+    target: TargetSpec,
+    options: { statementTimeoutMs: number },
+  ): Promise<ClosableActionConnection>;
+}
+
+export interface ClosableActionConnection extends ActionConnection {
+  close(): Promise<void>;
 }
 
 /** One fix action as statements for this engine, in order, with what they lock or risk here. */

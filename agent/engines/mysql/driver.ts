@@ -2,6 +2,7 @@ import { ConnectionError, errorMessage, ProbeError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { ProbeName } from '../../snapshot/snapshot.js';
 import type {
+  ClosableActionConnection,
   EngineDriver,
   EngineSession,
   IndexVerifier,
@@ -262,9 +263,22 @@ export async function connectMysql(
   }
 }
 
+/** Fix actions (apply, revert) run here, on a connection of their own that ends with them. */
+async function openActionConnection(
+  target: TargetSpec,
+  options: { statementTimeoutMs: number },
+): Promise<ClosableActionConnection> {
+  const connection = await MysqlConnection.open(
+    connectionOptions(parseMysqlDsn(target.dsn), 10_000),
+    options.statementTimeoutMs,
+  );
+  return { query: (sql: string) => connection.query(sql), close: () => connection.close() };
+}
+
 export const mysqlDriver = {
   engine: 'mysql',
   connect: connectMysql,
+  openActionConnection,
 } satisfies EngineDriver;
 
 export type { MysqlSession };

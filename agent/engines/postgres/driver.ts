@@ -1,7 +1,13 @@
 import pg from 'pg';
 import { ConnectionError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { EngineDriver, EngineSession, SamplingLimits, TargetSpec } from '../engine.js';
+import type {
+  ClosableActionConnection,
+  EngineDriver,
+  EngineSession,
+  SamplingLimits,
+  TargetSpec,
+} from '../engine.js';
 import { parsePostgresDsn } from './dsn.js';
 import { AUTH_REQUEST_EVENTS, type AuthRequest, connectFailure } from './errors.js';
 import { HELPER_FACTS_SQL, type HelperFactsRow, helperFacts } from './helper.js';
@@ -111,7 +117,27 @@ async function connect(target: TargetSpec, limits: SamplingLimits, log: Logger):
   return new PostgresSession(client, target, limits, facts, sessionLog);
 }
 
+/** Fix actions (apply, revert) run here, on a connection of their own that ends with them. */
+async function openActionConnection(
+  target: TargetSpec,
+  options: { statementTimeoutMs: number },
+): Promise<ClosableActionConnection> {
+  const client = new pg.Client({
+    connectionString: sessionDsn(target.dsn),
+    application_name: `${APPLICATION_NAME}-apply`,
+    statement_timeout: options.statementTimeoutMs,
+    connectionTimeoutMillis: 10_000,
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  return {
+    query: (sql: string) => client.query(sql),
+    close: () => client.end().catch(() => undefined),
+  };
+}
+
 export const postgresDriver = {
   engine: 'postgres',
   connect,
+  openActionConnection,
 } satisfies EngineDriver;
