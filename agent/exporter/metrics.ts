@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Finding } from '../findings/finding.js';
 import { SLOWLOG_FAULTS, type SlowLogStatus } from '../slowlog/follow.js';
 import type { Rates } from '../snapshot/rates.js';
-import type { ConnectionStates, EngineName, PoolStat } from '../snapshot/signals.js';
+import type { ConnectionStates, EngineName, PoolStat, SlotStat } from '../snapshot/signals.js';
 import type { ProbeName, Snapshot } from '../snapshot/snapshot.js';
 import type { StoreStatus } from '../state/writer.js';
 import type { TargetCounters } from './target-counters.js';
@@ -443,6 +443,69 @@ export function createMetrics(source: MetricsSource): Metrics {
     'dbdiag_table_free_bytes',
     'Allocated but unused space in the table (MySQL DATA_FREE: fragmentation).',
     (t) => t.freeBytes,
+  );
+
+  // Replication: a primary carries one series per replica; a replica its own lag (replica = its target name)
+  gauge(
+    'dbdiag_replication_role',
+    "The server's replication role: 1 for the role it has (primary or replica), 0 for the other.",
+    ['target', 'role'],
+    (g, s) => {
+      for (const t of upTargets(s)) {
+        const r = t.latest.signals.replication;
+        if (!r) continue;
+        g.set({ target: t.name, role: 'primary' }, r.role === 'primary' ? 1 : 0);
+        g.set({ target: t.name, role: 'replica' }, r.role === 'replica' ? 1 : 0);
+      }
+    },
+  );
+  const replicaGauge = (name: string, help: string, key: 'lagSeconds' | 'lagBytes') =>
+    gauge(name, help, ['target', 'replica'], (g, s) => {
+      for (const t of upTargets(s)) {
+        const r = t.latest.signals.replication;
+        if (!r) continue;
+        for (const replica of r.replicas) {
+          const value = replica[key];
+          if (value !== null) g.set({ target: t.name, replica: replica.name }, value);
+        }
+        const own = r.self?.[key];
+        if (own !== null && own !== undefined) g.set({ target: t.name, replica: t.name }, own);
+      }
+    });
+  replicaGauge(
+    'dbdiag_replication_lag_seconds',
+    'How far replay on the replica trails its primary; 0 when nothing received is waiting to be replayed.',
+    'lagSeconds',
+  );
+  replicaGauge(
+    'dbdiag_replication_lag_bytes',
+    'WAL / events the replica has not replayed yet (on a primary: written and not replayed; on a replica: received and not replayed).',
+    'lagBytes',
+  );
+  targetGauge(
+    'dbdiag_replication_replay_paused',
+    '1 while replay on this replica is paused by an administrator.',
+    (x) => {
+      const self = x.signals.replication?.self;
+      return self ? (self.paused ? 1 : 0) : null;
+    },
+  );
+  const slotGauge = (name: string, help: string, pick: (slot: SlotStat) => number | null) =>
+    gauge(name, help, ['target', 'slot'], (g, s) => {
+      for (const t of upTargets(s)) {
+        for (const slot of t.latest.signals.replication?.slots ?? []) {
+          const value = pick(slot);
+          if (value !== null) g.set({ target: t.name, slot: slot.name }, value);
+        }
+      }
+    });
+  slotGauge(
+    'dbdiag_replication_slot_retained_bytes',
+    'WAL the primary keeps for the replication slot (cannot be recycled until its consumer reads it).',
+    (slot) => slot.retainedBytes,
+  );
+  slotGauge('dbdiag_replication_slot_active', '1 while a consumer is connected to the slot.', (slot) =>
+    slot.active ? 1 : 0,
   );
 
   // Slow-query log (targets that name one)

@@ -93,9 +93,21 @@ export type SessionErrorKind = 'too-many-connections' | 'connection-lost' | 'oth
  * What an engine provides to the sandbox: starting servers, plain sessions, and the few
  * engine-specific steps the fault primitives (agent/sandbox/faults.ts) are made of.
  */
+/** A primary with one streaming replica, each in its own sandbox directory. */
+export interface SandboxReplicaPair {
+  primary: SandboxServer;
+  replica: SandboxServer;
+  /** the name the replica connects to its primary with (the `replica` label of its series) */
+  replicaName: string;
+  /** stops both servers and removes their directories */
+  destroy(): Promise<void>;
+}
+
 export interface SandboxEngine {
   readonly engine: EngineName;
   start(options: SandboxServerOptions): Promise<SandboxServer>;
+  /** a primary and a replica copied from it; absent where the engine has none yet (MariaDB: issue #16) */
+  startReplicaPair?(options: SandboxServerOptions): Promise<SandboxReplicaPair>;
   /** opens a session from a DSN (connecting may take `connectTimeoutMs`, default 5 s) */
   connect(dsn: string, connectTimeoutMs?: number): Promise<SandboxSession>;
   classifyError(error: unknown): SessionErrorKind;

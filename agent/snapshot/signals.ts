@@ -212,6 +212,47 @@ export interface PrivilegeSignals {
   missing: PrivilegeGap[];
 }
 
+/** One replica as its primary sees it (PostgreSQL pg_stat_replication). */
+export interface ReplicaStat {
+  /** the replica's name as it connects (application_name), else its address */
+  name: string;
+  /** the WAL sender's state: streaming, catchup, backup, ... */
+  state: string;
+  /** WAL written on the primary and not yet replayed on the replica; null when not visible to this role */
+  lagBytes: number | null;
+  /** how long replay trails the primary; 0 when nothing is pending, null when unknown */
+  lagSeconds: number | null;
+}
+
+/** A replication slot on the primary and the WAL it keeps from being recycled. */
+export interface SlotStat {
+  name: string;
+  /** a consumer is connected to it */
+  active: boolean;
+  /** WAL kept for the slot (current position - restart position); null when the slot reserved none */
+  retainedBytes: number | null;
+}
+
+/** A replica's own view of its replay. */
+export interface ReplicaSelf {
+  /** WAL received and not yet replayed; null when the engine does not say */
+  lagBytes: number | null;
+  /** 0 when nothing received is pending replay; else the age of the last replayed transaction; null when unknown */
+  lagSeconds: number | null;
+  /** replay paused by an administrator */
+  paused: boolean;
+}
+
+export interface ReplicationSignals {
+  at: number;
+  role: 'primary' | 'replica';
+  /** replicas connected to this server (a primary, or a cascading replica) */
+  replicas: ReplicaStat[];
+  slots: SlotStat[];
+  /** present on a replica */
+  self: ReplicaSelf | null;
+}
+
 export interface Signals {
   connections?: ConnectionSignals;
   pooler?: PoolerSignals;
@@ -221,6 +262,7 @@ export interface Signals {
   settings?: SettingsSignals;
   slowlog?: SlowLogSignals;
   privileges?: PrivilegeSignals;
+  replication?: ReplicationSignals;
 }
 
 export type SignalName = keyof Signals;

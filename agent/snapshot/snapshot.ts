@@ -7,7 +7,8 @@ export type ProbeName =
   | 'cache'
   | 'tables'
   | 'settings'
-  | 'privileges';
+  | 'privileges'
+  | 'replication';
 
 /** 'partial': it ran, but a missing privilege hid part of what it reads (message says what and the GRANT) */
 export type ProbeStatus = 'ok' | 'partial' | 'unsupported' | 'error' | 'not-due';

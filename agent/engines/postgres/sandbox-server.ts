@@ -12,6 +12,7 @@ import type {
   ConnectOptions,
   Row,
   SandboxEngine,
+  SandboxReplicaPair,
   SandboxServer,
   SandboxServerOptions,
   SandboxSession,
@@ -353,6 +354,56 @@ export async function launchPostgres(
   };
 }
 
+/** The replica's application_name in primary_conninfo: its name in pg_stat_replication. */
+export const SANDBOX_REPLICA_NAME = 'dbdiag_replica';
+
+/**
+ * A primary and a streaming replica: pg_basebackup -R (standby.signal + primary_conninfo) of
+ * the running primary into a directory of its own, launched the same way. The primary's
+ * template allows replication connections from 127.0.0.1 (trust); no admin password here.
+ */
+async function startReplicaPair(options: SandboxServerOptions): Promise<SandboxReplicaPair> {
+  if (options.adminPassword !== undefined)
+    throw new Error(
+      'a sandbox replica pair runs without an admin password (replication connects with trust)',
+    );
+  const primary = await start(options);
+  try {
+    const prepared = await freshDataDir({ ...options, purpose: `${options.purpose ?? 'sandbox'}-replica` });
+    try {
+      // pg_basebackup makes its target directory: the fresh copy of the template goes first
+      rmSync(prepared.data, { recursive: true, force: true });
+      const conninfo = `host=${primary.host} port=${primary.port} user=${ADMIN_USER} application_name=${SANDBOX_REPLICA_NAME}`;
+      await runAs(prepared.user, join(prepared.bin, 'pg_basebackup'), [
+        '-d',
+        conninfo,
+        '-D',
+        prepared.data,
+        '-R',
+        '--wal-method=stream',
+        '--checkpoint=fast',
+        '--no-sync',
+      ]);
+    } catch (error) {
+      prepared.sandbox.remove();
+      throw error;
+    }
+    const replica = await launchPostgres(prepared, options);
+    return {
+      primary,
+      replica,
+      replicaName: SANDBOX_REPLICA_NAME,
+      destroy: async () => {
+        await replica.destroy();
+        await primary.destroy();
+      },
+    };
+  } catch (error) {
+    await primary.destroy();
+    throw error;
+  }
+}
+
 /** Ends the sessions matching the filter (never the caller's own), returns how many. */
 async function terminateSessions(
   admin: SandboxSession,
@@ -377,6 +428,7 @@ function quoteIdent(name: string): string {
 export const postgresSandbox: SandboxEngine = {
   engine: 'postgres',
   start,
+  startReplicaPair,
   connect: openSession,
   classifyError,
   faults: {

@@ -24,6 +24,7 @@ import { createCacheProbe } from './probes/cache.js';
 import { createConnectionsProbe } from './probes/connections.js';
 import { createPoolerProbe } from './probes/pooler.js';
 import { createPrivilegesProbe } from './probes/privileges.js';
+import { createReplicationProbe } from './probes/replication.js';
 import { createSettingsProbe } from './probes/settings.js';
 import { createStatementsProbe, TRAILING_MARKER } from './probes/statements.js';
 import { createTablesProbe } from './probes/tables.js';
@@ -38,11 +39,13 @@ export const POSTGRES_PROBES = {
   tables: createTablesProbe,
   settings: createSettingsProbe,
   privileges: createPrivilegesProbe,
+  replication: createReplicationProbe,
 } satisfies Record<ProbeName, PgProbeFactory>;
 
 /** The order probes run in a cycle: the cheap, urgent ones first. */
 export const POSTGRES_PROBE_ORDER: readonly ProbeName[] = [
   'connections',
+  'replication',
   'pooler',
   'statements',
   'cache',
@@ -87,6 +90,7 @@ export class PostgresSession implements EngineSession {
       tables: POSTGRES_PROBES.tables(),
       settings: POSTGRES_PROBES.settings(),
       privileges: POSTGRES_PROBES.privileges(),
+      replication: POSTGRES_PROBES.replication(),
     };
     // Without a listener, a backend terminated while idle would crash the process.
     client.on('error', (error) => this.markLost(error));

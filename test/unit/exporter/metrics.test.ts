@@ -24,6 +24,10 @@ const CONTRACT = [
   'dbdiag_finding',
   'dbdiag_slowlog_readable',
   'dbdiag_slowlog_errors_total',
+  'dbdiag_replication_role',
+  'dbdiag_replication_lag_seconds',
+  'dbdiag_replication_lag_bytes',
+  'dbdiag_replication_slot_retained_bytes',
 ];
 
 function snapshot(up: boolean): Snapshot {
@@ -115,6 +119,41 @@ describe('createMetrics', () => {
     expect(text).toContain('dbdiag_connection_saturation_ratio{target="plant"} 1');
     expect(text).toContain('dbdiag_connections{target="plant",state="idle_in_transaction"} 2');
     expect(text).toContain('dbdiag_probe_errors_total{target="plant",probe="statements"} 2');
+  });
+
+  it('exports one lag series per replica on a primary, its own lag on a replica, and slots', async () => {
+    const primary = view(true, statementRates(1));
+    primary.latest!.signals.replication = {
+      at: 1,
+      role: 'primary',
+      replicas: [{ name: 'r1', state: 'streaming', lagBytes: 4096, lagSeconds: 2.5 }],
+      slots: [{ name: 'old_slot', active: false, retainedBytes: 1_000_000 }],
+      self: null,
+    };
+    const replica: TargetView = { ...view(true, statementRates(1)), name: 'plant-replica' };
+    replica.latest = {
+      ...replica.latest!,
+      signals: {
+        replication: {
+          at: 1,
+          role: 'replica',
+          replicas: [],
+          slots: [],
+          self: { lagBytes: 0, lagSeconds: 0, paused: true },
+        },
+      },
+    };
+    const text = await createMetrics({ targets: () => [primary, replica] }).render();
+    expect(text).toContain('dbdiag_replication_role{target="plant",role="primary"} 1');
+    expect(text).toContain('dbdiag_replication_role{target="plant-replica",role="replica"} 1');
+    expect(text).toContain('dbdiag_replication_lag_seconds{target="plant",replica="r1"} 2.5');
+    expect(text).toContain('dbdiag_replication_lag_bytes{target="plant",replica="r1"} 4096');
+    expect(text).toContain(
+      'dbdiag_replication_lag_seconds{target="plant-replica",replica="plant-replica"} 0',
+    );
+    expect(text).toContain('dbdiag_replication_replay_paused{target="plant-replica"} 1');
+    expect(text).toContain('dbdiag_replication_slot_retained_bytes{target="plant",slot="old_slot"} 1000000');
+    expect(text).toContain('dbdiag_replication_slot_active{target="plant",slot="old_slot"} 0');
   });
 
   it('bounds per-query series by top N, the rest summed under "other"', async () => {
