@@ -19,8 +19,8 @@ import { decideApply } from './policy.js';
 // over apply.validationSeconds each). Verified when their mean time fell; otherwise reverted
 // by the actions' rollbacks when apply.autoRevert says so. Every apply and refusal is audited.
 
-/** A fix must make the targeted statements at least this much faster to count as verified. */
-const MIN_IMPROVEMENT = 0.1;
+/** A fix must make the targeted statements at least this much faster to count as verified: less is within what a busy server's own noise moves a mean over a short window. */
+const MIN_IMPROVEMENT = 0.25;
 
 export interface ApplyRequest {
   findingId: string;
