@@ -324,15 +324,16 @@ export async function buildReport(store: Store, options: BuildOptions): Promise<
   const baselineFrom = Date.parse(baseline.period.from);
   const only = options.target;
 
-  // rollups are hourly: the hours that overlap the period
-  const rollups = await store.rollups({ from: hourOf(from), to, ...(only ? { target: only } : {}) });
-  const previous = options.baseline
-    ? []
-    : await store.rollups({
-        from: hourOf(baselineFrom),
-        to: hourOf(from),
-        ...(only ? { target: only } : {}),
-      });
+  // rollups are hourly: the hours that overlap the period. Read one target at a time: the
+  // store's keys start with the target, so each read is an index range, not a scan of every hour.
+  const known = only ? [only] : (await store.info()).targets;
+  const rollups: HourlyRollup[] = [];
+  const previous: HourlyRollup[] = [];
+  for (const target of known) {
+    rollups.push(...(await store.rollups({ target, from: hourOf(from), to })));
+    if (!options.baseline)
+      previous.push(...(await store.rollups({ target, from: hourOf(baselineFrom), to: hourOf(from) })));
+  }
   const byId = new Map<string, TrackedFinding>();
   const since = Math.min(from, baselineFrom);
   for (const t of [
