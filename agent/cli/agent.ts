@@ -85,6 +85,19 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
     let storeUnavailable: string | undefined;
     try {
       store = await openStore({ store: config.store, dataDir: config.dataDir });
+    } catch (error) {
+      storeUnavailable = error instanceof Error ? error.message : String(error);
+      storeLog.error(`state store unavailable, findings kept in memory only: ${storeUnavailable}`);
+    }
+    const agent = await startAgent(config, {
+      log,
+      runnerOptions: runnerOptionsFor(config, log),
+      ...(store ? { store } : {}),
+      ...(storeUnavailable ? { storeUnavailable } : {}),
+    });
+    // Said and recorded only once the agent runs: a start that fails (port in use, unset dsnEnv)
+    // prints its one line and records nothing.
+    if (store) {
       storeLog.info({ backend: store.backend, location: store.location }, 'state store open');
       // the audit log keeps every configuration the agent ran with (changed keys, secrets removed)
       const { recordConfigChange } = await import('../audit/config-change.js');
@@ -96,16 +109,7 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
       });
       if (change)
         log.info({ component: 'audit', seq: change.seq }, `audit: configuration recorded (${change.detail})`);
-    } catch (error) {
-      storeUnavailable = error instanceof Error ? error.message : String(error);
-      storeLog.error(`state store unavailable, findings kept in memory only: ${storeUnavailable}`);
     }
-    const agent = await startAgent(config, {
-      log,
-      runnerOptions: runnerOptionsFor(config, log),
-      ...(store ? { store } : {}),
-      ...(storeUnavailable ? { storeUnavailable } : {}),
-    });
     // SIGHUP (systemctl reload): re-read the file, keep sessions and memory, log what changed
     reloadOnSignal(agent, { load, runnerOptions: (next) => runnerOptionsFor(next, log), log });
     process.stderr.write(
