@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Metrics } from '../exporter/metrics.js';
-import type { Finding } from '../findings/finding.js';
+import type { Finding, Severity } from '../findings/finding.js';
 import { findingJson, type TrackedFinding } from '../findings/tracker.js';
-import { RUNBOOKS_DIR } from '../package-root.js';
+import { packageRoot, RUNBOOKS_DIR } from '../package-root.js';
 import { redactDsn } from '../redact/dsn.js';
 import type { Report } from '../reports/model.js';
 import type { SlowLogStatus } from '../slowlog/follow.js';
@@ -77,6 +77,27 @@ function slowLogDocument(s: SlowLogStatus): unknown {
   };
 }
 
+/** share of the slots ordinary clients may take that are in use (0..1); null before the first sample */
+function saturation(t: TargetStatus): number | null {
+  const c = t.latest?.signals.connections;
+  if (!c) return null;
+  const usable = c.max - c.reserved;
+  return usable > 0 ? Math.min(1, c.used / usable) : null;
+}
+
+/** buffer cache hit ratio since the server started (0..1); null when unknown or nothing read yet */
+function cacheHitRatio(t: TargetStatus): number | null {
+  const c = t.latest?.signals.cache;
+  if (!c || c.hits + c.reads === 0) return null;
+  return c.hits / (c.hits + c.reads);
+}
+
+function activeBySeverity(t: TargetStatus): Record<Severity, number> {
+  const counts: Record<Severity, number> = { info: 0, warning: 0, critical: 0 };
+  for (const f of t.findings) counts[f.severity] += 1;
+  return counts;
+}
+
 function targetsDocument(source: HttpSource): unknown {
   return {
     targets: source.targets().map((t) => ({
@@ -96,6 +117,9 @@ function targetsDocument(source: HttpSource): unknown {
         message: p.message,
       })),
       slowLog: t.slowLog === null ? null : slowLogDocument(t.slowLog),
+      saturation: saturation(t),
+      cacheHitRatio: cacheHitRatio(t),
+      activeFindings: activeBySeverity(t),
     })),
   };
 }
@@ -187,6 +211,62 @@ async function serveRunbook(res: ServerResponse, kind: string): Promise<void> {
   }
 }
 
+/**
+ * /api/runbooks/<kind>: the runbook rendered as HTML for the console. Runbooks are the package's
+ * own files (not user input), so marked's HTML is served as is.
+ */
+async function serveRunbookHtml(res: ServerResponse, kind: string): Promise<void> {
+  if (!KIND_PATTERN.test(kind)) return sendJson(res, 404, { error: 'no such runbook' });
+  let text: string;
+  try {
+    text = await readFile(join(RUNBOOKS_DIR, `${kind}.md`), 'utf8');
+  } catch {
+    return sendJson(res, 404, { error: `no runbook for "${kind}"` });
+  }
+  const { Marked } = await import('marked');
+  // The console shows the runbook under its own h3: the runbook's h1.. become h4..
+  const marked = new Marked({
+    gfm: true,
+    walkTokens: (token) => {
+      if (token.type === 'heading') token.depth = Math.min(6, token.depth + 3);
+    },
+  });
+  sendJson(res, 200, { kind, html: await marked.parse(text) });
+}
+
+/** The console's files, built by `npm run build` (scripts/build-web.mjs) into dist/web/. */
+const CONSOLE_FILES: Readonly<Record<string, { file: string; type: string }>> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
+  '/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
+};
+
+/** Everything the console loads comes from this agent: nothing from a CDN. */
+const CONSOLE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:";
+
+async function serveConsole(res: ServerResponse, path: string): Promise<void> {
+  const entry = CONSOLE_FILES[path]!;
+  let body: Buffer;
+  try {
+    body = await readFile(join(packageRoot(), 'dist', 'web', entry.file));
+  } catch {
+    return send(
+      res,
+      503,
+      'text/plain',
+      'the console is not built: run `npm run build` (or npm run build:web)\n',
+    );
+  }
+  res.writeHead(200, {
+    'content-type': entry.type,
+    'cache-control': 'no-cache',
+    'content-security-policy': CONSOLE_CSP,
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(body);
+}
+
 const REPORT_PATH = /^\/reports\/([A-Za-z0-9._-]+)\.(md|html|json)$/;
 
 /** /reports/ lists the stored reports; /reports/<id>.<md|html|json> renders one. */
@@ -232,12 +312,15 @@ export async function route(context: RouteContext, url: URL, res: ServerResponse
   }
   if (url.pathname === '/reports' || url.pathname.startsWith('/reports/'))
     return serveReports(source, url, res);
+  if (url.pathname.startsWith('/api/runbooks/'))
+    return serveRunbookHtml(res, url.pathname.slice('/api/runbooks/'.length));
+  if (Object.hasOwn(CONSOLE_FILES, url.pathname)) return serveConsole(res, url.pathname);
   if (url.pathname.startsWith('/runbooks/'))
     return serveRunbook(res, url.pathname.slice('/runbooks/'.length));
   send(
     res,
     404,
     'text/plain',
-    'not found: try /metrics, /healthz, /api/targets, /api/findings, /runbooks/<kind>, /reports/\n',
+    'not found: try / (the console), /metrics, /healthz, /api/targets, /api/findings, /runbooks/<kind>, /reports/\n',
   );
 }

@@ -1,0 +1,219 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { freePort } from '../../support/free-port.js';
+import { type PostgresServer, startPostgres } from '../../support/postgres.js';
+
+// The web console in headless Debian Chromium against a real agent watching a real PostgreSQL 15
+// with two real findings: a duplicate index (its fix is a copy-ready DROP INDEX) and the
+// application holding every ordinary connection slot (pool-saturation). Each view loads with no
+// console error, shows the finding, its statements and its runbook; the kind filter narrows the
+// list; a reloaded URL shows the same view.
+
+const ROOT = resolve(import.meta.dirname, '..', '..', '..');
+const CHROMIUM = process.env.DBDIAG_CHROMIUM ?? '/usr/bin/chromium';
+/** screenshots a person looks at after the run (git-ignored) */
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const MAX_CONNECTIONS = 12;
+const RESERVED = 2;
+const SATURATION = 'pool-saturation:plant:connections';
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  log: () => string,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('web console on a real agent and PostgreSQL 15 (duplicate index, saturated pool)', () => {
+  let server: PostgresServer;
+  let dir: string;
+  let base: string;
+  let agent: ChildProcess | undefined;
+  let agentLog = '';
+  let browser: Browser;
+  let duplicateId = '';
+  const held: pg.Client[] = [];
+
+  async function active(): Promise<{ id: string; kind: string }[]> {
+    const res = await fetch(`${base}/api/findings?status=active`);
+    return ((await res.json()) as { findings: { id: string; kind: string }[] }).findings;
+  }
+
+  /** a page that records every console error and uncaught exception */
+  async function openPage(problems: string[]): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+    return page;
+  }
+
+  beforeAll(async () => {
+    const built = spawnSync(process.execPath, ['scripts/build-web.mjs'], { cwd: ROOT, encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`build-web failed: ${built.stderr}`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    server = await startPostgres({
+      version: 15,
+      settings: { max_connections: MAX_CONNECTIONS, superuser_reserved_connections: RESERVED },
+    });
+    await server.query('CREATE ROLE app LOGIN');
+    await server.query('CREATE TABLE orders (id int PRIMARY KEY, customer int NOT NULL)');
+    await server.query('INSERT INTO orders SELECT g, g % 500 FROM generate_series(1, 5000) g');
+    await server.query(
+      'CREATE INDEX orders_customer ON orders (customer); CREATE INDEX orders_customer_dup ON orders (customer); ANALYZE',
+    );
+    dir = mkdtempSync(join(tmpdir(), 'dbdiag-console-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    writeFileSync(
+      join(dir, 'dbdiag.yml'),
+      stringify({
+        listen: `127.0.0.1:${port}`,
+        intervalSeconds: 1,
+        tablesIntervalSeconds: 1,
+        dataDir: join(dir, 'state'),
+        thresholds: { saturationWindowSeconds: 3 },
+        targets: [{ name: 'plant', dsn: server.url({ applicationName: 'dbdiag' }) }],
+      }),
+    );
+    agent = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'agent/cli/main.ts', 'agent', '--config', join(dir, 'dbdiag.yml')],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    agent.stderr?.on('data', (chunk: Buffer) => {
+      agentLog += chunk.toString('utf8');
+    });
+    const log = () => agentLog;
+    await until(
+      'the agent',
+      async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined),
+      60_000,
+      log,
+    );
+    duplicateId = await until(
+      'duplicate-index',
+      async () => (await active()).find((f) => f.kind === 'duplicate-index')?.id,
+      30_000,
+      log,
+    );
+    for (;;) {
+      const client = new pg.Client({ connectionString: server.url({ user: 'app' }) });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        held.push(client);
+      } catch (error) {
+        if ((error as { code?: string }).code === '53300') break;
+        throw error;
+      }
+    }
+    await until(
+      'pool-saturation',
+      async () => ((await active()).some((f) => f.id === SATURATION) ? true : undefined),
+      30_000,
+      log,
+    );
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (agent && agent.exitCode === null) {
+      await new Promise<void>((done) => {
+        agent?.once('exit', () => done());
+        agent?.kill('SIGTERM');
+      });
+    }
+    for (const c of held) await c.end().catch(() => undefined);
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the overview lists the target with its figures and both findings, and the kind filter narrows it', async () => {
+    const problems: string[] = [];
+    const page = await openPage(problems);
+    await page.goto(`${base}/`, { waitUntil: 'load' });
+    const targetRow = page.locator('#targets tbody tr', { hasText: 'plant' });
+    await targetRow.waitFor();
+    expect(await targetRow.textContent()).toMatch(/up/);
+    expect(await targetRow.textContent()).toMatch(/\d+\.\d %/); // saturation shown as a percentage
+    expect(await targetRow.textContent()).toMatch(/1 critical|1 warning/);
+    await page.locator('#findings tbody tr', { hasText: duplicateId }).waitFor();
+    await page.locator('#findings tbody tr', { hasText: SATURATION }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'console-overview.png'), fullPage: true });
+
+    await page.getByLabel('Kind').selectOption('duplicate-index');
+    await page.waitForURL(/kind=duplicate-index/);
+    await expect.poll(() => page.locator('#findings tbody tr', { hasText: SATURATION }).count()).toBe(0);
+    expect(await page.locator('#findings tbody tr', { hasText: duplicateId }).count()).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-filtered.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('a finding shows its evidence, copy-ready statements, chain and runbook, and a reload restores the view', async () => {
+    const problems: string[] = [];
+    const page = await openPage(problems);
+    await page.goto(`${base}/#kind=duplicate-index`, { waitUntil: 'load' });
+    await page.locator('#findings tbody a').first().click();
+    await page.waitForURL(/finding=/);
+    const detail = page.locator('#detail');
+    await detail.locator('code.statement').first().waitFor();
+    expect(await detail.locator('code.statement').first().textContent()).toMatch(
+      /DROP INDEX .*orders_customer/,
+    );
+    expect(await detail.getByRole('button', { name: /Copy statement 1/ }).count()).toBe(1);
+    await detail.locator('.runbook h4').first().waitFor();
+    expect(await detail.locator('ol.chain li[aria-current]').count()).toBe(1);
+    expect(await detail.locator('dl.evidence dt').count()).toBeGreaterThan(0);
+    const url = page.url();
+    await page.screenshot({ path: join(ARTIFACTS, 'console-finding.png'), fullPage: true });
+
+    await page.reload({ waitUntil: 'load' });
+    expect(page.url()).toBe(url);
+    await detail.locator('code.statement').first().waitFor();
+    expect(await page.getByLabel('Kind').inputValue()).toBe('duplicate-index');
+    expect(await detail.locator('code.statement').first().textContent()).toMatch(/orders_customer/);
+
+    // the saturation finding, on a phone-sized screen
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${base}/#finding=${encodeURIComponent(SATURATION)}`, { waitUntil: 'load' });
+    await detail.locator('.runbook h4').first().waitFor();
+    expect(await detail.locator('h2#detail-heading').textContent()).toBeTruthy();
+    const width = await page.evaluate('document.documentElement.scrollWidth');
+    expect(width).toBeLessThanOrEqual(390); // no sideways scrolling of the page itself
+    await page.screenshot({ path: join(ARTIFACTS, 'console-phone.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('sends a content security policy that keeps everything on the agent', async () => {
+    const res = await fetch(`${base}/`);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await res.text()).not.toMatch(/https?:\/\//);
+  });
+});
