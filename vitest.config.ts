@@ -10,6 +10,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/contracts/**/*.test.ts'],
+          setupFiles: ['test/support/isolated-state.ts'],
           testTimeout: 20_000,
         },
       },
@@ -17,6 +18,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          setupFiles: ['test/support/isolated-state.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
         },
