@@ -136,8 +136,9 @@ export function resolveTarget(
 ): TargetSpec {
   const dsn = resolveSecret(source, `target "${target.name}" dsnEnv`, target.dsn, target.dsnEnv, env);
   if (dsn === null) throw new ConfigError(source, `${source}: target "${target.name}": no DSN`);
+  // an unknown scheme is not guessed (not a choice of behaviour by engine)
   const engine = target.engine ?? engineFromDsn(dsn);
-  if (engine === null) {
+  if (!engine) {
     throw new ConfigError(
       source,
       `${source}: target "${target.name}": cannot tell the engine from the DSN; use postgres://, postgresql://, mysql:// or mariadb://, or set engine`,
