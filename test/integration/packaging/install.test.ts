@@ -83,11 +83,12 @@ beforeAll(async () => {
   const install = await run(
     'npm',
     ['install', '--global', '--prefix', prefix, tarball, '--no-audit', '--no-fund', '--prefer-offline'],
-    { timeout: 150_000 },
+    // a global install compiles better-sqlite3 from source (no prebuilt download here): minutes on 2 cores
+    { timeout: 420_000, env: { ...process.env, npm_config_build_from_source: 'better-sqlite3' } },
   );
   expect(install.status, install.stderr).toBe(0);
   server = await startPostgres({ version: 15 });
-}, 240_000);
+}, 540_000);
 
 afterAll(async () => {
   await server?.stop();
