@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { EngineName } from '../engines/names.js';
 import type { Logger } from '../log.js';
 import { isRunning, removeLeftovers } from '../sandbox/sandbox-dir.js';
+import type { SandboxServer } from '../sandbox/server.js';
 import { type JsonValue, type Store, typedRecords } from '../state/store.js';
 import { scenarioNamed } from './catalogue.js';
 import type { DrillScenario } from './scenario.js';
@@ -44,6 +45,8 @@ export interface DrillRequest {
   log: Logger;
   print: (text: string) => void;
   signal: AbortSignal;
+  /** a sandbox server the caller started and keeps (tests share one); see DrillContext.server */
+  server?: SandboxServer;
 }
 
 /** The record's target column: one comparison series per scenario and engine. */
@@ -129,9 +132,10 @@ export async function runDrill(request: DrillRequest): Promise<Scorecard> {
     log: request.log,
     print: request.print,
     signal: request.signal,
+    ...(request.server !== undefined && !scenario.needsOwnServer ? { server: request.server } : {}),
   });
   // The scenario's own finally has run: now check, not assume, that nothing is left.
-  const leftovers = leftoversOf(outcome.sandbox);
+  const leftovers = [...leftoversOf(outcome.sandbox), ...(outcome.leftovers ?? [])];
   const failures = [...outcome.failures];
   const detect = outcome.times.detectSeconds;
   if (detect !== null && detect > scenario.detectLimitSeconds)

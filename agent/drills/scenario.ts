@@ -1,5 +1,6 @@
 import type { EngineName } from '../engines/names.js';
 import type { Logger } from '../log.js';
+import type { SandboxServer } from '../sandbox/server.js';
 import type { AppliedActionView, DrillMode, DrillTimes, RunbookCheck, Scorecard } from './scorecard.js';
 
 // One drill scenario: a real fault on a sandbox server, the findings and alert rules it must
@@ -18,6 +19,12 @@ export interface DrillContext {
   print: (text: string) => void;
   /** Ctrl-C: the scenario stops injecting and cleans up */
   signal: AbortSignal;
+  /**
+   * A sandbox server the caller started and keeps (a test file shares one per engine): the
+   * scenario works in a database and with logins of its own on it and removes them at cleanup.
+   * Absent: a scenario starts (and removes) its own. Never given to a needsOwnServer scenario.
+   */
+  server?: SandboxServer;
 }
 
 /** What the scenario measured; the runner adds the safety, cleanup check and comparison. */
@@ -33,6 +40,11 @@ export interface ScenarioOutcome {
   failures: string[];
   /** the sandbox server the scenario started, to check nothing of it is left after cleanup */
   sandbox: { dir: string; pid: number | null } | null;
+  /**
+   * what the scenario's own check found still there after its cleanup on a server it does not
+   * remove (sessions, locks, databases, logins); empty when nothing is left
+   */
+  leftovers?: string[];
 }
 
 export interface DrillScenario {
