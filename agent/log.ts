@@ -1,9 +1,9 @@
 import { type Logger, pino } from 'pino';
-import { scrubSecrets } from './redact/secrets.js';
+import { scrubSecrets } from './config/secrets.js';
 
 // One root logger; components take child loggers ({ component, target, probe }).
 // DSNs are never logged whole (the `dsn` keys are censored) and every line is scrubbed of the
-// secrets the process holds (agent/redact/secrets.ts) on its way out, whatever path it took.
+// secrets the process holds (agent/config/secrets.ts) on its way out, whatever path it took.
 
 // Logs go to stderr: stdout belongs to command output (check, digest, demo --json).
 const destination = pino.destination(2);

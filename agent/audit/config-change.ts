@@ -1,6 +1,6 @@
+import { redactDsn } from '../config/dsn-secrets.js';
 import type { Config } from '../config/schema.js';
-import { redactDsn } from '../redact/dsn.js';
-import { scrubSecrets } from '../redact/secrets.js';
+import { scrubSecrets } from '../config/secrets.js';
 import type { JsonValue, Store } from '../state/store.js';
 import type { AuditRecord } from './chain.js';
 import { appendAudit, auditRecords } from './log.js';

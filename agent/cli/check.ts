@@ -78,7 +78,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       import('../reports/measurements.js'),
       import('../runtime/runner-options.js'),
       import('../runtime/target-runner.js'),
-      import('../redact/secrets.js'),
+      import('../config/secrets.js'),
     ]);
     // The report is the output; routine log lines would only interleave with it.
     if (process.env.DBDIAG_LOG_LEVEL === undefined) rootLogger.level = 'error';

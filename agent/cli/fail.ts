@@ -1,4 +1,4 @@
-import { scrubSecrets } from '../redact/secrets.js';
+import { scrubSecrets } from '../config/secrets.js';
 
 // How the CLI ends on a mistake: one line naming the problem on stderr and a non-zero exit.
 // No stack trace (DBDIAG_DEBUG=1 prints it, for a bug report) and no full help unless asked.

@@ -4,8 +4,8 @@ import type { z } from 'zod';
 import type { TargetSpec } from '../engines/engine.js';
 import { type EngineName, engineForScheme } from '../engines/names.js';
 import { ConfigError, errorMessage } from '../errors.js';
-import { rememberDsnSecrets } from '../redact/secrets.js';
 import { type Config, configSchema, type TargetConfig } from './schema.js';
+import { rememberDsnSecrets } from './secrets.js';
 import { unknownKeys } from './unknown-keys.js';
 
 export interface ConfigOverrides {
@@ -151,7 +151,7 @@ export function resolveTarget(
     target.poolerDsnEnv,
     env,
   );
-  // from here on, no log line can carry these passwords (agent/redact/secrets.ts)
+  // from here on, no log line can carry these passwords (agent/config/secrets.ts)
   rememberDsnSecrets(dsn);
   rememberDsnSecrets(poolerDsn);
   return { name: target.name, engine, dsn, poolerDsn };

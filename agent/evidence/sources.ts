@@ -27,7 +27,7 @@ export function statementSources(
   for (const s of snapshot.signals.statements?.statements ?? []) {
     if (s.calls < thresholds.indexMinCalls) continue;
     // MySQL needs literals to EXPLAIN; PostgreSQL plans `$n` generically. The sample is the
-    // server's text with its literals (agent/redact/signals.ts), the fingerprint has them masked.
+    // server's text with its literals (agent/slowlog/redact-signals.ts), the fingerprint has them masked.
     const text = s.sample ?? s.fingerprint;
     const shown = showSamples ? text : s.fingerprint;
     out.push({ id: s.id, text, shown, database: s.database, calls: s.calls, totalSeconds: s.totalSeconds });

@@ -1,7 +1,7 @@
 import type { Thresholds } from '../config/thresholds.js';
 import type { IndexSpec, IndexVerifier, PlanAccess, PlanCost, TableFacts } from '../engines/engine.js';
 import type { Logger } from '../log.js';
-import { redactErrorMessage } from '../redact/sql.js';
+import { redactErrorMessage } from '../slowlog/redact.js';
 import { type Candidate, candidateKey } from './candidates.js';
 
 // The one step of index advice that talks to the database, through the engine's

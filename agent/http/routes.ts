@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { redactDsn } from '../config/dsn-secrets.js';
 import type { Metrics } from '../exporter/metrics.js';
 import type { Finding, Severity } from '../findings/finding.js';
 import { findingJson, type TrackedFinding } from '../findings/tracker.js';
 import { packageRoot, RUNBOOKS_DIR } from '../package-root.js';
-import { redactDsn } from '../redact/dsn.js';
 import type { Report } from '../reports/model.js';
 import type { SlowLogStatus } from '../slowlog/follow.js';
 import type { Snapshot } from '../snapshot/snapshot.js';

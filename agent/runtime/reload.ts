@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Config, TargetConfig } from '../config/schema.js';
-import { scrubSecrets } from '../redact/secrets.js';
+import { scrubSecrets } from '../config/secrets.js';
 
 // What a configuration reload (SIGHUP) changes, as a pure diff of the running and the new
 // config. Targets and the keys in LIVE_KEYS apply at once; any other key (the listen address,

@@ -7,10 +7,10 @@ import { AgentError, errorMessage } from '../errors.js';
 import type { Finding } from '../findings/finding.js';
 import { FindingTracker, type TrackedFinding, type TrackerUpdate } from '../findings/tracker.js';
 import type { Logger } from '../log.js';
-import { SQL_LEXICONS } from '../redact/lexicons.js';
-import { SignalRedactor } from '../redact/signals.js';
-import { redactErrorMessage } from '../redact/sql.js';
 import type { SlowLogStatus } from '../slowlog/follow.js';
+import { SQL_LEXICONS } from '../slowlog/lexicons.js';
+import { redactErrorMessage } from '../slowlog/redact.js';
+import { SignalRedactor } from '../slowlog/redact-signals.js';
 import { computeRates, type Rates } from '../snapshot/rates.js';
 import type { Signals } from '../snapshot/signals.js';
 import type { ProbeName, ProbeReport, Snapshot } from '../snapshot/snapshot.js';
@@ -116,7 +116,7 @@ export class TargetRunner extends EventEmitter<{ snapshot: [Snapshot]; findings:
   private cycleWaiting = false;
   private verifiedSeconds = 0;
   private lastVerifyError: string | null = null;
-  /** the one redaction step every statement text sampled passes (agent/redact/) */
+  /** the one redaction step every statement text sampled passes (agent/slowlog/redact.ts, redact-signals.ts) */
   private readonly redactor: SignalRedactor;
 
   constructor(

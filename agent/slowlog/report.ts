@@ -1,7 +1,7 @@
-import { SQL_LEXICONS } from '../redact/lexicons.js';
-import { redactSql } from '../redact/sql.js';
 import type { ClassStats, DigestState } from './digest.js';
+import { SQL_LEXICONS } from './lexicons.js';
 import type { InputReport } from './read.js';
+import { redactSql } from './redact.js';
 
 // The digest as a person reads it (a profile table ranked by total time, then one block per
 // class, like pt-query-digest) and as one JSON object for tools.

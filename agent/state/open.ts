@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { redactDsn } from '../config/dsn-secrets.js';
 import { AgentError } from '../errors.js';
-import { redactDsn } from '../redact/dsn.js';
 import { openPostgresStore } from './postgres.js';
 import { createSqlStore } from './sql-store.js';
 import { openSqlite } from './sqlite.js';

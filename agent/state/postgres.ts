@@ -1,6 +1,6 @@
 import pg from 'pg';
+import { redactDsn } from '../config/dsn-secrets.js';
 import { AgentError, errorMessage } from '../errors.js';
-import { redactDsn } from '../redact/dsn.js';
 import type { SqlConnection } from './sql.js';
 
 // The shared store: a PostgreSQL database several agents write to. A small pool of its own

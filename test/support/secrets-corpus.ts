@@ -1,7 +1,8 @@
 // Statements that carry secrets, as applications and administrators really send them. Each
 // secret is unique in the whole corpus so a hit on any surface names the statement it came from.
-// Used by the unit tests of agent/redact and by the integration test that runs them through real
-// servers and searches every surface of the agent for the secrets.
+// Used by the unit tests of the redaction (agent/slowlog/redact*.ts, agent/config/dsn-secrets.ts)
+// and by the integration test that runs them through real servers and searches every surface of
+// the agent for the secrets.
 
 export interface SecretStatement {
   /** the SQL to run (on the engine named by the list it is in) */

@@ -1,5 +1,5 @@
+import { redactDsn } from '../../config/dsn-secrets.js';
 import { ConnectionError } from '../../errors.js';
-import { redactDsn } from '../../redact/dsn.js';
 import { ERROR_CODES } from '../error-codes.js';
 
 // Only URL DSNs (postgres://user:pass@host:port/db?sslmode=...) are accepted: they are what

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { redactDsn } from '../../../agent/config/dsn-secrets.js';
 import { engineFromDsn, loadConfig, resolveTarget, targetNameFromDsn } from '../../../agent/config/load.js';
 import { ConfigError } from '../../../agent/errors.js';
-import { redactDsn } from '../../../agent/redact/dsn.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dbdiag-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

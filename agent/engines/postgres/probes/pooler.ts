@@ -1,6 +1,6 @@
 import pg from 'pg';
+import { redactDsn } from '../../../config/dsn-secrets.js';
 import { ProbeError } from '../../../errors.js';
-import { redactDsn } from '../../../redact/dsn.js';
 import type { PoolerSignals, PoolStat } from '../../../snapshot/signals.js';
 import { classifyPostgresError } from '../errors.js';
 import { num, type PgProbe, type PgProbeContext, unsupported } from '../probe.js';

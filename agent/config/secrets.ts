@@ -1,4 +1,4 @@
-import { dsnSecrets } from './dsn.js';
+import { dsnSecrets } from './dsn-secrets.js';
 
 // The secrets this process holds (DSN passwords). Every log line is scrubbed of them on its
 // way out (agent/log.ts), so that a driver message, an error's cause or a stack can never

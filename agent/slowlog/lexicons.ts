@@ -1,5 +1,5 @@
 import type { EngineName } from '../snapshot/signals.js';
-import type { SqlLexicon } from './sql.js';
+import type { SqlLexicon } from './redact.js';
 
 // How each engine's SQL quotes literals, as data the one redaction step reads (no branching on
 // the engine name above agent/engines/). Where a server setting changes it (ANSI_QUOTES,

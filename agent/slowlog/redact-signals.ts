@@ -1,5 +1,5 @@
 import type { Signals, SlowQueryClass, StatementStat } from '../snapshot/signals.js';
-import { type LiteralPolicy, redactSql, type SqlLexicon } from './sql.js';
+import { type LiteralPolicy, redactSql, type SqlLexicon } from './redact.js';
 
 // Where statement text enters the snapshot (agent/runtime/target-runner.ts calls this on every
 // probe's and every followed log's signals), so every later surface — labels, /api, logs,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SQL_LEXICONS } from '../../../agent/redact/lexicons.js';
-import { SignalRedactor } from '../../../agent/redact/signals.js';
+import { SQL_LEXICONS } from '../../../agent/slowlog/lexicons.js';
+import { SignalRedactor } from '../../../agent/slowlog/redact-signals.js';
 import type { StatementStat } from '../../../agent/snapshot/signals.js';
 
 function stat(fingerprint: string, sample: string | null): StatementStat {

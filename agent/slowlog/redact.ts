@@ -12,7 +12,7 @@
 // the server reads them, so a quote inside a string cannot end the masking early. A text cut
 // inside a literal (servers truncate long statements) is masked to its end.
 
-/** How an engine's SQL quotes things (see agent/redact/lexicons.ts). */
+/** How an engine's SQL quotes things (see agent/slowlog/lexicons.ts). */
 export interface SqlLexicon {
   /** `"..."` is a string literal (MySQL/MariaDB without ANSI_QUOTES), not an identifier */
   doubleQuotedStrings: boolean;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dsnSecrets, redactDsn } from '../../../agent/redact/dsn.js';
-import { rememberDsnSecrets, scrubSecrets } from '../../../agent/redact/secrets.js';
+import { dsnSecrets, redactDsn } from '../../../agent/config/dsn-secrets.js';
+import { rememberDsnSecrets, scrubSecrets } from '../../../agent/config/secrets.js';
 
 describe('redactDsn (by parsing)', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SQL_LEXICONS } from '../../../agent/redact/lexicons.js';
-import { redactErrorMessage, redactSql } from '../../../agent/redact/sql.js';
+import { SQL_LEXICONS } from '../../../agent/slowlog/lexicons.js';
+import { redactErrorMessage, redactSql } from '../../../agent/slowlog/redact.js';
 import { MYSQL_SECRETS, POSTGRES_SECRETS } from '../../support/secrets-corpus.js';
 
 const pg = SQL_LEXICONS.postgres;
