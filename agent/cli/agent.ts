@@ -53,7 +53,7 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
       { startAgent },
       { runnerOptionsFor },
       { reloadOnSignal },
-      { openStore },
+      { openStore, resolveDataDir },
     ] = await Promise.all([
       import('../config/load.js'),
       import('../log.js'),
@@ -91,7 +91,7 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
     }
     const agent = await startAgent(config, {
       log,
-      runnerOptions: runnerOptionsFor(config, log),
+      runnerOptions: runnerOptionsFor(config, log, { stateDir: resolveDataDir(config.dataDir) }),
       ...(store ? { store } : {}),
       ...(storeUnavailable ? { storeUnavailable } : {}),
     });
@@ -111,7 +111,11 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
         log.info({ component: 'audit', seq: change.seq }, `audit: configuration recorded (${change.detail})`);
     }
     // SIGHUP (systemctl reload): re-read the file, keep sessions and memory, log what changed
-    reloadOnSignal(agent, { load, runnerOptions: (next) => runnerOptionsFor(next, log), log });
+    reloadOnSignal(agent, {
+      load,
+      runnerOptions: (next) => runnerOptionsFor(next, log, { stateDir: resolveDataDir(next.dataDir) }),
+      log,
+    });
     process.stderr.write(
       `dbdiag agent: serving ${agent.url}/metrics (targets: ${config.targets.map((t) => t.name).join(', ')})\n`,
     );

@@ -69,7 +69,7 @@ export const targetSchema = z
           .optional()
           .meta({
             description:
-              'where the read position is saved, so a restart loses nothing written while the agent was down',
+              'where the read position is saved, so a restart loses nothing written while the agent was down; default for `dbdiag agent`: <dataDir>/slowlog/<target>.json',
             examples: ['/var/lib/dbdiag/slowlog-plant-db.json'],
           }),
       })

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { type AdviseOptions, createAdvise } from '../advisors/advise.js';
 import type { Config } from '../config/schema.js';
 import { dialectOf } from '../engines/dialects.js';
@@ -10,15 +11,34 @@ import type { AdviseStep, FollowedSource, RunnerOptions } from './target-runner.
 /** Slow-log classes kept in each snapshot for the advisors (the exported series are bounded by topN). */
 const SLOWLOG_CLASSES_IN_SNAPSHOT = 200;
 
-/** The follower of a target's slow log, when the target names one. */
-export function slowLogSourceFor(config: Config, target: string, log?: Logger): FollowedSource | undefined {
+/**
+ * Where a target's slow-log read position is kept when `slowLog.statePath` is not set: one file
+ * per target under the data directory (the name encoded, so any target name is a safe file name).
+ */
+export function defaultSlowLogStatePath(stateDir: string, target: string): string {
+  return join(stateDir, 'slowlog', `${encodeURIComponent(target)}.json`);
+}
+
+/**
+ * The follower of a target's slow log, when the target names one. With `stateDir` (the agent's
+ * data directory) the read position survives restarts even without `slowLog.statePath`; one-off
+ * runs (`check`, tests) pass none, so they never move the agent's saved position.
+ */
+export function slowLogSourceFor(
+  config: Config,
+  target: string,
+  log?: Logger,
+  stateDir?: string,
+): FollowedSource | undefined {
   const slowLog = config.targets.find((t) => t.name === target)?.slowLog;
   if (!slowLog) return undefined;
+  const statePath =
+    slowLog.statePath ?? (stateDir !== undefined ? defaultSlowLogStatePath(stateDir, target) : undefined);
   const tracker = new SlowLogTracker({
     path: slowLog.path,
     format: slowLog.format,
     ...(slowLog.linePrefix !== undefined ? { linePrefix: slowLog.linePrefix } : {}),
-    ...(slowLog.statePath !== undefined ? { statePath: slowLog.statePath } : {}),
+    ...(statePath !== undefined ? { statePath } : {}),
     ...(log !== undefined ? { log } : {}),
   });
   return {
@@ -40,6 +60,8 @@ export function runnerOptionsFor(
   options: {
     /** every target is a throw-away sandbox (only the demo says so): see AdviseOptions.sandboxProof */
     sandboxProof?: boolean;
+    /** the agent's data directory: slow-log read positions are kept there (slowLogSourceFor) */
+    stateDir?: string;
   } = {},
 ): (target: string, runbookBaseUrl: string) => RunnerOptions {
   return (target, runbookBaseUrl) => ({
@@ -49,7 +71,12 @@ export function runnerOptionsFor(
       runbookBaseUrl,
       options.sandboxProof === true,
     ),
-    extraSignals: slowLogSourceFor(config, target, log.child({ component: 'slowlog', target })),
+    extraSignals: slowLogSourceFor(
+      config,
+      target,
+      log.child({ component: 'slowlog', target }),
+      options.stateDir,
+    ),
   });
 }
 

@@ -104,7 +104,8 @@ describe.runIf(isRoot)('slow-log faults (agent as an unprivileged account, real 
       extraArgs: ['--slow-query-log=ON', `--slow-query-log-file=${logPath()}`, '--long-query-time=0'],
     });
     await server.exec('CREATE DATABASE mes');
-    for (const t of ['p1', 'p2', 'p3', 'p4', 'p5']) await server.exec(`CREATE TABLE mes.${t} (k INT)`);
+    for (const t of ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'])
+      await server.exec(`CREATE TABLE mes.${t} (k INT)`);
     config = {
       intervalSeconds: 1,
       topN: { slowQueryClasses: 500 },
@@ -207,6 +208,33 @@ describe.runIf(isRoot)('slow-log faults (agent as an unprivileged account, real 
     agent = await startAgentProcess({ user: agentUser, dir: root, config });
     const text = await counted('p5', 3);
     for (const table of ['p1', 'p2', 'p3', 'p4']) expect(slowCount(text, table)).toBe(0);
+    assertAlive(agent);
+  });
+
+  it('without slowLog.statePath the position is kept in the data directory: a restart still loses nothing', async () => {
+    expect(await agent.stop()).toBe(0);
+    const dataDir = join(root, 'data');
+    mkdirSync(dataDir);
+    chownSync(dataDir, agentUser.uid, agentUser.gid);
+    const targets = (config.targets as Array<Record<string, unknown>>).map((t) => ({
+      ...t,
+      slowLog: { path: logPath(), format: 'mysql' },
+    }));
+    const inDataDir = { ...config, dataDir, targets };
+    // first start: no saved position yet, so the agent starts at the end of the log
+    agent = await startAgentProcess({ user: agentUser, dir: root, config: inDataDir });
+    await stillServing();
+    await statements('p6', 2);
+    await counted('p6', 2);
+    const saved = join(dataDir, 'slowlog', `${TARGET}.json`);
+    await eventually('the position saved in the data directory', async () =>
+      existsSync(saved) ? true : undefined,
+    );
+    expect(await agent.stop()).toBe(0);
+    await statements('p7', 3);
+    agent = await startAgentProcess({ user: agentUser, dir: root, config: inDataDir });
+    const text = await counted('p7', 3);
+    expect(slowCount(text, 'p6')).toBe(0);
     assertAlive(agent);
   });
 });
