@@ -5,11 +5,15 @@ import { duplicateIndex } from './duplicate-index.js';
 import { extensionMissing } from './extension-missing.js';
 import { fkWithoutIndex } from './fk-without-index.js';
 import { idleInTransaction } from './idle-in-transaction.js';
+import { inactiveSlot } from './inactive-slot.js';
 import { longRunningTransaction } from './long-running-transaction.js';
 import { lowCacheHit } from './low-cache-hit.js';
 import { missingIndex } from './missing-index.js';
 import { missingPrivilege } from './missing-privilege.js';
 import { poolSaturation } from './pool-saturation.js';
+import { readSplitCandidate } from './read-split-candidate.js';
+import { replicaLag } from './replica-lag.js';
+import { replicationBroken } from './replication-broken.js';
 import { slowQuery } from './slow-query.js';
 import { staleStatistics } from './stale-statistics.js';
 import { tableBloat } from './table-bloat.js';
@@ -56,6 +60,10 @@ export const ADVISORS: Readonly<Record<FindingKind, Advisor>> = {
   'table-bloat': { explainedBy: [], advise: tableBloat },
   'unused-index': { explainedBy: [], advise: unusedIndex },
   'duplicate-index': { explainedBy: [], advise: duplicateIndex },
+  'replica-lag': { explainedBy: [], advise: replicaLag },
+  'replication-broken': { explainedBy: [], advise: replicationBroken },
+  'inactive-slot': { explainedBy: [], advise: inactiveSlot },
+  'read-split-candidate': { explainedBy: [], advise: readSplitCandidate },
 };
 
 /** The kinds in an order where every advisor comes after those that explain it. */

@@ -8,6 +8,8 @@ const WARNING_BELOW_CRITICAL = [
   ['saturationWarningRatio', 'saturationCriticalRatio'],
   ['idleInTransactionSeconds', 'idleInTransactionCriticalSeconds'],
   ['longTransactionSeconds', 'longTransactionCriticalSeconds'],
+  ['replicaLagWarningSeconds', 'replicaLagCriticalSeconds'],
+  ['inactiveSlotWarningBytes', 'inactiveSlotCriticalBytes'],
 ] as const;
 
 export const thresholdsSchema = z
@@ -264,6 +266,66 @@ export const thresholdsSchema = z
         'statements called fewer times are one-offs (a bulk load, a report run once), not slow queries',
       ),
     slowQueryMax: z.number().int().min(1).default(10).describe('statements reported at most'),
+
+    // --- replication: replica-lag, replication-broken, inactive-slot, read-split-candidate ---
+    replicaLagWarningSeconds: z
+      .number()
+      .min(0)
+      .default(30)
+      .describe(
+        'replay trailing the primary by this long for the whole window: warning (postgres_exporter and pgwatch dashboards flag tens of seconds; reads routed to the replica see data this old)',
+      ),
+    replicaLagCriticalSeconds: z
+      .number()
+      .min(0)
+      .default(300)
+      .describe(
+        'critical at this lag, or at the warning lag while it still grows (the replica is not catching up)',
+      ),
+    replicaLagWindowSeconds: z
+      .number()
+      .min(0)
+      .default(60)
+      .describe(
+        'how long lag (or a replica receiving nothing) must hold before a finding, in seconds (four default 15 s cycles: a burst of writes the replica absorbs is not a finding)',
+      ),
+    replicaLagGrowthRatio: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe(
+        'lag that grew by at least this share of the window (seconds of lag per second of wall time) is growing: replay is stalled or slower than the writes (1.0: stopped)',
+      ),
+    inactiveSlotWarningBytes: z
+      .number()
+      .min(0)
+      .default(1024 ** 3)
+      .describe(
+        'an inactive replication slot retaining this much WAL: warning (1 GiB: 64 WAL segments, far above a reconnecting replica)',
+      ),
+    inactiveSlotCriticalBytes: z
+      .number()
+      .min(0)
+      .default(10 * 1024 ** 3)
+      .describe('critical at this much WAL retained, or when the slot is invalidated within a day'),
+    readSplitMinReadShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.8)
+      .describe(
+        "a table is read-heavy when reads are at least this share of the statement calls on it (reads + writes), and a read statement is named only when every table it reads is (the issue's 90%-reads workload clears it; an 80/20 OLTP table does too)",
+      ),
+    readSplitMinTimeShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.05)
+      .describe(
+        "a read statement must cost at least this share of the primary's statement time to be worth moving",
+      ),
+    readSplitMax: z.number().int().min(1).default(10).describe('read-split statements named at most'),
   })
   .superRefine((t, ctx) => {
     for (const [warning, critical] of WARNING_BELOW_CRITICAL) {

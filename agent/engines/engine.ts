@@ -221,6 +221,18 @@ export interface EngineRemedies {
     idleInTransactionSessions: string;
     /** the oldest open transactions */
     oldestTransactions: string;
+    /** on a replica: its replication state, position and last error */
+    replicaStatus: string;
+    /** on a primary: the replicas connected to it and how far each trails */
+    primaryReplicas: string;
+    /** the replication slots and the WAL each keeps (empty where the engine has no slots) */
+    replicationSlots: string;
+    /** the last resort after an apply error, with its warning (empty where there is none) */
+    skipFailedEvent: string;
+    /** bounding the WAL any slot may keep, so a forgotten one cannot fill the disk (empty where there are no slots) */
+    slotRetentionCap: string;
+    /** how reads are sent to a replica in front of this engine (application read pool, pooler rules) */
+    readRouting: string;
   };
   /** what statement statistics are on this engine: the finding object and the one-line fix */
   statementStatistics: { object: string; enableSummary: string };

@@ -490,6 +490,22 @@ export function createMetrics(source: MetricsSource): Metrics {
       return self ? (self.paused ? 1 : 0) : null;
     },
   );
+  targetGauge(
+    'dbdiag_replication_receiving',
+    '1 while this replica receives from its primary (PostgreSQL: a WAL receiver streaming; MariaDB/MySQL: the IO thread running), 0 when it does not.',
+    (x) => {
+      const receiving = x.signals.replication?.self?.receiving;
+      return receiving === null || receiving === undefined ? null : receiving ? 1 : 0;
+    },
+  );
+  targetGauge(
+    'dbdiag_replication_apply_error',
+    '1 while this replica reports a replication error (MariaDB/MySQL Last_SQL_Error / Last_IO_Error), 0 otherwise.',
+    (x) => {
+      const self = x.signals.replication?.self;
+      return self ? (self.lastError === null ? 0 : 1) : null;
+    },
+  );
   const slotGauge = (name: string, help: string, pick: (slot: SlotStat) => number | null) =>
     gauge(name, help, ['target', 'slot'], (g, s) => {
       for (const t of upTargets(s)) {

@@ -109,7 +109,21 @@ export interface PoolerSettingAction extends ActionBase {
   value: string | number;
 }
 
+/** Drops a replication slot: the WAL it holds can be recycled; its consumer must be re-synchronised to come back. */
+export interface DropReplicationSlotAction extends ActionBase {
+  type: 'drop-replication-slot';
+  slot: string;
+}
+
+/** Starts replication on a replica again: replay only (after a pause), or receiving and replay (after a stop or an error). */
+export interface ResumeReplicationAction extends ActionBase {
+  type: 'resume-replication';
+  scope: 'replay' | 'all';
+}
+
 export type FixAction =
+  | DropReplicationSlotAction
+  | ResumeReplicationAction
   | CreateIndexAction
   | DropIndexAction
   | SetSettingAction

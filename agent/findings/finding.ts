@@ -19,6 +19,10 @@ export const FINDING_KINDS = [
   'extension-missing',
   'slow-query',
   'missing-privilege',
+  'replica-lag',
+  'replication-broken',
+  'inactive-slot',
+  'read-split-candidate',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

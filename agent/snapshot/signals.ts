@@ -231,6 +231,10 @@ export interface SlotStat {
   active: boolean;
   /** WAL kept for the slot (current position - restart position); null when the slot reserved none */
   retainedBytes: number | null;
+  /** WAL that may still be written before the slot is invalidated (max_slot_wal_keep_size); null when unbounded */
+  safeBytes: number | null;
+  /** the server's verdict on the slot's WAL (PostgreSQL wal_status: reserved, extended, unreserved, lost) */
+  walStatus: string | null;
 }
 
 /** A replica's own view of its replay. */
@@ -239,8 +243,14 @@ export interface ReplicaSelf {
   lagBytes: number | null;
   /** 0 when nothing received is pending replay; else the age of the last replayed transaction; null when unknown */
   lagSeconds: number | null;
-  /** replay paused by an administrator */
+  /** replay paused by an administrator (MySQL/MariaDB: the SQL thread stopped without an error) */
   paused: boolean;
+  /** receiving from its primary (PostgreSQL: a WAL receiver streaming; MariaDB: the IO thread running); null when not visible */
+  receiving: boolean | null;
+  /** the last replication error the replica reports (apply / SQL thread, then IO / connection), null when none */
+  lastError: string | null;
+  /** queries cancelled by recovery conflicts since the statistics were reset (a counter, PostgreSQL); null elsewhere */
+  conflicts: number | null;
 }
 
 export interface ReplicationSignals {

@@ -54,6 +54,10 @@ describe('Prometheus alert rules', () => {
         'DbdiagSlowQueryRateSpike',
         'DbdiagIdleInTransaction',
         'DbdiagLongRunningTransaction',
+        'DbdiagReplicaLagWarning',
+        'DbdiagReplicaLagCritical',
+        'DbdiagReplicationBroken',
+        'DbdiagReplicationSlotInactive',
       ].sort(),
     );
   });

@@ -144,6 +144,14 @@ function render(action: FixAction): RenderedAction {
         statements: [`Application connection pools (all instances together): at most ${action.maxTotal}`],
         risk: '',
       };
+    case 'drop-replication-slot':
+      // MySQL/MariaDB keep binary logs by expire_logs_days / binlog_expire_logs_seconds, not by slots
+      return { statements: [], risk: 'MySQL/MariaDB have no replication slots: nothing to drop.' };
+    case 'resume-replication':
+      return {
+        statements: [action.scope === 'replay' ? 'START REPLICA SQL_THREAD;' : 'START REPLICA;'],
+        risk: 'The replica applies what it missed as fast as it can: reads routed to it stay stale until Seconds_Behind_Master is back to 0.',
+      };
     case 'pooler-setting':
       return {
         statements: [
@@ -170,6 +178,16 @@ export const mysqlRemedies: EngineRemedies = {
       "SELECT trx_mysql_thread_id, trx_started, trx_state FROM information_schema.innodb_trx WHERE trx_state = 'RUNNING' ORDER BY trx_started;",
     oldestTransactions:
       'SELECT trx_mysql_thread_id, trx_started, trx_state, trx_rows_modified, LEFT(trx_query, 200) FROM information_schema.innodb_trx ORDER BY trx_started LIMIT 5;',
+    replicaStatus:
+      'SHOW REPLICA STATUS;  -- on the replica: Slave_IO_Running, Slave_SQL_Running, Seconds_Behind_Master, Last_IO_Error, Last_SQL_Error (MySQL before 8.0.22: SHOW SLAVE STATUS)',
+    primaryReplicas:
+      'SHOW REPLICA HOSTS;  -- on the primary (MySQL before 8.0.22 / MariaDB before 10.5: SHOW SLAVE HOSTS); the lag itself is read on each replica',
+    replicationSlots: '',
+    skipFailedEvent:
+      'STOP REPLICA; SET GLOBAL sql_slave_skip_counter = 1; START REPLICA;  -- WARNING: skips the failing event: the replica no longer has what the primary has (re-sync it, or fix the row by hand instead); with GTID on MySQL inject an empty transaction instead',
+    slotRetentionCap: '',
+    readRouting:
+      'Route them to a replica: a read-only connection pool in the application (a second DSN pointing at the replica), or ProxySQL / MaxScale read-write split (ProxySQL: a mysql_query_rules entry matching the digest to the reader hostgroup)',
   },
   statementStatistics: {
     object: 'performance_schema',

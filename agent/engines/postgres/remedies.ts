@@ -45,6 +45,10 @@ export function indexDdl(spec: IndexSpec, options: IndexDdlOptions = {}): string
   return `CREATE ${unique}INDEX ${concurrently}${name}ON ${quoteQualified(spec.table)} (${keyColumns(spec.columns)})${where}`;
 }
 
+function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
 function lockTimeout(seconds: number | undefined): string[] {
   return seconds === undefined ? [] : [`SET lock_timeout = '${seconds}s';`];
 }
@@ -184,6 +188,20 @@ function render(action: FixAction): RenderedAction {
         statements: [`Application connection pools (all instances together): at most ${action.maxTotal}`],
         risk: '',
       };
+    case 'drop-replication-slot':
+      return {
+        statements: [`SELECT pg_drop_replication_slot(${quoteLiteral(action.slot)});`],
+        risk: 'The WAL it kept is recycled at the next checkpoint: its consumer (a replica or a logical decoding client) can no longer resume from where it stopped and must be rebuilt (pg_basebackup) or re-synchronised. An active slot cannot be dropped (stop its consumer first).',
+      };
+    case 'resume-replication':
+      return {
+        statements: [
+          action.scope === 'replay'
+            ? 'SELECT pg_wal_replay_resume();'
+            : "SELECT pg_wal_replay_resume();  -- replay; the WAL receiver restarts by itself: if pg_stat_wal_receiver stays empty, check primary_conninfo and the replica's log",
+        ],
+        risk: 'Replay catches up as fast as the replica can apply: queries on the replica may be cancelled by recovery conflicts meanwhile.',
+      };
     case 'pooler-setting':
       return {
         statements: [
@@ -210,6 +228,17 @@ export const postgresRemedies: EngineRemedies = {
       "SELECT pid, usename, application_name, client_addr, now() - state_change AS idle_for, left(query, 200) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' ORDER BY state_change;",
     oldestTransactions:
       'SELECT pid, usename, application_name, state, now() - xact_start AS open_for, left(query, 200) FROM pg_stat_activity WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 5;',
+    replicaStatus:
+      'SELECT pg_is_wal_replay_paused() AS paused, pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn(), now() - pg_last_xact_replay_timestamp() AS last_replayed_ago, (SELECT status FROM pg_stat_wal_receiver) AS receiver;  -- on the replica',
+    primaryReplicas:
+      'SELECT application_name, client_addr, state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) AS lag_bytes, replay_lag FROM pg_stat_replication;  -- on the primary',
+    replicationSlots:
+      'SELECT slot_name, slot_type, active, wal_status, pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)) AS retained, safe_wal_size FROM pg_replication_slots;  -- on the primary',
+    skipFailedEvent: '',
+    slotRetentionCap:
+      "ALTER SYSTEM SET max_slot_wal_keep_size = '20GB'; SELECT pg_reload_conf();  -- PostgreSQL 13+: a slot past it is invalidated (its replica must be rebuilt) instead of filling the disk; size it below the free space of pg_wal",
+    readRouting:
+      'Route them to a replica: a read-only connection pool in the application (a second DSN pointing at the replica, used by the read-only code paths), or a proxy that splits by statement (Pgpool-II, HAProxy with a read port); PgBouncer pools but does not split reads from writes',
   },
   statementStatistics: { object: 'pg_stat_statements', enableSummary: 'Load and create pg_stat_statements' },
 };

@@ -91,7 +91,14 @@ describe('PostgreSQL 15 replication probe on a real primary + streaming replica'
     const replica = await replication(onReplica);
     expect(replica.role).toBe('replica');
     expect(replica.replicas).toEqual([]);
-    expect(replica.self).toEqual({ lagBytes: 0, lagSeconds: 0, paused: false });
+    expect(replica.self).toEqual({
+      lagBytes: 0,
+      lagSeconds: 0,
+      paused: false,
+      receiving: true,
+      lastError: null,
+      conflicts: 0,
+    });
   });
 
   it('shows lag while replay is paused and the primary writes, and none once resumed', async () => {
@@ -120,7 +127,7 @@ describe('PostgreSQL 15 replication probe on a real primary + streaming replica'
       (r) => r.self?.lagBytes === 0,
       'replica lag after resume',
     );
-    expect(caughtUp.self).toEqual({ lagBytes: 0, lagSeconds: 0, paused: false });
+    expect(caughtUp.self).toMatchObject({ lagBytes: 0, lagSeconds: 0, paused: false, receiving: true });
     await until(
       () => replication(onPrimary),
       (r) => r.replicas[0]?.lagBytes === 0 && r.replicas[0]?.lagSeconds === 0,

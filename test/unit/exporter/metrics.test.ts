@@ -127,7 +127,9 @@ describe('createMetrics', () => {
       at: 1,
       role: 'primary',
       replicas: [{ name: 'r1', state: 'streaming', lagBytes: 4096, lagSeconds: 2.5 }],
-      slots: [{ name: 'old_slot', active: false, retainedBytes: 1_000_000 }],
+      slots: [
+        { name: 'old_slot', active: false, retainedBytes: 1_000_000, safeBytes: null, walStatus: 'extended' },
+      ],
       self: null,
     };
     const replica: TargetView = { ...view(true, statementRates(1)), name: 'plant-replica' };
@@ -139,7 +141,7 @@ describe('createMetrics', () => {
           role: 'replica',
           replicas: [],
           slots: [],
-          self: { lagBytes: 0, lagSeconds: 0, paused: true },
+          self: { lagBytes: 0, lagSeconds: 0, paused: true, receiving: true, lastError: null, conflicts: 0 },
         },
       },
     };
@@ -152,6 +154,9 @@ describe('createMetrics', () => {
       'dbdiag_replication_lag_seconds{target="plant-replica",replica="plant-replica"} 0',
     );
     expect(text).toContain('dbdiag_replication_replay_paused{target="plant-replica"} 1');
+    expect(text).toContain('dbdiag_replication_receiving{target="plant-replica"} 1');
+    expect(text).toContain('dbdiag_replication_apply_error{target="plant-replica"} 0');
+    expect(text).not.toContain('dbdiag_replication_receiving{target="plant"}');
     expect(text).toContain('dbdiag_replication_slot_retained_bytes{target="plant",slot="old_slot"} 1000000');
     expect(text).toContain('dbdiag_replication_slot_active{target="plant",slot="old_slot"} 0');
   });

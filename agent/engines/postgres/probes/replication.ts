@@ -28,16 +28,27 @@ export const SLOTS_SQL: VersionedSql = {
   130000: `/* dbdiag:replication */ SELECT
   slot_name AS name,
   active,
-  pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::float8 AS retained_bytes
+  pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::float8 AS retained_bytes,
+  safe_wal_size::float8 AS safe_bytes,
+  wal_status
 FROM pg_replication_slots
 ORDER BY 1`,
 };
 
-/** On a replica: received-but-not-replayed WAL and the age of the last replayed transaction, when something is pending. */
+/**
+ * On a replica: received-but-not-replayed WAL and the age of the last replayed transaction, when
+ * something is pending; whether a WAL receiver streams (no row: none runs, the replica receives
+ * nothing; a row whose status is hidden from a role without pg_read_all_stats: unknown); queries
+ * cancelled by recovery conflicts.
+ */
 const SELF_COLUMNS = `
   pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8 AS lag_bytes,
   CASE WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-       ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS lag_seconds`;
+       ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS lag_seconds,
+  CASE WHEN NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver) THEN false
+       ELSE (SELECT status = 'streaming' FROM pg_stat_wal_receiver LIMIT 1) END AS receiving,
+  (SELECT sum(confl_tablespace + confl_lock + confl_snapshot + confl_bufferpin + confl_deadlock)
+     FROM pg_stat_database_conflicts)::float8 AS conflicts`;
 
 export const REPLICA_SELF_SQL: VersionedSql = {
   130000: `/* dbdiag:replication */ SELECT ${SELF_COLUMNS.trim()},
@@ -58,12 +69,16 @@ interface SlotRow {
   name: string;
   active: boolean;
   retained_bytes: number | null;
+  safe_bytes: number | null;
+  wal_status: string | null;
 }
 
 interface SelfRow {
   lag_bytes: number | null;
   lag_seconds: number | null;
   paused: boolean;
+  receiving: boolean | null;
+  conflicts: number | null;
 }
 
 /** A replica with nothing pending has zero lag even when replay_lag is NULL (idle, caught up). */
@@ -99,6 +114,10 @@ export function createReplicationProbe(): PgProbe {
           lagBytes: numOrNull(row?.lag_bytes),
           lagSeconds: numOrNull(row?.lag_seconds),
           paused: row?.paused === true,
+          receiving: row?.receiving ?? null,
+          // PostgreSQL reports no apply error to SQL: a failing replica stops its receiver or replay (in the log)
+          lastError: null,
+          conflicts: numOrNull(row?.conflicts),
         };
       } else {
         replicas = (await context.query<ReplicaRow>(replicasSql)).map(toReplicaStat);
@@ -106,6 +125,8 @@ export function createReplicationProbe(): PgProbe {
           name: r.name,
           active: r.active === true,
           retainedBytes: numOrNull(r.retained_bytes),
+          safeBytes: numOrNull(r.safe_bytes),
+          walStatus: r.wal_status ?? null,
         }));
       }
       const replication: ReplicationSignals = {
