@@ -29,6 +29,8 @@ const DEBIAN_PACKAGES = {
   help2man: '/usr/bin/help2man',
   // the HTML report opened headless by its test (playwright-core drives it)
   chromium: '/usr/bin/chromium',
+  // the fault suite's failing disk: a FUSE view whose reads return EIO (test/support/failing-disk.py)
+  'python3-fuse': '/usr/lib/python3/dist-packages/fuse.py',
 };
 
 function step(message) {

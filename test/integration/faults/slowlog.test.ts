@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -34,6 +34,41 @@ import {
 
 const TARGET = 'mes';
 const isRoot = process.getuid?.() === 0;
+/** a FUSE view whose reads fail with EIO on demand (test/support/failing-disk.py) */
+const FAILING_DISK = join(import.meta.dirname, '..', '..', 'support', 'failing-disk.py');
+const canFailDisk =
+  existsSync('/dev/fuse') && spawnSync('/usr/bin/python3', ['-c', 'import fuse']).status === 0;
+
+/**
+ * Mounts a read-only view of `backing` at `mountpoint` whose reads fail with EIO while `switchFile`
+ * exists: a failing disk without device-mapper (not available on every kernel). Attributes are never
+ * cached and reads bypass the page cache, so every stat and read of the agent reaches it.
+ */
+async function mountFailingDisk(backing: string, mountpoint: string, switchFile: string) {
+  const child: ChildProcess = spawn(
+    '/usr/bin/python3',
+    [
+      FAILING_DISK,
+      backing,
+      switchFile,
+      mountpoint,
+      '-f',
+      '-o',
+      'allow_other,use_ino,direct_io,attr_timeout=0,entry_timeout=0,negative_timeout=0',
+    ],
+    { stdio: 'ignore' },
+  );
+  const deadline = Date.now() + 20_000;
+  while (spawnSync('mountpoint', ['-q', mountpoint]).status !== 0) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error('the failing-disk view did not mount');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return () => {
+    spawnSync('umount', ['-l', mountpoint]);
+    child.kill();
+  };
+}
 
 /** dbdiag_slow_queries_total of the class `select count(*) from mes.<table> where k = ?` */
 function slowCount(text: string, table: string): number {
@@ -51,6 +86,7 @@ describe.runIf(isRoot)('slow-log faults (agent as an unprivileged account, real 
   let logDir = '';
   let stateDir = '';
   let unmount: (() => void) | null = null;
+  let unmountView: (() => void) | null = null;
   let server: TestMysqlServer;
   let agent: AgentProcess;
   let agentUser: RunAsUser;
@@ -58,6 +94,8 @@ describe.runIf(isRoot)('slow-log faults (agent as an unprivileged account, real 
   let config: Record<string, unknown>;
   const logPath = () => join(logDir, 'slow.log');
   const statePath = () => join(stateDir, `${TARGET}.json`);
+  /** while this file exists, reads through the failing-disk view return EIO */
+  const diskFails = () => join(root, 'disk-fails');
 
   /** a new log file the server account owns, with the given mode */
   const createLog = (path: string, mode: number) => {
@@ -104,7 +142,7 @@ describe.runIf(isRoot)('slow-log faults (agent as an unprivileged account, real 
       extraArgs: ['--slow-query-log=ON', `--slow-query-log-file=${logPath()}`, '--long-query-time=0'],
     });
     await server.exec('CREATE DATABASE mes');
-    for (const t of ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'])
+    for (const t of ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8'])
       await server.exec(`CREATE TABLE mes.${t} (k INT)`);
     config = {
       intervalSeconds: 1,
@@ -123,6 +161,7 @@ describe.runIf(isRoot)('slow-log faults (agent as an unprivileged account, real 
   afterAll(async () => {
     await agent?.stop();
     await server?.destroy();
+    unmountView?.();
     unmount?.();
     if (root !== '') rmSync(root, { recursive: true, force: true });
   });
@@ -216,9 +255,17 @@ describe.runIf(isRoot)('slow-log faults (agent as an unprivileged account, real 
     const dataDir = join(root, 'data');
     mkdirSync(dataDir);
     chownSync(dataDir, agentUser.uid, agentUser.gid);
+    // followed through a view of the log directory that the next test makes fail (when FUSE is here)
+    let followed = logPath();
+    if (canFailDisk) {
+      const view = join(root, 'view');
+      mkdirSync(view);
+      unmountView = await mountFailingDisk(logDir, view, diskFails());
+      followed = join(view, 'slow.log');
+    }
     const targets = (config.targets as Array<Record<string, unknown>>).map((t) => ({
       ...t,
-      slowLog: { path: logPath(), format: 'mysql' },
+      slowLog: { path: followed, format: 'mysql' },
     }));
     const inDataDir = { ...config, dataDir, targets };
     // first start: no saved position yet, so the agent starts at the end of the log
@@ -237,4 +284,22 @@ describe.runIf(isRoot)('slow-log faults (agent as an unprivileged account, real 
     expect(slowCount(text, 'p6')).toBe(0);
     assertAlive(agent);
   });
+
+  it.runIf(isRoot && canFailDisk)(
+    'a failing disk (reads return EIO): reported and retried, and once it reads again nothing is lost',
+    async () => {
+      writeFileSync(diskFails(), '');
+      await statements('p8', 3);
+      const doc = await problem('read-failed');
+      expect(doc.slowLog?.problem?.code).toBe('EIO');
+      const text = await stillServing();
+      expect(
+        series(text, 'dbdiag_slowlog_errors_total', `target="${TARGET}"`, 'reason="read-failed"'),
+      ).toBeGreaterThan(0);
+      rmSync(diskFails());
+      await counted('p8', 3);
+      expect((await targetDoc(agent, TARGET)).slowLog?.problem).toBeNull();
+      assertAlive(agent);
+    },
+  );
 });
