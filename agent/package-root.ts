@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,3 +14,11 @@ export function packageRoot(): string {
 }
 
 export const RUNBOOKS_DIR = join(packageRoot(), 'runbooks');
+
+/** The version in package.json (what `dbdiag --version` prints). */
+export function agentVersion(): string {
+  const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return version;
+}

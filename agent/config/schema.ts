@@ -265,9 +265,42 @@ export const configSchema = z.object({
         .boolean()
         .default(false)
         .describe('run the rollback action when the fix made the statements slower or did nothing'),
+      tokenFile: z
+        .string()
+        .min(1)
+        .optional()
+        .meta({
+          description:
+            "file holding the token the console's Apply button must send (Authorization: Bearer); without it the console cannot apply",
+          examples: ['/etc/dbdiag/apply-token'],
+        }),
+      tokenName: z
+        .string()
+        .min(1)
+        .default('console-token')
+        .describe('who the audit log names for an apply sent with that token'),
     })
     .prefault({})
     .describe('applying fixes from findings (dbdiag apply)'),
+  console: z
+    .object({
+      refreshSeconds: seconds(15).describe('the console re-reads the agent this often'),
+      faro: z
+        .object({
+          url: z
+            .string()
+            .url()
+            .meta({
+              description:
+                'Grafana Faro collector URL: the console sends its errors, web vitals, sessions and API calls there',
+              examples: ['https://faro-collector.example.com/collect/KEY'],
+            }),
+        })
+        .optional()
+        .describe('front-end observability of the console (off unless a url is set)'),
+    })
+    .prefault({})
+    .describe('the web console served at /'),
   targets: z.array(targetSchema).default([]).describe('the databases to watch'),
 });
 

@@ -5,13 +5,14 @@ import { redactDsn } from '../config/dsn-secrets.js';
 import type { Metrics } from '../exporter/metrics.js';
 import type { Finding, Severity } from '../findings/finding.js';
 import { findingJson, type TrackedFinding } from '../findings/tracker.js';
-import { packageRoot, RUNBOOKS_DIR } from '../package-root.js';
+import { RUNBOOKS_DIR } from '../package-root.js';
 import type { Report } from '../reports/model.js';
 import type { SlowLogStatus } from '../slowlog/follow.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { type FindingFilter, parseSince, parseStatus, storeQuery } from '../state/query.js';
 import type { FindingQuery } from '../state/store.js';
 import type { StoreStatus } from '../state/writer.js';
+import { CONSOLE_FILES, CONSOLE_OFF_SETTINGS, type ConsoleSettings, serveConsole } from './console.js';
 
 // The routes. Every one answers from memory (the last snapshot, the findings): a slow or down
 // database never makes a request hang.
@@ -234,39 +235,6 @@ async function serveRunbookHtml(res: ServerResponse, kind: string): Promise<void
   sendJson(res, 200, { kind, html: await marked.parse(text) });
 }
 
-/** The console's files, built by `npm run build` (scripts/build-web.mjs) into dist/web/. */
-const CONSOLE_FILES: Readonly<Record<string, { file: string; type: string }>> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
-  '/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
-};
-
-/** Everything the console loads comes from this agent: nothing from a CDN. */
-const CONSOLE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:";
-
-async function serveConsole(res: ServerResponse, path: string): Promise<void> {
-  const entry = CONSOLE_FILES[path]!;
-  let body: Buffer;
-  try {
-    body = await readFile(join(packageRoot(), 'dist', 'web', entry.file));
-  } catch {
-    return send(
-      res,
-      503,
-      'text/plain',
-      'the console is not built: run `npm run build` (or npm run build:web)\n',
-    );
-  }
-  res.writeHead(200, {
-    'content-type': entry.type,
-    'cache-control': 'no-cache',
-    'content-security-policy': CONSOLE_CSP,
-    'x-content-type-options': 'nosniff',
-  });
-  res.end(body);
-}
-
 const REPORT_PATH = /^\/reports\/([A-Za-z0-9._-]+)\.(md|html|json)$/;
 
 /** /reports/ lists the stored reports; /reports/<id>.<md|html|json> renders one. */
@@ -291,6 +259,8 @@ async function serveReports(source: HttpSource, url: URL, res: ServerResponse): 
 export interface RouteContext {
   metrics: Metrics;
   source: HttpSource;
+  /** what the console page learns from the config (default: Faro and apply off) */
+  console?: ConsoleSettings;
 }
 
 /** Paths answered without credentials even when the web config asks for them (liveness probes). */
@@ -314,7 +284,8 @@ export async function route(context: RouteContext, url: URL, res: ServerResponse
     return serveReports(source, url, res);
   if (url.pathname.startsWith('/api/runbooks/'))
     return serveRunbookHtml(res, url.pathname.slice('/api/runbooks/'.length));
-  if (Object.hasOwn(CONSOLE_FILES, url.pathname)) return serveConsole(res, url.pathname);
+  if (Object.hasOwn(CONSOLE_FILES, url.pathname))
+    return serveConsole(res, url.pathname, context.console ?? CONSOLE_OFF_SETTINGS);
   if (url.pathname.startsWith('/runbooks/'))
     return serveRunbook(res, url.pathname.slice('/runbooks/'.length));
   send(

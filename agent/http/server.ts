@@ -6,6 +6,7 @@ import { parseListen } from '../config/listen.js';
 import type { Metrics } from '../exporter/metrics.js';
 import type { Logger } from '../log.js';
 import { Authenticator } from './auth.js';
+import type { ConsoleSettings } from './console.js';
 import { type HttpSource, route, send, UNAUTHENTICATED_PATHS } from './routes.js';
 import { OPEN_WEB_CONFIG, type WebConfig } from './web-config.js';
 
@@ -18,6 +19,8 @@ export interface HttpServerOptions {
   log: Logger;
   /** TLS and authentication (--web.config.file); default: plain HTTP, open */
   web?: WebConfig;
+  /** what the console learns from the config (Faro, apply); default: both off */
+  console?: ConsoleSettings;
 }
 
 export function createHttpServer(options: HttpServerOptions): Server {
@@ -40,7 +43,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
       if (!UNAUTHENTICATED_PATHS.has(url.pathname) && !(await auth.allows(req.headers.authorization))) {
         return send(res, 401, 'text/plain', 'unauthorized\n', { 'www-authenticate': challenge });
       }
-      await route({ metrics, source }, url, res);
+      await route({ metrics, source, ...(options.console ? { console: options.console } : {}) }, url, res);
     };
     handle().catch((error: unknown) => {
       log.error({ err: error, path: url.pathname }, 'request failed');

@@ -10,6 +10,7 @@ import type { ReportSource } from '../http/routes.js';
 import { createHttpServer, listen } from '../http/server.js';
 import { loadWebConfig, OPEN_WEB_CONFIG, requiresAuth } from '../http/web-config.js';
 import { type Logger, rootLogger } from '../log.js';
+import { agentVersion } from '../package-root.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { AgentRecorder } from '../state/recorder.js';
 import type { Store } from '../state/store.js';
@@ -122,6 +123,12 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
   const server: Server = createHttpServer({
     metrics,
     web,
+    console: {
+      version: agentVersion(),
+      faroUrl: config.console.faro?.url ?? null,
+      applyEnabled: config.apply.enabled,
+      refreshSeconds: config.console.refreshSeconds,
+    },
     log: log.child({ component: 'http' }),
     source: {
       targets: () =>

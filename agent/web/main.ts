@@ -39,7 +39,12 @@ interface ViewState {
   finding: string;
 }
 
-const REFRESH_MS = 15_000;
+/** what the agent put in the page's head (agent/http/console.ts) */
+function meta(name: string): string | null {
+  return document.querySelector(`meta[name="${name}"]`)?.getAttribute('content') ?? null;
+}
+
+const REFRESH_MS = (Number(meta('dbdiag-refresh-seconds')) || 15) * 1000;
 
 function readState(): ViewState {
   const params = new URLSearchParams(location.hash.replace(/^#/, ''));
@@ -77,8 +82,22 @@ function $(selector: string): HTMLElement {
 const percent = (ratio: number | null): string => (ratio === null ? '–' : `${(ratio * 100).toFixed(1)} %`);
 const when = (iso: string | null): string => (iso ? new Date(iso).toLocaleString() : '–');
 
+/** Each call to the agent is announced as a `dbdiag:api` DOM event (faro.ts reports them when Faro is on). */
+async function api(path: string, init: RequestInit = {}): Promise<Response> {
+  const started = performance.now();
+  let status = 0;
+  try {
+    const res = await fetch(path, { ...init, headers: { accept: 'application/json', ...init.headers } });
+    status = res.status;
+    return res;
+  } finally {
+    const detail = { path: path.split('?')[0] ?? path, status, durationMs: performance.now() - started };
+    window.dispatchEvent(new CustomEvent('dbdiag:api', { detail }));
+  }
+}
+
 async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(path, { headers: { accept: 'application/json' } });
+  const res = await api(path);
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
   return (await res.json()) as T;
 }
