@@ -1,7 +1,7 @@
 import { type EvidenceValue, SEVERITIES, type Severity } from '../findings/finding.js';
 import type { TrackedFinding } from '../findings/tracker.js';
 import { hourOf } from '../state/rollup.js';
-import type { HourlyRollup, Store } from '../state/store.js';
+import type { RollupHourPoint, StatementSum, Store } from '../state/store.js';
 import type {
   Baseline,
   Capacity,
@@ -149,24 +149,8 @@ function groupFindings(episodes: readonly TrackedFinding[], ctx: FindingContext)
   return groups;
 }
 
-interface StatementSum {
-  fingerprint: string | null;
-  calls: number;
-  totalSeconds: number;
-}
-
-function sumStatements(rollups: readonly HourlyRollup[]): Map<string, StatementSum> {
-  const sums = new Map<string, StatementSum>();
-  for (const r of rollups) {
-    for (const s of r.statements) {
-      const sum = sums.get(s.queryId) ?? { fingerprint: s.fingerprint, calls: 0, totalSeconds: 0 };
-      sum.calls += s.calls;
-      sum.totalSeconds += s.totalSeconds;
-      sum.fingerprint = s.fingerprint ?? sum.fingerprint;
-      sums.set(s.queryId, sum);
-    }
-  }
-  return sums;
+function statementMap(sums: readonly StatementSum[]): Map<string, StatementSum> {
+  return new Map(sums.map((s) => [s.queryId, s]));
 }
 
 function statements(
@@ -218,7 +202,7 @@ function statements(
   };
 }
 
-function capacity(rollups: readonly HourlyRollup[]): Capacity {
+function capacity(hours: readonly RollupHourPoint[]): Capacity {
   let peak: number | null = null;
   let maxConnections: number | null = null;
   let saturationMax: number | null = null;
@@ -226,20 +210,19 @@ function capacity(rollups: readonly HourlyRollup[]): Capacity {
   let hits = 0;
   let reads = 0;
   const sized: number[] = [];
-  for (const r of rollups) {
-    if (r.connections) peak = Math.max(peak ?? 0, r.connections.used.peak);
+  for (const r of hours) {
+    if (r.connectionsPeak !== null) peak = Math.max(peak ?? 0, r.connectionsPeak);
     if (r.maxConnections !== null) maxConnections = r.maxConnections;
     if (r.saturationMax !== null) saturationMax = Math.max(saturationMax ?? 0, r.saturationMax);
     minutes += r.saturationWarningMinutes;
     hits += r.cacheHits;
     reads += r.cacheReads;
-    const bytes = r.tables.reduce((sum, t) => sum + (t.dataBytes ?? 0) + (t.indexBytes ?? 0), 0);
-    if (r.tables.length > 0) sized.push(bytes);
+    if (r.tableBytes !== null) sized.push(r.tableBytes);
   }
   const first = sized[0];
   const last = sized.at(-1);
   return {
-    hours: rollups.length,
+    hours: hours.length,
     connectionsPeak: peak,
     maxConnections,
     headroom: peak !== null && maxConnections !== null ? maxConnections - peak : null,
@@ -248,11 +231,11 @@ function capacity(rollups: readonly HourlyRollup[]): Capacity {
     cacheHitRatio: ratio(hits + reads > 0 ? hits / (hits + reads) : null),
     dataBytes: last === undefined ? null : sig(last),
     dataGrowthBytes: last === undefined || first === undefined ? null : sig(last - first),
-    trend: rollups.map((r) => ({
+    trend: hours.map((r) => ({
       at: isoSecond(r.hour),
-      connectionsPeak: r.connections ? r.connections.used.peak : null,
+      connectionsPeak: r.connectionsPeak,
       cacheHitRatio: ratio(r.cacheHitRatio),
-      statementSeconds: sig(r.statements.reduce((sum, s) => sum + s.totalSeconds, 0)) ?? 0,
+      statementSeconds: sig(r.statementSeconds) ?? 0,
     })),
   };
 }
@@ -324,16 +307,23 @@ export async function buildReport(store: Store, options: BuildOptions): Promise<
   const baselineFrom = Date.parse(baseline.period.from);
   const only = options.target;
 
-  // rollups are hourly: the hours that overlap the period. Read one target at a time: the
-  // store's keys start with the target, so each read is an index range, not a scan of every hour.
-  const known = only ? [only] : (await store.info()).targets;
-  const rollups: HourlyRollup[] = [];
-  const previous: HourlyRollup[] = [];
-  for (const target of known) {
-    rollups.push(...(await store.rollups({ target, from: hourOf(from), to })));
-    if (!options.baseline)
-      previous.push(...(await store.rollups({ target, from: hourOf(baselineFrom), to: hourOf(from) })));
-  }
+  // rollups are hourly: the hours that overlap the period, summed by the store
+  const scope = only ? { target: only } : {};
+  const summaries = new Map(
+    (await store.rollupSummaries({ ...scope, from: hourOf(from), to })).map((r) => [r.target, r]),
+  );
+  const previous = new Map(
+    options.baseline
+      ? []
+      : (
+          await store.rollupSummaries({
+            ...scope,
+            from: hourOf(baselineFrom),
+            to: hourOf(from),
+            hours: false,
+          })
+        ).map((r) => [r.target, r.statements]),
+  );
   const byId = new Map<string, TrackedFinding>();
   const since = Math.min(from, baselineFrom);
   for (const t of [
@@ -344,7 +334,7 @@ export async function buildReport(store: Store, options: BuildOptions): Promise<
   const episodes = [...byId.values()];
 
   const names = new Set<string>();
-  for (const r of rollups) names.add(r.target);
+  for (const r of summaries.values()) if (r.hours.length > 0) names.add(r.target);
   for (const t of episodes)
     if (t.firstSeen < to && (t.resolvedAt === null || t.resolvedAt >= from)) names.add(t.finding.target);
   if (only) for (const n of [...names]) if (n !== only) names.delete(n);
@@ -371,21 +361,21 @@ export async function buildReport(store: Store, options: BuildOptions): Promise<
       openAtBaselineEnd,
       history,
     });
-    const ownRollups = rollups.filter((r) => r.target === target).sort((a, b) => a.hour - b.hour);
+    const own = summaries.get(target) ?? { target, hours: [], statements: [] };
     const baselineStatements = new Map<string, { calls: number; meanSeconds: number | null }>();
     if (options.baseline) {
       const t = options.baseline.targets.find((x) => x.target === target);
       for (const s of t?.statements.all ?? [])
         baselineStatements.set(s.queryId, { calls: s.calls, meanSeconds: s.meanSeconds });
     } else {
-      for (const [id, s] of sumStatements(previous.filter((r) => r.target === target)))
-        baselineStatements.set(id, {
+      for (const s of previous.get(target) ?? [])
+        baselineStatements.set(s.queryId, {
           calls: s.calls,
           meanSeconds: s.calls > 0 ? s.totalSeconds / s.calls : null,
         });
     }
-    const stmts = statements(sumStatements(ownRollups), baselineStatements, regressionPercent, minCalls);
-    const cap = capacity(ownRollups);
+    const stmts = statements(statementMap(own.statements), baselineStatements, regressionPercent, minCalls);
+    const cap = capacity(own.hours);
     const openAtEnd = mine.filter((t) => t.firstSeen < to && (t.resolvedAt === null || t.resolvedAt >= to));
     const settings = (await store.settingChanges({ target, since: from }))
       .filter((c) => c.at < to && c.previous !== null)

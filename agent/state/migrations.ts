@@ -125,6 +125,32 @@ CREATE INDEX dbdiag_records_at ON dbdiag_records (kind, at);
 CREATE INDEX dbdiag_records_target ON dbdiag_records (kind, target, at);
 `,
   },
+  {
+    version: 2,
+    name: 'rollups summarised for reports: per-hour totals, daily statement sums, gauges (extra)',
+    sql: `
+ALTER TABLE dbdiag_rollups ADD COLUMN extra TEXT;
+ALTER TABLE dbdiag_rollups ADD COLUMN statement_seconds DOUBLE PRECISION;
+ALTER TABLE dbdiag_rollups ADD COLUMN table_bytes DOUBLE PRECISION;
+UPDATE dbdiag_rollups SET
+  statement_seconds = (SELECT SUM(s.total_seconds) FROM dbdiag_rollup_statements s
+    WHERE s.target = dbdiag_rollups.target AND s.hour = dbdiag_rollups.hour),
+  table_bytes = (SELECT SUM(COALESCE(t.data_bytes, 0) + COALESCE(t.index_bytes, 0)) FROM dbdiag_rollup_tables t
+    WHERE t.target = dbdiag_rollups.target AND t.hour = dbdiag_rollups.hour);
+CREATE TABLE dbdiag_rollup_statements_daily (
+  target TEXT NOT NULL,
+  day BIGINT NOT NULL,
+  query_id TEXT NOT NULL,
+  calls DOUBLE PRECISION NOT NULL,
+  total_seconds DOUBLE PRECISION NOT NULL,
+  row_count DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (target, day, query_id)
+);
+INSERT INTO dbdiag_rollup_statements_daily (target, day, query_id, calls, total_seconds, row_count)
+  SELECT target, hour - hour % 86400000, query_id, SUM(calls), SUM(total_seconds), SUM(row_count)
+  FROM dbdiag_rollup_statements GROUP BY target, hour - hour % 86400000, query_id;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

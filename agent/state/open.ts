@@ -69,6 +69,7 @@ export async function openStore(
             'dbdiag_finding_events',
             'dbdiag_rollups',
             'dbdiag_rollup_statements',
+            'dbdiag_rollup_statements_daily',
             'dbdiag_rollup_tables',
             'dbdiag_statement_texts',
             'dbdiag_setting_changes',

@@ -12,7 +12,10 @@ import type {
   RecordKind,
   RecordQuery,
   Retention,
+  RollupExtra,
   RollupQuery,
+  RollupSummary,
+  RollupSummaryQuery,
   ServerVersionSeen,
   SettingChange,
   StatementHour,
@@ -26,6 +29,8 @@ import type {
 // ON CONFLICT ... DO UPDATE, both have it), so one test suite proves both.
 
 const DAY_MS = 24 * 3600 * 1000;
+
+const dayOf = (at: number): number => at - (at % DAY_MS);
 const DEFAULT_LIMIT = 1000;
 
 /** Every table, children before parents where it matters (export order, info). */
@@ -35,6 +40,7 @@ export const STORE_TABLES = [
   'dbdiag_finding_events',
   'dbdiag_rollups',
   'dbdiag_rollup_statements',
+  'dbdiag_rollup_statements_daily',
   'dbdiag_rollup_tables',
   'dbdiag_statement_texts',
   'dbdiag_setting_changes',
@@ -192,13 +198,16 @@ export async function createSqlStore(db: SqlConnection, hooks: BackendHooks): Pr
         for (const r of rollups) {
           await tx.run(
             `INSERT INTO dbdiag_rollups (target, hour, samples, up_samples, connections, max_connections, saturation_max,
-               saturation_warning_minutes, cache_hits, cache_reads, cache_hit_ratio, server_version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+               saturation_warning_minutes, cache_hits, cache_reads, cache_hit_ratio, server_version, extra,
+               statement_seconds, table_bytes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
              ON CONFLICT (target, hour) DO UPDATE SET samples = excluded.samples, up_samples = excluded.up_samples,
                connections = excluded.connections, max_connections = excluded.max_connections,
                saturation_max = excluded.saturation_max, saturation_warning_minutes = excluded.saturation_warning_minutes,
                cache_hits = excluded.cache_hits, cache_reads = excluded.cache_reads,
-               cache_hit_ratio = excluded.cache_hit_ratio, server_version = excluded.server_version`,
+               cache_hit_ratio = excluded.cache_hit_ratio, server_version = excluded.server_version,
+               extra = excluded.extra, statement_seconds = excluded.statement_seconds,
+               table_bytes = excluded.table_bytes`,
             [
               r.target,
               r.hour,
@@ -212,6 +221,11 @@ export async function createSqlStore(db: SqlConnection, hooks: BackendHooks): Pr
               r.cacheReads,
               r.cacheHitRatio,
               r.serverVersion,
+              r.extra ? JSON.stringify(r.extra) : null,
+              r.statements.reduce((sum, x) => sum + x.totalSeconds, 0),
+              r.tables.length > 0
+                ? r.tables.reduce((sum, t) => sum + (t.dataBytes ?? 0) + (t.indexBytes ?? 0), 0)
+                : null,
             ],
           );
           await tx.run('DELETE FROM dbdiag_rollup_statements WHERE target = $1 AND hour = $2', [
@@ -255,6 +269,19 @@ export async function createSqlStore(db: SqlConnection, hooks: BackendHooks): Pr
               ],
             );
           }
+          // the day's statement sums, re-made from its hours (what reports over weeks read)
+          const day = dayOf(r.hour);
+          await tx.run('DELETE FROM dbdiag_rollup_statements_daily WHERE target = $1 AND day = $2', [
+            r.target,
+            day,
+          ]);
+          await tx.run(
+            `INSERT INTO dbdiag_rollup_statements_daily (target, day, query_id, calls, total_seconds, row_count)
+             SELECT target, $2, query_id, SUM(calls), SUM(total_seconds), SUM(row_count)
+             FROM dbdiag_rollup_statements WHERE target = $1 AND hour >= $2 AND hour < $3
+             GROUP BY target, query_id`,
+            [r.target, day, day + DAY_MS],
+          );
         }
       });
     },
@@ -302,6 +329,7 @@ export async function createSqlStore(db: SqlConnection, hooks: BackendHooks): Pr
           serverVersion: h.server_version === null ? null : String(h.server_version),
           statements: [],
           tables: [],
+          ...(h.extra === null || h.extra === undefined ? {} : { extra: parseExtra(h.extra) }),
         });
       }
       for (const s of statements) {
@@ -334,6 +362,86 @@ export async function createSqlStore(db: SqlConnection, hooks: BackendHooks): Pr
         );
       }
       return [...byHour.values()];
+    },
+
+    async rollupSummaries(query: RollupSummaryQuery) {
+      // Everything summed by the database: a month of 10 targets is ~7,000 hours with ~50
+      // statements and ~50 tables each; reading them row by row took seconds (bench:report).
+      const where = new Where();
+      if (query.target) where.add('target = ?', query.target);
+      where.add('hour >= ?', query.from);
+      where.add('hour < ?', query.to);
+      const summaries = new Map<string, RollupSummary>();
+      const summary = (target: string): RollupSummary => {
+        let s = summaries.get(target);
+        if (!s) {
+          s = { target, hours: [], statements: [] };
+          summaries.set(target, s);
+        }
+        return s;
+      };
+      // whole days from the daily sums, the hours at either edge from the hourly rows
+      const firstDay = Math.ceil(query.from / DAY_MS) * DAY_MS;
+      const endDay = dayOf(query.to);
+      const parts = new Where();
+      const targetPart = query.target ? ` AND target = ${parts.next(query.target)}` : '';
+      let union: string;
+      if (firstDay < endDay) {
+        const [a, b, c, d] = [query.from, firstDay, endDay, query.to].map((v) => parts.next(v));
+        union = `SELECT target, query_id, calls, total_seconds, row_count FROM dbdiag_rollup_statements_daily
+                 WHERE day >= ${b} AND day < ${c}${targetPart}
+               UNION ALL
+               SELECT target, query_id, calls, total_seconds, row_count FROM dbdiag_rollup_statements
+                 WHERE ((hour >= ${a} AND hour < ${b}) OR (hour >= ${c} AND hour < ${d}))${targetPart}`;
+      } else {
+        const [a, d] = [query.from, query.to].map((v) => parts.next(v));
+        union = `SELECT target, query_id, calls, total_seconds, row_count FROM dbdiag_rollup_statements
+                 WHERE hour >= ${a} AND hour < ${d}${targetPart}`;
+      }
+      const sums = await db.query<Record<string, unknown>>(
+        `SELECT s.target, s.query_id, s.calls, s.total_seconds, s.row_count, x.fingerprint
+         FROM (SELECT target, query_id, SUM(calls) AS calls, SUM(total_seconds) AS total_seconds,
+                 SUM(row_count) AS row_count
+               FROM (${union}) u GROUP BY target, query_id) s
+         LEFT JOIN dbdiag_statement_texts x ON x.target = s.target AND x.query_id = s.query_id
+         ORDER BY s.target, s.total_seconds DESC, s.query_id`,
+        parts.params,
+      );
+      for (const r of sums) {
+        summary(String(r.target)).statements.push({
+          queryId: String(r.query_id),
+          fingerprint: r.fingerprint === null || r.fingerprint === undefined ? null : String(r.fingerprint),
+          calls: Number(r.calls),
+          totalSeconds: Number(r.total_seconds),
+          rows: Number(r.row_count),
+        });
+      }
+      if (query.hours === false) return [...summaries.values()];
+      const heads = await db.query<Record<string, unknown>>(
+        `SELECT target, hour, connections, max_connections, saturation_max, saturation_warning_minutes, cache_hits,
+           cache_reads, cache_hit_ratio, server_version, extra, statement_seconds, table_bytes
+         FROM dbdiag_rollups${where.text} ORDER BY target, hour`,
+        where.params,
+      );
+      for (const h of heads) {
+        const connections =
+          h.connections === null ? null : (JSON.parse(String(h.connections)) as HourlyRollup['connections']);
+        summary(String(h.target)).hours.push({
+          hour: Number(h.hour),
+          connectionsPeak: connections ? connections.used.peak : null,
+          maxConnections: num(h.max_connections),
+          saturationMax: num(h.saturation_max),
+          saturationWarningMinutes: Number(h.saturation_warning_minutes),
+          cacheHits: Number(h.cache_hits),
+          cacheReads: Number(h.cache_reads),
+          cacheHitRatio: num(h.cache_hit_ratio),
+          serverVersion: h.server_version === null ? null : String(h.server_version),
+          statementSeconds: num(h.statement_seconds) ?? 0,
+          tableBytes: num(h.table_bytes),
+          extra: parseExtra(h.extra),
+        });
+      }
+      return [...summaries.values()].sort((a, b) => a.target.localeCompare(b.target));
     },
 
     async saveSettingChanges(changes) {
@@ -462,6 +570,10 @@ export async function createSqlStore(db: SqlConnection, hooks: BackendHooks): Pr
           'DELETE FROM dbdiag_rollup_statements WHERE hour < $1',
           [rollupCut],
         );
+        removed.dbdiag_rollup_statements_daily = await tx.run(
+          'DELETE FROM dbdiag_rollup_statements_daily WHERE day < $1',
+          [dayOf(rollupCut)],
+        );
         removed.dbdiag_rollup_tables = await tx.run('DELETE FROM dbdiag_rollup_tables WHERE hour < $1', [
           rollupCut,
         ]);
@@ -529,6 +641,10 @@ export async function createSqlStore(db: SqlConnection, hooks: BackendHooks): Pr
     close: () => db.close(),
   };
   return store;
+}
+
+function parseExtra(value: unknown): RollupExtra | null {
+  return value === null || value === undefined ? null : (JSON.parse(String(value)) as RollupExtra);
 }
 
 function recordFromRow(r: Record<string, unknown>): StoredRecord {

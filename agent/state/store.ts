@@ -127,6 +127,87 @@ export interface HourlyRollup {
   statements: StatementHour[];
   /** top N by size */
   tables: TableHour[];
+  /** figures last seen in the hour and slow-log classes (absent in rollups written before schema 2) */
+  extra?: RollupExtra | null;
+}
+
+/** A counter that runs out at its type's maximum: a sequence or an AUTO_INCREMENT column. */
+export interface CounterHour {
+  /** schema.sequence, or schema.table.column */
+  name: string;
+  /** the value it has reached and the most it can reach (its type's or its own maximum) */
+  value: number;
+  max: number;
+}
+
+/** One slow-log class over the hour (deltas of the follower's cumulative digest). */
+export interface SlowClassHour {
+  id: string;
+  fingerprint: string;
+  count: number;
+  totalSeconds: number;
+  maxSeconds: number;
+  rowsExamined: number;
+}
+
+/** Gauges of an hour (the last value seen in it) and the slow-log classes of the hour. */
+export interface RollupExtra {
+  /** when the server last started (epoch ms) */
+  serverStartedAt: number | null;
+  /** data + index bytes of the databases the agent sees */
+  databaseBytes: number | null;
+  /** PostgreSQL: age of the oldest unfrozen transaction ID, the limit it stops at, and the next transaction ID (its growth is the rate) */
+  transactionIds: { age: number; limit: number; next: number; database: string } | null;
+  /** sequences / AUTO_INCREMENT columns closest to their maximum (top N by used fraction) */
+  counters: CounterHour[];
+  /** slow-log classes of the hour, by total time (top N) */
+  slowQueries: SlowClassHour[];
+}
+
+/** Statements of a period summed by the store (one row per statement id). */
+export interface StatementSum {
+  queryId: string;
+  fingerprint: string | null;
+  calls: number;
+  totalSeconds: number;
+  rows: number;
+}
+
+/** One hour of a summary: the head figures, statement time summed, table sizes summed. */
+export interface RollupHourPoint {
+  hour: number;
+  connectionsPeak: number | null;
+  maxConnections: number | null;
+  saturationMax: number | null;
+  saturationWarningMinutes: number;
+  cacheHits: number;
+  cacheReads: number;
+  cacheHitRatio: number | null;
+  serverVersion: string | null;
+  /** seconds spent in statements during the hour */
+  statementSeconds: number;
+  /** data + index bytes of the hour's top tables; null when no table was kept */
+  tableBytes: number | null;
+  extra: RollupExtra | null;
+}
+
+/** One target's rollups over a period, aggregated in the store (what reports read). */
+export interface RollupSummary {
+  target: string;
+  /** oldest first */
+  hours: RollupHourPoint[];
+  /** summed over the period, most time first */
+  statements: StatementSum[];
+}
+
+export interface RollupSummaryQuery {
+  target?: string;
+  /** hour >= from (epoch ms) */
+  from: number;
+  /** hour < to (epoch ms) */
+  to: number;
+  /** false: leave the hours out (statement sums only, for a baseline period) */
+  hours?: boolean;
 }
 
 export interface RollupQuery {
@@ -200,6 +281,8 @@ export interface Store {
   // hourly rollups (replaced whole: the agent re-writes the current hour as it fills)
   saveRollups(rollups: readonly HourlyRollup[]): Promise<void>;
   rollups(query?: RollupQuery): Promise<HourlyRollup[]>;
+  /** the rollups of a period aggregated in SQL: per-hour heads and the statements summed, per target */
+  rollupSummaries(query: RollupSummaryQuery): Promise<RollupSummary[]>;
 
   // settings and their changes; server versions
   saveSettingChanges(changes: readonly SettingChange[]): Promise<void>;

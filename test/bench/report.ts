@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Finding } from '../../agent/findings/finding.js';
 import type { TrackedFinding } from '../../agent/findings/tracker.js';
@@ -15,7 +15,8 @@ import type { HourlyRollup } from '../../agent/state/store.js';
 // statements + other, top 50 tables each: the agent's defaults) and 20 finding episodes per
 // target, in a SQLite store. Times a monthly report (30 days, all targets) and a daily one,
 // each made, stored and rendered in md, html and json; prints the time (goal: under 2 s) and
-// the process memory. Wall clock on a shared machine: noisy when others work.
+// the process memory. Wall clock on a shared machine: noisy when others work, so the CPU time
+// of this process is printed too, and the machine's load average.
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -140,28 +141,35 @@ async function main(): Promise<void> {
       ['1 day', 24 * HOUR_MS],
     ] as const) {
       const t0 = performance.now();
-      const read = await store.rollups({ from: now - length, to: now });
+      const read = await store.rollupSummaries({ from: now - length, to: now });
       process.stdout.write(
-        `store.rollups over ${label}, every target in one read: ${read.length} hours read in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`,
+        `store.rollupSummaries over ${label}, every target: ${read.reduce((n, r) => n + r.hours.length, 0)} hours, ${read.reduce((n, r) => n + r.statements.length, 0)} statement sums in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`,
       );
     }
     const rss0 = process.memoryUsage().rss;
     global.gc?.();
     const measure = async (kind: 'monthly' | 'daily', lengthMs: number) => {
       const started = performance.now();
+      const cpu0 = process.cpuUsage();
       const report = await makeReport(store, { kind, from: now - lengthMs, to: now, now });
       const built = performance.now();
       const sizes = (['md', 'html', 'json'] as const).map(
         (f) => `${f} ${(renderReport(report, f).length / 1024).toFixed(0)} kB`,
       );
       const rendered = performance.now();
+      const cpu = process.cpuUsage(cpu0);
       const mem = process.memoryUsage();
       process.stdout.write(
-        `${kind.padEnd(8)} report over ${report.targets.length} targets, ${(lengthMs / 86_400_000).toFixed(0)} days: built+stored ${((built - started) / 1000).toFixed(2)} s, rendered ${((rendered - built) / 1000).toFixed(2)} s, total ${((rendered - started) / 1000).toFixed(2)} s (goal < 2 s); ${sizes.join(', ')}; RSS ${(mem.rss / MB).toFixed(0)} MB (before ${(rss0 / MB).toFixed(0)} MB), heap used ${(mem.heapUsed / MB).toFixed(0)} MB\n`,
+        `${kind.padEnd(8)} report over ${report.targets.length} targets, ${(lengthMs / 86_400_000).toFixed(0)} days: built+stored ${((built - started) / 1000).toFixed(2)} s, rendered ${((rendered - built) / 1000).toFixed(2)} s, total ${((rendered - started) / 1000).toFixed(2)} s (goal < 2 s), CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s; ${sizes.join(', ')}; RSS ${(mem.rss / MB).toFixed(0)} MB (before ${(rss0 / MB).toFixed(0)} MB), heap used ${(mem.heapUsed / MB).toFixed(0)} MB\n`,
       );
     };
     process.stdout.write(
       `store: ${info.sizeBytes === null ? '?' : (info.sizeBytes / MB).toFixed(0)} MB SQLite, ${TARGETS * DAYS * 24} rollup hours (${STATEMENTS} statements + other, ${TABLES} tables each)\n`,
+    );
+    process.stdout.write(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${cpus().length} cores\n`,
     );
     await measure('monthly', DAYS * 24 * HOUR_MS);
     await measure('daily', 24 * HOUR_MS);

@@ -339,6 +339,78 @@ describe.each([sqliteBackend(), postgresBackend()])('state store on $name', (bac
     expect(await store.rollups({ target: 'nobody' })).toEqual([]);
   });
 
+  it('sums a period in the store as its hours sum: whole days from the daily sums, the edges from the hours', async () => {
+    const store = await openStore(await backend.location()); // its own: the prune test counts rows
+    const start = Date.UTC(2026, 1, 1, 20); // 20:00 on day 1 .. 04:00 on day 4: two edges and two whole days
+    const hours = Array.from({ length: 56 }, (_, i) => start + i * HOUR);
+    const made = hours.flatMap((hour, i) => [
+      rollup('sum-a', hour, {
+        extra:
+          i === 3
+            ? {
+                serverStartedAt: hour,
+                databaseBytes: 1e9,
+                transactionIds: null,
+                counters: [],
+                slowQueries: [],
+              }
+            : null,
+        statements: rollup('sum-a', hour).statements.map((s) => ({
+          ...s,
+          calls: s.calls + i,
+          totalSeconds: s.totalSeconds * (1 + i / 10),
+        })),
+      }),
+      rollup('sum-b', hour, { tables: [], statements: i % 2 ? [] : rollup('sum-b', hour).statements }),
+    ]);
+    // written hour by hour, the current hour re-written as it fills (as the agent does)
+    for (const r of made) {
+      await store.saveRollups([{ ...r, statements: r.statements.slice(0, 1) }]);
+      await store.saveRollups([r]);
+    }
+    const from = start + 2 * HOUR;
+    const to = start + 50 * HOUR;
+    const summaries = await store.rollupSummaries({ from, to });
+    const raw = await store.rollups({ from, to });
+    expect(summaries.map((s) => s.target)).toEqual(['sum-a', 'sum-b']);
+    for (const summary of summaries) {
+      const mine = raw.filter((r) => r.target === summary.target);
+      expect(summary.hours.map((h) => h.hour)).toEqual(mine.map((r) => r.hour));
+      const sums = new Map<string, { calls: number; totalSeconds: number }>();
+      for (const r of mine)
+        for (const s of r.statements) {
+          const sum = sums.get(s.queryId) ?? { calls: 0, totalSeconds: 0 };
+          sum.calls += s.calls;
+          sum.totalSeconds += s.totalSeconds;
+          sums.set(s.queryId, sum);
+        }
+      expect(summary.statements.map((s) => s.queryId).sort()).toEqual([...sums.keys()].sort());
+      for (const s of summary.statements) {
+        expect(s.calls).toBe(sums.get(s.queryId)?.calls);
+        expect(s.totalSeconds).toBeCloseTo(sums.get(s.queryId)?.totalSeconds ?? -1, 6);
+      }
+      for (const [i, h] of summary.hours.entries()) {
+        const r = mine[i]!;
+        expect(h.statementSeconds).toBeCloseTo(
+          r.statements.reduce((a, s) => a + s.totalSeconds, 0),
+          6,
+        );
+        expect(h.tableBytes).toBe(r.tables.length ? 512e6 + 64e6 + 8e6 : null);
+        expect(h.connectionsPeak).toBe(100);
+      }
+    }
+    expect(summaries[0]?.hours.find((h) => h.hour === start + 3 * HOUR)?.extra?.databaseBytes).toBe(1e9);
+    expect(summaries[0]?.statements[0]?.fingerprint).toBe(
+      'SELECT * FROM work_order_history WHERE order_id = $1',
+    );
+    const one = await store.rollupSummaries({ target: 'sum-b', from, to, hours: false });
+    expect(one.map((s) => [s.target, s.hours.length])).toEqual([['sum-b', 0]]);
+    expect(one[0]?.statements.map((s) => [s.queryId, s.calls])).toEqual(
+      summaries[1]?.statements.map((s) => [s.queryId, s.calls]),
+    );
+    await store.close();
+  });
+
   it('keeps settings changes and the current value of each setting', async () => {
     await store.saveSettingChanges([
       { target: 'db', name: 'max_connections', value: '100', previous: null, at: T0 },
