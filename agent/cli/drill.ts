@@ -24,7 +24,7 @@ interface DrillArgs extends StoreLocationArgs {
   engine: EngineName;
   target?: string;
   mode: 'auto' | 'team';
-  format: 'text' | 'json' | 'md';
+  format: 'text' | 'json' | 'md' | 'html';
   interval: number;
   scale: 'default' | 'small';
   limit: number;
@@ -54,9 +54,10 @@ export const drillCommand: CommandModule<object, DrillArgs> = {
         describe: "auto: dbdiag applies the mitigation from the finding's fix.actions",
       })
       .option('format', {
-        choices: ['text', 'json', 'md'] as const,
+        choices: ['text', 'json', 'md', 'html'] as const,
         default: 'text' as const,
-        describe: 'output: text (narration + Markdown scorecard), json (the scorecard alone on stdout), md',
+        describe:
+          'output: text (narration + Markdown scorecard), or the scorecard alone on stdout as json, md or html (one self-contained page); the narration then goes to stderr',
       })
       .option('interval', {
         type: 'number',
@@ -130,7 +131,7 @@ async function history(args: DrillArgs): Promise<void> {
 }
 
 async function run(args: DrillArgs): Promise<void> {
-  const [{ loadConfig }, runner, { scorecardMarkdown }, { componentLogger }, { openStore }] =
+  const [{ loadConfig }, runner, { scorecardMarkdown, scorecardHtml }, { componentLogger }, { openStore }] =
     await Promise.all([
       import('../config/load.js'),
       import('../drills/runner.js'),
@@ -182,6 +183,8 @@ async function run(args: DrillArgs): Promise<void> {
       signal: abort.signal,
     });
     if (args.format === 'json') process.stdout.write(`${JSON.stringify(card, null, 2)}\n`);
+    else if (args.format === 'html') process.stdout.write(scorecardHtml(card));
+    else if (args.format === 'md') process.stdout.write(scorecardMarkdown(card));
     else process.stdout.write(`\n${scorecardMarkdown(card)}`);
     process.exitCode = abort.signal.aborted
       ? DRILL_EXIT.interrupted
