@@ -1,13 +1,8 @@
-import type { EngineName } from '../snapshot/signals.js';
 import type { EngineDialect } from './engine.js';
-import { mysqlDialect } from './mysql/dialect.js';
-import { postgresDialect } from './postgres/dialect.js';
+import { byEngine, type EngineName } from './names.js';
 
-/** The engines' pure sides (remedies, executor); the compiler checks that every EngineName has one. */
-export const dialects = {
-  postgres: postgresDialect,
-  mysql: mysqlDialect,
-} satisfies Record<EngineName, EngineDialect>;
+/** The engines' pure sides (remedies, executor), from the one list (list.ts). */
+export const dialects: Record<EngineName, EngineDialect> = byEngine((engine) => engine.dialect);
 
 export function dialectOf(engine: EngineName): EngineDialect {
   return dialects[engine];

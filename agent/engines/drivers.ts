@@ -1,10 +1,19 @@
-import type { EngineName } from '../snapshot/signals.js';
-import type { EngineDriver } from './engine.js';
-import { mysqlDriver } from './mysql/driver.js';
-import { postgresDriver } from './postgres/driver.js';
+import type { EngineDescriptor, EngineDriver } from './engine.js';
+import { byEngine, type EngineName } from './names.js';
 
-/** The engines dbdiag speaks; the compiler checks that every EngineName has one. */
-export const drivers = {
-  postgres: postgresDriver,
-  mysql: mysqlDriver,
-} satisfies Record<EngineName, EngineDriver>;
+/** A driver that loads its module (and the client library) on its first connection. */
+function loadedOnUse(engine: EngineDescriptor<EngineName>): EngineDriver {
+  let loaded: Promise<EngineDriver> | undefined;
+  const load = (): Promise<EngineDriver> => {
+    loaded ??= engine.loadDriver();
+    return loaded;
+  };
+  return {
+    engine: engine.name,
+    connect: async (target, limits, log) => (await load()).connect(target, limits, log),
+    openActionConnection: async (target, options) => (await load()).openActionConnection(target, options),
+  };
+}
+
+/** The engines dbdiag speaks, from the one list (list.ts). */
+export const drivers: Record<EngineName, EngineDriver> = byEngine(loadedOnUse);

@@ -1,16 +1,23 @@
 import type { StatementShape } from '../evidence/shape.js';
 import type { FixAction, NeutralSetting, SettingApply } from '../findings/actions.js';
 import type { Logger } from '../log.js';
+import type { SandboxEngine } from '../sandbox/server.js';
+import type { SqlLexicon } from '../slowlog/redact.js';
 import type { EngineName, Signals } from '../snapshot/signals.js';
 import type { ProbeName } from '../snapshot/snapshot.js';
+import type { GrantsOptions } from './grants.js';
 
 // The seam between engine-specific code (agent/engines/<engine>/) and everything above it.
 // Above this line nothing branches on the engine: advisors, the evidence queue, the runtime,
 // the exporter and the demo reach an engine only through the interfaces below, looked up by
-// the target's EngineName in two registries (drivers.ts, dialects.ts).
+// the target's EngineName in registries that are all built from ONE list (list.ts).
 //
-// What a NEW ENGINE provides — one folder, agent/engines/<name>/, with the same file set as
-// postgres/ and mysql/:
+// What a NEW ENGINE provides — one folder, agent/engines/<name>/, and one line in list.ts:
+//   index.ts      its EngineDescriptor (below): name, DSN schemes, SQL lexicon, dialect, grants,
+//                 and loaders for its driver and its sandbox servers. list.ts lists it; EngineName,
+//                 the config's `engine` values, drivers.ts, dialects.ts, grants.ts, the redaction
+//                 lexicons (agent/slowlog/lexicons.ts) and agent/sandbox/engines.ts derive from it.
+//                 No other file outside the folder changes.
 //   driver.ts     an EngineDriver: connect() opens the ONE long-lived session per target
 //                 (statement timeout on every query, the agent's own session excluded from
 //                 what it reports), and returns an EngineSession.
@@ -33,12 +40,30 @@ import type { ProbeName } from '../snapshot/snapshot.js';
 //   dialect.ts    the EngineDialect: remedies + traits + parse + applyActions (the executor,
 //                 agent/engines/apply-actions.ts with the engine's lock-timeout error), pure:
 //                 loading it loads no driver.
-//   sandbox-server.ts   throw-away servers of the engine for the demo, drills and tests.
-// and registers itself, each registry a `Record<EngineName, ...>` so a missing entry does not
-// compile: its name and DSN schemes in names.ts (EngineName and the config's `engine` values
-// come from there), one line in drivers.ts, one in dialects.ts, and its sandbox server in
-// agent/sandbox/engines.ts (the one registry outside this folder). Nothing else changes: the
-// advisors, metrics, dashboards and runbooks work from the neutral signals and actions.
+//   grants.ts     the set-up script `dbdiag grants` prints (monitoring role, grants, helper).
+//   sandbox-server.ts   a SandboxEngine (agent/sandbox/server.ts): throw-away servers of the
+//                 engine for the demo, drills and tests, and the engine's steps of the fault
+//                 primitives (terminate sessions, lock a table, idle in a transaction).
+// The advisors, metrics, dashboards and runbooks work from the neutral signals and actions;
+// the integration suites written once (test/integration/engines/probe-contracts.ts) take a
+// per-engine fixture of the new engine's facts.
+
+/** One engine: what agent/engines/<engine>/index.ts exports and list.ts lists. Pure to load. */
+export interface EngineDescriptor<N extends string = string> {
+  readonly name: N;
+  /** DSN schemes that name this engine, lowercase (postgres://, mariadb://...) */
+  readonly dsnSchemes: readonly string[];
+  /** how its SQL quotes literals, for the one redaction step (agent/slowlog/redact.ts) */
+  readonly sqlLexicon: SqlLexicon;
+  /** remedies, traits, parser, executor: loads no driver */
+  readonly dialect: EngineDialect;
+  /** `dbdiag grants`: the set-up script for the monitoring role */
+  grants(options: GrantsOptions): string;
+  /** its driver module, loaded on first use (it loads the client library) */
+  loadDriver(): Promise<EngineDriver>;
+  /** its sandbox servers (agent/sandbox/), loaded on first use */
+  loadSandbox(): Promise<SandboxEngine>;
+}
 
 /** What a target is, as the engine needs it. Secrets are already resolved from the environment. */
 export interface TargetSpec {

@@ -1,6 +1,4 @@
-import type { EngineName } from '../snapshot/signals.js';
-import { mysqlGrants } from './mysql/grants.js';
-import { postgresGrants } from './postgres/grants.js';
+import { byEngine, type EngineName } from './names.js';
 
 // What `dbdiag grants` prints: the SQL an administrator runs once to create the monitoring
 // role, its grants and the engine's helper. Pure text, so the command loads no driver.
@@ -17,8 +15,7 @@ export interface GrantsOptions {
   host?: string;
 }
 
-/** One set-up script per engine; the compiler checks every EngineName has one. */
-export const grantScripts = {
-  postgres: postgresGrants,
-  mysql: mysqlGrants,
-} satisfies Record<EngineName, (options: GrantsOptions) => string>;
+/** One set-up script per engine, from the one list (list.ts). */
+export const grantScripts: Record<EngineName, (options: GrantsOptions) => string> = byEngine(
+  (engine) => engine.grants,
+);

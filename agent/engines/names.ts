@@ -1,20 +1,20 @@
-// The engines dbdiag speaks and the DSN schemes that name each: the one list of engine names.
-// EngineName (and so every `Record<EngineName, ...>` registry: drivers.ts, dialects.ts, the
-// sandbox servers) and the config's `engine` values come from here; a new engine adds its line.
+import { ENGINES } from './list.js';
 
-export const ENGINE_DSN_SCHEMES = {
-  postgres: ['postgres', 'postgresql'],
-  mysql: ['mysql', 'mariadb'],
-} as const satisfies Record<string, readonly string[]>;
+// The engines' names and the DSN schemes that name each, from the one list (list.ts).
+// EngineName (and so every `Record<EngineName, ...>` registry) and the config's `engine` values
+// come from here.
 
-export type EngineName = keyof typeof ENGINE_DSN_SCHEMES;
+export type EngineName = (typeof ENGINES)[number]['name'];
 
-export const ENGINE_NAMES = Object.keys(ENGINE_DSN_SCHEMES) as [EngineName, ...EngineName[]];
+export const ENGINE_NAMES = ENGINES.map((engine) => engine.name) as [EngineName, ...EngineName[]];
 
 /** The engine a DSN scheme names (case-insensitive), null when none does. */
 export function engineForScheme(scheme: string): EngineName | null {
   const lower = scheme.toLowerCase();
-  for (const engine of ENGINE_NAMES)
-    if ((ENGINE_DSN_SCHEMES[engine] as readonly string[]).includes(lower)) return engine;
-  return null;
+  return ENGINES.find((engine) => engine.dsnSchemes.includes(lower))?.name ?? null;
+}
+
+/** One value per engine, built from its descriptor: a registry the compiler sees as complete. */
+export function byEngine<T>(pick: (engine: (typeof ENGINES)[number]) => T): Record<EngineName, T> {
+  return Object.fromEntries(ENGINES.map((engine) => [engine.name, pick(engine)])) as Record<EngineName, T>;
 }

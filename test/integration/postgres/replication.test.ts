@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineSession, SamplingLimits, TargetSpec } from '../../../agent/engines/engine.js';
 import { postgresDriver } from '../../../agent/engines/postgres/driver.js';
 import { rootLogger } from '../../../agent/log.js';
-import { sandboxEngines } from '../../../agent/sandbox/engines.js';
+import { loadSandboxEngine } from '../../../agent/sandbox/engines.js';
 import type { SandboxReplicaPair } from '../../../agent/sandbox/server.js';
 import type { ReplicationSignals } from '../../../agent/snapshot/signals.js';
 
@@ -47,7 +47,7 @@ describe('PostgreSQL 15 replication probe on a real primary + streaming replica'
   let onReplica: EngineSession;
 
   beforeAll(async () => {
-    const startPair = sandboxEngines.postgres.startReplicaPair;
+    const startPair = (await loadSandboxEngine('postgres')).startReplicaPair;
     if (!startPair) throw new Error('the PostgreSQL sandbox has no replica pair');
     pair = await startPair({ version: 15, purpose: 'test', maxConnections: 20 });
     // made on the primary, replicated to the replica like any other role
