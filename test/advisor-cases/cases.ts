@@ -56,6 +56,12 @@ export interface ExpectedIndex {
   where?: string;
   /** the engines this expectation holds on (default: every engine of the case) */
   engines?: Engine[];
+  /**
+   * "Replace, don't add": existing indexes (by name, `<table>_x<n>` as the loader creates them)
+   * the new index makes redundant. The proposal matches only if its finding's fix also drops
+   * each of them (a drop-index action).
+   */
+  replaces?: string[];
 }
 
 export interface AdvisorCase {
