@@ -4,7 +4,6 @@ import type { EngineSession, SamplingLimits } from '../../../agent/engines/engin
 import { connectMysql, type MysqlSession } from '../../../agent/engines/mysql/driver.js';
 import { ProbeError } from '../../../agent/errors.js';
 import { rootLogger } from '../../../agent/log.js';
-import { cacheRate, statementRates, tableRates } from '../../../agent/snapshot/rates.js';
 import type {
   CacheSignals,
   ConnectionSignals,
@@ -64,6 +63,16 @@ describe.each(kinds)('MySQL/MariaDB probes on $label', (kind) => {
   let agent: MysqlSession;
   const held: mysql.Connection[] = [];
 
+  /** runs `body` on a short-lived application session */
+  async function app<T>(body: (c: mysql.Connection) => Promise<T>): Promise<void> {
+    const c = await mysql.createConnection({ uri: appUrl });
+    try {
+      await body(c);
+    } finally {
+      await c.end();
+    }
+  }
+
   beforeAll(async () => {
     server = await kind.start({ maxConnections: MAX_CONNECTIONS, bufferPoolBytes: 8 * 1024 * 1024 });
     await server.exec(`
@@ -78,7 +87,7 @@ describe.each(kinds)('MySQL/MariaDB probes on $label', (kind) => {
         CONSTRAINT fk_order FOREIGN KEY (order_id) REFERENCES shop.orders (id));
       ANALYZE TABLE shop.orders;
       DROP USER IF EXISTS 'app'@'%'; CREATE USER 'app'@'%' IDENTIFIED BY 'app-pw';
-      GRANT SELECT, INSERT, UPDATE, DELETE ON shop.* TO 'app'@'%';`);
+      GRANT SELECT, INSERT, UPDATE, DELETE, LOCK TABLES ON shop.* TO 'app'@'%';`);
     appUrl = server.urlFor('app', 'app-pw', 'shop');
     // The least-privilege account of README, plus SHOW VIEW so it can see table sizes and indexes.
     monitorUrl = await createMonitorUser(server);
@@ -97,39 +106,102 @@ describe.each(kinds)('MySQL/MariaDB probes on $label', (kind) => {
     expect(agent.probes).toEqual(['privileges', 'settings', 'connections', 'statements', 'tables', 'cache']);
   });
 
-  it('shows held connections in the saturation ratio, its own slot counted but not its session', async () => {
-    const before = await sample(agent, 'connections');
-    expect(before.used).toBe(1);
-    expect(before.max).toBe(MAX_CONNECTIONS + 1);
-    expect(before.reserved).toBe(1);
-    expect(Object.values(before.byState).reduce((a, b) => a + b, 0)).toBe(0);
-
-    for (let i = 0; i < 5; i++) held.push(await mysql.createConnection({ uri: appUrl }));
-    const after = await sample(agent, 'connections');
-    expect(after.used).toBe(6);
-    expect(after.byState.idle).toBe(5);
-    expect(saturation(after)).toBeCloseTo(6 / MAX_CONNECTIONS, 10);
-  });
-
-  it('sees a session idle in an open transaction, and a lock wait, and the oldest transaction', async () => {
-    const [holder, waiter] = held;
-    if (!holder || !waiter) throw new Error('connections not held');
-    await holder.query('START TRANSACTION');
-    await holder.query('UPDATE orders SET note = note WHERE id = 1');
-    await waiter.query('SET SESSION innodb_lock_wait_timeout = 5');
-    const blocked = waiter.query('UPDATE orders SET note = note WHERE id = 1').catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 1200));
-    const c = await sample(agent, 'connections');
-    expect(c.byState.idleInTransaction).toBe(1);
-    expect(c.byState.waitingLock).toBe(1);
-    expect(c.oldestTransactionSeconds).toBeGreaterThanOrEqual(1);
-    expect(c.oldestIdleInTransactionSeconds).toBeGreaterThanOrEqual(1);
-    await holder.query('ROLLBACK');
-    await blocked;
-  });
+  // the contracts every engine keeps (test/integration/engines/probe-contracts.ts), first, on
+  // this server
+  probeContracts(() => ({
+    engine: 'mysql',
+    adminDsn: server.url,
+    badLoginDsn: server.urlFor('dbdiag', 'wrong'),
+    unknownDatabase: { dsn: `${server.urlFor('root', '')}nosuchdb`, name: 'nosuchdb' },
+    badDsn: 'mysql://a:b@127.0.0.1:notaport/',
+    run: (sql, params) => app((c) => c.query(sql, params)),
+    resetStatements: async () => {
+      await server.exec('TRUNCATE TABLE performance_schema.events_statements_summary_by_digest');
+    },
+    lookup: { sql: 'SELECT * FROM orders WHERE customer_id = ?', fingerprint: /WHERE `customer_id` = \?/ },
+    agentDsn: monitorUrl,
+    appDsn: appUrl,
+    sessionsAtStart: 1, // the file's own agent session
+    slots: { max: MAX_CONNECTIONS + 1, reserved: 1 },
+    ownSessionCountedActive: false,
+    lockHolderInTransaction: false,
+    faultTables: { idle: 'shop.orders', locked: 'shop.order_lines' },
+    scan: {
+      table: 'shop.orders',
+      rows: 1000,
+      // note is not indexed usefully for a LIKE with a leading wildcard: a full table scan each time.
+      run: () =>
+        app(async (c) => {
+          for (let i = 0; i < 3; i++) await c.query(`SELECT id FROM orders WHERE note LIKE '%9${i}'`);
+        }),
+      fingerprint: /FROM `orders` WHERE `note` LIKE/i,
+      exactCounts: false,
+      check: (rate, stat) => {
+        expect(rate).toMatchObject({ calls: 3, database: 'shop', noIndexUsedCalls: 3 });
+        expect(rate.rowsExamined).toBeGreaterThanOrEqual(3000);
+        expect(stat?.sample).toMatch(/^SELECT id FROM orders WHERE note LIKE '%9\d'$/);
+      },
+    },
+    ownStatement: /dbdiag_|dbdiag:|max_statement_time|max_execution_time/i,
+    catalog: {
+      // the probe joins order_lines only if it is among the busiest: read it once
+      prepare: () => app((c) => c.query('SELECT * FROM order_lines')),
+      indexes: [
+        { table: 'shop.orders', index: 'ix_note', columns: ['note(10)'], unique: false },
+        { table: 'shop.orders', index: 'PRIMARY', columns: ['id'], primary: true, unique: true },
+      ],
+      tables: ['shop.orders'],
+      foreignKey: {
+        table: 'shop.order_lines',
+        name: 'fk_order',
+        columns: ['order_id'],
+        referencedTable: 'shop.orders',
+        referencedColumns: ['id'],
+      },
+      check: (tables) => {
+        const orders = tables.tables.find((t) => t.table === 'shop.orders');
+        expect(orders?.liveRows).toBeGreaterThan(500);
+        expect(orders?.dataBytes).toBeGreaterThan(0);
+      },
+    },
+    cache: {
+      // ~32 MB of wide rows (about 5 per 16 KiB page) against an 8 MiB buffer pool: the first
+      // rows are evicted by the time the last are written, so reading them again goes to disk.
+      prepare: async () => {
+        await server.exec(`
+          CREATE TABLE shop.wide (id INT PRIMARY KEY, pad VARCHAR(3000) NOT NULL);
+          INSERT INTO shop.wide SELECT a.d * 1000 + b.d * 100 + c.d * 10 + e.d, REPEAT(CHAR(65 + e.d), 3000)
+            FROM shop.digits a, shop.digits b, shop.digits c, shop.digits e;`);
+      },
+      // the same small table over and over: every page is in the pool (the first call warms it
+      // again after the insert above evicted it; InnoDB's background purge of the insert may
+      // still read a few pages of its own, hence the margins)
+      warm: () =>
+        app(async (c) => {
+          for (let i = 0; i < 20; i++) await c.query('SELECT SUM(LENGTH(note)) FROM orders');
+        }),
+      cold: () =>
+        app((c) =>
+          c.query('SELECT SUM(LENGTH(pad)) FROM wide WHERE id IN (?)', [
+            Array.from({ length: 400 }, (_, i) => (i * 7919) % 2500),
+          ]),
+        ),
+      warmAbove: 0.95,
+      coldBelow: 0.9,
+      sizeBytes: 8 * 1024 * 1024,
+      minDataBytes: 30 * 1024 * 1024,
+    },
+    leastPrivilege: {
+      // the least-privilege account of README, not even SHOW VIEW
+      dsn: () => createMonitorUser(server, 'dbdiag_min', 'min-pw'),
+      unsupported: [],
+      check: async () => undefined,
+    },
+  }));
 
   it('reaches saturation 1.0 exactly when an ordinary client is refused; an administrator still gets the reserved slot', async () => {
     try {
+      // with the agent's own slot: every ordinary slot taken
       while (held.length < MAX_CONNECTIONS - 1) held.push(await mysql.createConnection({ uri: appUrl }));
       const full = await sample(agent, 'connections');
       expect(saturation(full)).toBe(1);
@@ -160,121 +232,6 @@ describe.each(kinds)('MySQL/MariaDB probes on $label', (kind) => {
     }
   });
 
-  it('sees a full-scan query in the table scan counters and in its statement digest', async () => {
-    const app = await mysql.createConnection({ uri: appUrl });
-    const tablesBefore = await sample(agent, 'tables');
-    const statementsBefore = await sample(agent, 'statements');
-    // note is not indexed usefully for a LIKE with a leading wildcard: a full table scan each time.
-    for (let i = 0; i < 3; i++) await app.query(`SELECT id FROM orders WHERE note LIKE '%9${i}'`);
-    await app.end();
-    const tablesAfter = await sample(agent, 'tables');
-    const statementsAfter = await sample(agent, 'statements');
-
-    const tRates = tableRates(tablesBefore, tablesAfter);
-    const orders = tRates?.items.find((t) => t.table === 'shop.orders');
-    expect(orders?.seqRowsRead).toBeGreaterThanOrEqual(3000);
-    expect(orders?.seqScans).toBeGreaterThanOrEqual(2.5);
-    expect(orders?.seqScans).toBeLessThanOrEqual(3.5);
-
-    const sRates = statementRates(statementsBefore, statementsAfter);
-    const scan = sRates?.items.find((s) => /FROM `orders` WHERE `note` LIKE/i.test(s.fingerprint));
-    expect(scan).toMatchObject({ calls: 3, database: 'shop', noIndexUsedCalls: 3 });
-    expect(scan?.rowsExamined).toBeGreaterThanOrEqual(3000);
-    const stat = statementsAfter.statements.find((s) => s.id === scan?.id);
-    expect(stat?.sample).toMatch(/^SELECT id FROM orders WHERE note LIKE '%9\d'$/);
-  });
-
-  it('reports sizes, indexes with prefix lengths, usage and foreign keys of the busiest tables', async () => {
-    const tables = await sample(agent, 'tables');
-    const orders = tables.tables.find((t) => t.table === 'shop.orders');
-    expect(orders?.liveRows).toBeGreaterThan(500);
-    expect(orders?.dataBytes).toBeGreaterThan(0);
-    expect(tables.indexes).toContainEqual(
-      expect.objectContaining({
-        table: 'shop.orders',
-        index: 'ix_note',
-        columns: ['note(10)'],
-        unique: false,
-      }),
-    );
-    expect(tables.indexes).toContainEqual(
-      expect.objectContaining({
-        table: 'shop.orders',
-        index: 'PRIMARY',
-        columns: ['id'],
-        primary: true,
-        unique: true,
-      }),
-    );
-    // the probe joins order_lines only if it is among the busiest: read it once
-    const app = await mysql.createConnection({ uri: appUrl });
-    await app.query('SELECT * FROM order_lines');
-    await app.end();
-    const again = await sample(agent, 'tables');
-    expect(again.foreignKeys).toContainEqual({
-      table: 'shop.order_lines',
-      name: 'fk_order',
-      columns: ['order_id'],
-      referencedTable: 'shop.orders',
-      referencedColumns: ['id'],
-    });
-  });
-
-  it('leaves its own statements out of the digests it reports', async () => {
-    for (let i = 0; i < 3; i++) for (const p of agent.probes) await agent.sample(p);
-    const statements = await sample(agent, 'statements');
-    const own = statements.statements.filter(
-      (s) =>
-        /dbdiag_|max_statement_time|max_execution_time/i.test(s.fingerprint) ||
-        /dbdiag:/.test(s.sample ?? ''),
-    );
-    expect(own).toEqual([]);
-  });
-
-  it('shows a buffer pool miss in the interval hit ratio', async () => {
-    // ~32 MB of wide rows (about 5 per 16 KiB page) against an 8 MiB buffer pool: the first
-    // rows are evicted by the time the last are written, so reading them again goes to disk.
-    await server.exec(`
-      CREATE TABLE shop.wide (id INT PRIMARY KEY, pad VARCHAR(3000) NOT NULL);
-      INSERT INTO shop.wide SELECT a.d * 1000 + b.d * 100 + c.d * 10 + e.d, REPEAT(CHAR(65 + e.d), 3000)
-        FROM shop.digits a, shop.digits b, shop.digits c, shop.digits e;`);
-    const app = await mysql.createConnection({ uri: appUrl });
-    const ids = Array.from({ length: 400 }, (_, i) => (i * 7919) % 2500);
-    // the insert above evicted it: warm it again (InnoDB's background purge of the insert may
-    // still read a few pages of its own in the hot interval, hence the margins below)
-    for (let i = 0; i < 3; i++) await app.query('SELECT SUM(LENGTH(note)) FROM orders');
-    const hot = await sample(agent, 'cache');
-    // the same small table over and over: every page is in the pool
-    for (let i = 0; i < 20; i++) await app.query('SELECT SUM(LENGTH(note)) FROM orders');
-    const cold = await sample(agent, 'cache');
-    await app.query('SELECT SUM(LENGTH(pad)) FROM wide WHERE id IN (?)', [ids]);
-    const after = await sample(agent, 'cache');
-    await app.end();
-
-    const hotRate = cacheRate(hot, cold);
-    const coldRate = cacheRate(cold, after);
-    expect(hotRate?.items.ratio).toBeGreaterThan(0.95);
-    expect(coldRate?.items.reads).toBeGreaterThan(100);
-    expect(coldRate?.items.ratio).toBeLessThan(0.9);
-    expect(coldRate!.items.ratio!).toBeLessThan(hotRate!.items.ratio! - 0.05);
-    expect(after.sizeBytes).toBe(8 * 1024 * 1024);
-    // data size is re-read every few minutes; a new target reads it at once
-    const fresh = await connect(monitorUrl);
-    const sizes = await sample(fresh, 'cache');
-    await fresh.close();
-    expect(sizes.dataBytes).toBeGreaterThan(30 * 1024 * 1024);
-  });
-
-  it('runs every probe without an error on the least-privilege account (no SHOW VIEW even)', async () => {
-    const bare = await createMonitorUser(server, 'dbdiag_min', 'min-pw');
-    const session = await connect(bare);
-    try {
-      for (const probe of session.probes) expect((await session.sample(probe)).status, probe).toBe('ok');
-    } finally {
-      await session.close();
-    }
-  });
-
   it('cuts a query at the statement timeout and says timeout', async () => {
     const session = await connect(server.url, { ...LIMITS, statementTimeoutMs: 300 });
     try {
@@ -295,27 +252,6 @@ describe.each(kinds)('MySQL/MariaDB probes on $label', (kind) => {
       await session.close();
     }
   });
-
-  // the contracts every engine keeps, last: they open sessions of their own (connect failures, statistics reset), on this server
-  probeContracts(() => ({
-    engine: 'mysql',
-    adminDsn: server.url,
-    badLoginDsn: server.urlFor('dbdiag', 'wrong'),
-    unknownDatabase: { dsn: `${server.urlFor('root', '')}nosuchdb`, name: 'nosuchdb' },
-    badDsn: 'mysql://a:b@127.0.0.1:notaport/',
-    run: async (sql, params) => {
-      const app = await mysql.createConnection({ uri: appUrl });
-      try {
-        await app.query(sql, params);
-      } finally {
-        await app.end();
-      }
-    },
-    resetStatements: async () => {
-      await server.exec('TRUNCATE TABLE performance_schema.events_statements_summary_by_digest');
-    },
-    lookup: { sql: 'SELECT * FROM orders WHERE customer_id = ?', fingerprint: /WHERE `customer_id` = \?/ },
-  }));
 });
 
 describe.each(kinds)('performance_schema off on $label', (kind) => {

@@ -4,7 +4,6 @@ import type { EngineSession, SamplingLimits, TargetSpec } from '../../../agent/e
 import { postgresDriver } from '../../../agent/engines/postgres/driver.js';
 import { type AgentError, ProbeError } from '../../../agent/errors.js';
 import { rootLogger } from '../../../agent/log.js';
-import { computeRates } from '../../../agent/snapshot/rates.js';
 import type { ProbeName, Snapshot } from '../../../agent/snapshot/snapshot.js';
 import { startPgBouncer } from '../../support/pgbouncer.js';
 import { PG_VERSIONS, type PostgresServer, startPostgres } from '../../support/postgres.js';
@@ -106,130 +105,92 @@ describe.each(PG_VERSIONS)('PostgreSQL %i probes', (version) => {
     expect(session.serverVersion).toMatch(new RegExp(`^${version}\\.\\d+$`));
   });
 
-  it('counts held connections plus its own against max minus reserved', async () => {
-    const held = [admin];
-    for (let i = 0; i < 4; i++) {
-      const c = await server.connect();
-      extra.push(c);
-      held.push(c);
-    }
-    const idleInTx = held[1]!;
-    await idleInTx.query('BEGIN');
-    await idleInTx.query('SELECT 1');
-    const locker = held[2]!;
-    const waiter = held[3]!;
-    await locker.query('BEGIN');
-    await locker.query('LOCK TABLE hot IN ACCESS EXCLUSIVE MODE');
-    const waiting = waiter.query('SELECT count(*) FROM hot');
-
-    const expectedUsed = held.length + 1; // the agent's own slot is taken too
-    const snap = await until(
-      () => snapshot(session, ['connections']),
-      (s) => s.signals.connections?.used === expectedUsed && s.signals.connections.byState.waitingLock === 1,
-      'connections',
-    );
-    const c = snap.signals.connections!;
-    expect(c.max).toBe(MAX_CONNECTIONS);
-    expect(c.reserved).toBe(reserved);
-    expect(c.used / (c.max - c.reserved)).toBeCloseTo(expectedUsed / (MAX_CONNECTIONS - reserved), 10);
-    expect(c.byState.idleInTransaction).toBe(2); // the BEGIN-and-wait one and the lock holder
-    expect(c.byState.waitingLock).toBe(1);
-    expect(c.byState.active).toBe(1); // the agent itself, running the probe
-    expect(c.oldestIdleInTransactionSeconds).toBeGreaterThan(0);
-    expect(c.oldestTransactionSeconds).toBeGreaterThanOrEqual(c.oldestIdleInTransactionSeconds!);
-    expect(c.perConnectionMemoryBytes).toBeGreaterThan(0);
-
-    await locker.query('COMMIT');
-    await waiting;
-    await idleInTx.query('COMMIT');
-    const after = await until(
-      () => snapshot(session, ['connections']),
-      (s) => s.signals.connections?.byState.idleInTransaction === 0,
-      'transactions ended',
-    );
-    // Its own session never counts as the oldest transaction.
-    expect(after.signals.connections!.oldestTransactionSeconds).toBeNull();
-    expect(after.signals.connections!.oldestIdleInTransactionSeconds).toBeNull();
-  });
-
-  it('sees a sequential scan in the table counters and in its statement, and not its own queries', async () => {
-    const before = await snapshot(session, ['tables', 'statements']);
-    for (let i = 0; i < 3; i++) await admin.query("SELECT count(*) FROM scan_me WHERE payload = 'nope'");
-    await flushStats(admin);
-    const after = await until(
-      () => snapshot(session, ['tables', 'statements']),
-      (s) => (s.signals.tables?.tables.find((t) => t.table === 'public.scan_me')?.seqScans ?? 0) >= 3,
-      'seq scans of scan_me',
-    );
-    const rates = computeRates(before, after);
-    const table = rates.tables?.items.find((t) => t.table === 'public.scan_me');
-    expect(table?.seqScans).toBe(3);
-    expect(table?.seqRowsRead).toBe(60_000);
-    const statement = rates.statements?.items.find((s) => s.fingerprint.includes('FROM scan_me'));
-    expect(statement?.calls).toBe(3);
-    expect(statement?.totalSeconds).toBeGreaterThan(0);
-    expect(statement?.fingerprint).toContain('payload = $1');
-    const all = after.signals.statements!.statements;
-    expect(all.some((s) => /pg_stat_statements\(|dbdiag/.test(s.fingerprint))).toBe(false);
-  });
-
-  it('gives indexes their columns in order, expressions and predicates, and foreign keys with columns', async () => {
-    const snap = await snapshot(session, ['tables']);
-    const t = snap.signals.tables!;
-    const partial = t.indexes.find((i) => i.index === 'child_note_partial');
-    expect(partial).toMatchObject({
-      table: 'public.child',
-      columns: ['lower(note)', 'id'],
-      unique: false,
-      primary: false,
-      where: 'note IS NOT NULL',
-    });
-    expect(t.indexes.find((i) => i.index === 'child_pkey')).toMatchObject({ primary: true, unique: true });
-    // child.parent_id has no index: the table is returned even though nobody reads it.
-    expect(t.tables.some((x) => x.table === 'public.child')).toBe(true);
-    expect(t.foreignKeys).toContainEqual({
-      table: 'public.child',
-      name: 'child_parent_id_fkey',
-      columns: ['parent_id'],
-      referencedTable: 'public.parent',
-      referencedColumns: ['id'],
-    });
-  });
-
-  it('shows the interval cache-hit ratio fall when a table that is not cached is read', async () => {
-    const first = await snapshot(session, ['cache']);
-    for (let i = 0; i < 20; i++) await admin.query('SELECT v FROM hot WHERE id = $1', [i + 1]);
-    await flushStats(admin);
-    const warm = await snapshot(session, ['cache']);
-    await admin.query('SELECT count(*) FROM cold');
-    await flushStats(admin);
-    const cold = await snapshot(session, ['cache']);
-    const warmRatio = computeRates(first, warm).cache?.items.ratio;
-    const coldRatio = computeRates(warm, cold).cache?.items.ratio;
-    expect(warmRatio).toBeGreaterThan(0.9);
-    expect(coldRatio).toBeLessThan(0.5);
-    expect(cold.signals.cache!.sizeBytes).toBe(16 * 1024 * 1024);
-    expect(cold.signals.cache!.dataBytes).toBeGreaterThan(20_000_000);
-  });
-
-  it('runs every probe as a pg_monitor-only role without errors', async () => {
-    const monitor = await postgresDriver.connect(target(server.url({ user: 'monitor' })), LIMITS, log);
-    try {
-      for (const probe of monitor.probes) {
-        const outcome = await monitor.sample(probe);
-        if (probe === 'pooler') expect(outcome.status).toBe('unsupported');
-        else expect(outcome, probe).toMatchObject({ status: 'ok' });
-      }
-      const snap = await snapshot(monitor, ['statements']);
-      // pg_read_all_stats (in pg_monitor) shows other roles' statement texts.
-      expect(snap.signals.statements!.statements.some((s) => s.user === 'postgres')).toBe(true);
-      expect(snap.signals.statements!.statements.some((s) => s.fingerprint.includes('insufficient'))).toBe(
-        false,
-      );
-    } finally {
-      await monitor.close();
-    }
-  });
+  // the contracts every engine keeps (test/integration/engines/probe-contracts.ts), first, on
+  // this server
+  probeContracts(() => ({
+    engine: 'postgres',
+    adminDsn: server.url(),
+    badLoginDsn: server.url({ user: 'nobody_here' }),
+    unknownDatabase: { dsn: server.url({ database: 'does_not_exist' }), name: 'does_not_exist' },
+    badDsn: 'postgres://a:b@host:notaport/db',
+    run: async (sql, params) => {
+      await admin.query(sql, params);
+    },
+    resetStatements: async () => {
+      await admin.query('SELECT pg_stat_statements_reset()');
+    },
+    lookup: { sql: 'SELECT count(*) FROM hot WHERE v > $1', fingerprint: /FROM hot WHERE v > \$1/ },
+    agentDsn: server.url(),
+    appDsn: server.url(),
+    sessionsAtStart: 2, // the administrator's and the file's own agent session
+    slots: { max: MAX_CONNECTIONS, reserved },
+    ownSessionCountedActive: true,
+    lockHolderInTransaction: true,
+    faultTables: { idle: 'public.scan_me', locked: 'public.hot' },
+    scan: {
+      table: 'public.scan_me',
+      rows: 20_000,
+      run: async () => {
+        for (let i = 0; i < 3; i++) await admin.query("SELECT count(*) FROM scan_me WHERE payload = 'nope'");
+        await flushStats(admin);
+      },
+      fingerprint: /FROM scan_me WHERE payload = \$1/,
+      exactCounts: true,
+      check: () => undefined,
+    },
+    ownStatement: /pg_stat_statements\(|dbdiag/,
+    catalog: {
+      prepare: async () => undefined,
+      indexes: [
+        {
+          table: 'public.child',
+          index: 'child_note_partial',
+          columns: ['lower(note)', 'id'],
+          unique: false,
+          primary: false,
+          where: 'note IS NOT NULL',
+        },
+        { table: 'public.child', index: 'child_pkey', primary: true, unique: true },
+      ],
+      // child.parent_id has no index: the table is returned even though nobody reads it.
+      tables: ['public.child'],
+      foreignKey: {
+        table: 'public.child',
+        name: 'child_parent_id_fkey',
+        columns: ['parent_id'],
+        referencedTable: 'public.parent',
+        referencedColumns: ['id'],
+      },
+      check: () => undefined,
+    },
+    cache: {
+      prepare: async () => undefined,
+      warm: async () => {
+        for (let i = 0; i < 20; i++) await admin.query('SELECT v FROM hot WHERE id = $1', [i + 1]);
+        await flushStats(admin);
+      },
+      cold: async () => {
+        await admin.query('SELECT count(*) FROM cold');
+        await flushStats(admin);
+      },
+      warmAbove: 0.9,
+      coldBelow: 0.5,
+      sizeBytes: 16 * 1024 * 1024,
+      minDataBytes: 20_000_000,
+    },
+    leastPrivilege: {
+      dsn: async () => server.url({ user: 'monitor' }),
+      unsupported: ['pooler'],
+      check: async (monitor) => {
+        const snap = await snapshot(monitor, ['statements']);
+        // pg_read_all_stats (in pg_monitor) shows other roles' statement texts.
+        expect(snap.signals.statements!.statements.some((s) => s.user === 'postgres')).toBe(true);
+        expect(snap.signals.statements!.statements.some((s) => s.fingerprint.includes('insufficient'))).toBe(
+          false,
+        );
+      },
+    },
+  }));
 
   it('reports what a role without pg_monitor cannot see instead of failing', async () => {
     const plain = await postgresDriver.connect(target(server.url({ user: 'plain' })), LIMITS, log);
@@ -327,20 +288,4 @@ describe.each(PG_VERSIONS)('PostgreSQL %i probes', (version) => {
       await bouncer.stop();
     }
   });
-
-  // the contracts every engine keeps, last: they open sessions of their own (connect failures, statistics reset), on this server
-  probeContracts(() => ({
-    engine: 'postgres',
-    adminDsn: server.url(),
-    badLoginDsn: server.url({ user: 'nobody_here' }),
-    unknownDatabase: { dsn: server.url({ database: 'does_not_exist' }), name: 'does_not_exist' },
-    badDsn: 'postgres://a:b@host:notaport/db',
-    run: async (sql, params) => {
-      await admin.query(sql, params);
-    },
-    resetStatements: async () => {
-      await admin.query('SELECT pg_stat_statements_reset()');
-    },
-    lookup: { sql: 'SELECT count(*) FROM hot WHERE v > $1', fingerprint: /FROM hot WHERE v > \$1/ },
-  }));
 });
