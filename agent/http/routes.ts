@@ -12,6 +12,7 @@ import type { Snapshot } from '../snapshot/snapshot.js';
 import { type FindingFilter, parseSince, parseStatus, storeQuery } from '../state/query.js';
 import type { FindingQuery } from '../state/store.js';
 import type { StoreStatus } from '../state/writer.js';
+import type { ApplySource } from './apply-route.js';
 import { CONSOLE_FILES, CONSOLE_OFF_SETTINGS, type ConsoleSettings, serveConsole } from './console.js';
 
 // The routes. Every one answers from memory (the last snapshot, the findings): a slow or down
@@ -37,6 +38,8 @@ export interface HttpSource {
   findingsHistory?: ((query: FindingQuery) => Promise<TrackedFinding[]>) | undefined;
   /** stored health-check reports; absent without a store */
   reports?: ReportSource | undefined;
+  /** the console's Apply (POST /api/findings/<id>/apply); absent without a store */
+  apply?: ApplySource | undefined;
 }
 
 export interface ReportSource {

@@ -5,13 +5,15 @@ import { Server as TlsServer } from 'node:tls';
 import { parseListen } from '../config/listen.js';
 import type { Metrics } from '../exporter/metrics.js';
 import type { Logger } from '../log.js';
+import { APPLY_PATH, serveApply } from './apply-route.js';
 import { Authenticator } from './auth.js';
 import type { ConsoleSettings } from './console.js';
 import { type HttpSource, route, send, UNAUTHENTICATED_PATHS } from './routes.js';
 import { OPEN_WEB_CONFIG, type WebConfig } from './web-config.js';
 
 // The agent's HTTP(S) server: GET only, credentials checked when the web config asks for them,
-// one handler per path (routes.ts).
+// one handler per path (routes.ts); the one mutating route, the console's apply, checks the
+// apply token instead (apply-route.ts).
 
 export interface HttpServerOptions {
   metrics: Metrics;
@@ -39,7 +41,11 @@ export function createHttpServer(options: HttpServerOptions): Server {
       return;
     }
     const handle = async (): Promise<void> => {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
+      const apply = APPLY_PATH.exec(url.pathname);
+      if (apply && req.method === 'POST')
+        return serveApply(source.apply, decodeURIComponent(apply[1]!), req, res);
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return send(res, 405, 'text/plain', 'GET only (and POST /api/findings/<id>/apply)\n');
       if (!UNAUTHENTICATED_PATHS.has(url.pathname) && !(await auth.allows(req.headers.authorization))) {
         return send(res, 401, 'text/plain', 'unauthorized\n', { 'www-authenticate': challenge });
       }

@@ -11,6 +11,7 @@ import { createHttpServer, listen } from '../http/server.js';
 import { loadWebConfig, OPEN_WEB_CONFIG, requiresAuth } from '../http/web-config.js';
 import { type Logger, rootLogger } from '../log.js';
 import { agentVersion } from '../package-root.js';
+import { consoleApply } from '../remediation/console-apply.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { AgentRecorder } from '../state/recorder.js';
 import type { Store } from '../state/store.js';
@@ -144,6 +145,9 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
       store: storeStatus,
       findingsHistory: recorder ? (query) => recorder.findings(query) : undefined,
       reports: recorder ? reportSource(recorder.store) : undefined,
+      apply: recorder
+        ? consoleApply(() => running, recorder.store, log.child({ component: 'apply' }))
+        : undefined,
     },
   });
   const url = await listen(server, config.listen);

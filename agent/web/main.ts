@@ -23,7 +23,7 @@ interface Finding {
   object: string;
   summary: string;
   evidence: Record<string, unknown>;
-  fix: { summary: string; statements: string[]; risk: string; rollback: string } | null;
+  fix: { summary: string; statements: string[]; risk: string; rollback: string; actions?: unknown[] } | null;
   related: string[];
   status: 'active' | 'resolved';
   firstSeen: string;
@@ -180,6 +180,78 @@ function copyButton(text: string, label: string): HTMLButtonElement {
   return button;
 }
 
+interface ApplyAnswer {
+  status?: string;
+  reason?: string;
+  error?: string;
+  statements?: string[];
+  auditSeq?: number;
+}
+
+/**
+ * The Apply button (only when the agent's apply.enabled is on): the apply token and, for a target
+ * that is not a sandbox, the operator's confirmation go to POST /api/findings/<id>/apply, which
+ * runs the same policy as `dbdiag apply`. The token is kept in this form only (never stored).
+ */
+function applyForm(finding: Finding): HTMLFormElement {
+  const result = el('p', { class: 'apply-result', role: 'status', 'aria-live': 'polite' });
+  const button = el('button', { type: 'submit' }, 'Apply this fix');
+  const form = el(
+    'form',
+    { class: 'apply', 'aria-labelledby': 'apply-heading' },
+    el('h4', { id: 'apply-heading' }, 'Apply'),
+    el(
+      'p',
+      {},
+      'Runs the statements above on their own connection (online form, lock timeout), measures the statements before and after, and writes an audit record.',
+    ),
+    el(
+      'label',
+      {},
+      'Apply token ',
+      el('input', { type: 'password', name: 'token', autocomplete: 'off', spellcheck: 'false' }),
+    ),
+    el(
+      'label',
+      { class: 'confirm' },
+      el('input', { type: 'checkbox', name: 'confirmed' }),
+      ` I confirm running this fix on ${finding.target} now`,
+    ),
+    button,
+    result,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const token = String(data.get('token') ?? '').trim();
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    button.disabled = true;
+    result.textContent = 'Applying: the fix runs, then its statements are measured. This takes a while…';
+    api(`/api/findings/${encodeURIComponent(finding.id)}/apply`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ confirmed: data.get('confirmed') === 'on' }),
+    })
+      .then(async (res) => {
+        const answer = (await res.json()) as ApplyAnswer;
+        const text = answer.error
+          ? `Refused (HTTP ${res.status}): ${answer.error}`
+          : `${answer.status === 'refused' ? 'Refused' : `Result: ${answer.status}`}: ${answer.reason} (audit record #${answer.auditSeq})`;
+        result.textContent = text;
+        result.dataset.status = answer.status ?? 'refused';
+        announce(text);
+      })
+      .catch((error: Error) => {
+        result.textContent = `The agent did not answer: ${error.message}`;
+      })
+      .finally(() => {
+        button.disabled = false;
+      });
+  });
+  return form;
+}
+
 /** causes (what this finding's `related` names) → the finding → what names it as its cause */
 function chain(finding: Finding, all: Finding[]): HTMLElement {
   const byId = new Map(all.map((f) => [f.id, f]));
@@ -228,6 +300,12 @@ async function renderDetail(finding: Finding | undefined, all: Finding[]): Promi
       el('p', {}, el('strong', {}, 'Risk: '), finding.fix.risk),
       el('p', {}, el('strong', {}, 'Rollback: '), finding.fix.rollback),
     );
+    if (
+      meta('dbdiag-apply') === 'on' &&
+      finding.status === 'active' &&
+      (finding.fix.actions?.length ?? 0) > 0
+    )
+      fix.append(applyForm(finding));
   } else {
     fix.append(el('p', {}, 'No fix to apply: see the runbook.'));
   }
