@@ -1,8 +1,16 @@
 import type { DrillScenario } from './scenario.js';
+import { connectionLeak } from './scenarios/connection-leak.js';
+import { lockPileup } from './scenarios/lock-pileup.js';
+import { longTransaction } from './scenarios/long-transaction.js';
 import { plantIncident } from './scenarios/plant-incident.js';
 
 /** Every drill scenario, by name; a new one adds its agent/drills/scenarios/<name>.ts here. */
-export const SCENARIOS: readonly DrillScenario[] = [plantIncident];
+export const SCENARIOS: readonly DrillScenario[] = [
+  plantIncident,
+  connectionLeak,
+  lockPileup,
+  longTransaction,
+];
 
 export function scenarioNamed(name: string): DrillScenario | undefined {
   return SCENARIOS.find((s) => s.name === name);

@@ -97,6 +97,58 @@ export async function idleInTransaction(
   return held(sessions, false);
 }
 
+/**
+ * A connection leak until the server is full: sessions each left idle in a transaction that
+ * read `table`, opened until the server refuses one, then for `topUpMs` more every slot another
+ * client frees is taken too (the leak keeps growing as the application's pool does).
+ */
+export async function leakConnections(
+  server: SandboxServer,
+  options: ConnectOptions & { table?: string; topUpMs?: number } = {},
+): Promise<HeldSessions> {
+  const { table, topUpMs = 500, ...as } = options;
+  const engine = sandboxEngineOf(server);
+  const sessions: SandboxSession[] = [];
+  const until = Date.now() + 60_000;
+  let fullSince: number | null = null;
+  try {
+    while (Date.now() < until) {
+      let session: SandboxSession;
+      try {
+        session = await server.connect(as);
+      } catch (error) {
+        if (engine.classifyError(error) !== 'too-many-connections') throw error;
+        fullSince ??= Date.now();
+        if (Date.now() - fullSince >= topUpMs) return held(sessions, true);
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      sessions.push(session);
+      await engine.faults.idleInTransaction(session, table);
+    }
+  } catch (error) {
+    await closeAll(sessions);
+    throw error;
+  }
+  return held(sessions, fullSince !== null);
+}
+
+/** One session in a transaction that keeps its snapshot of `table`: vacuum / purge cannot clean behind it. */
+export async function holdSnapshot(
+  server: SandboxServer,
+  table: string,
+  as: ConnectOptions = {},
+): Promise<HeldSessions> {
+  const session = await server.connect(as);
+  try {
+    await sandboxEngineOf(server).faults.holdSnapshot(session, table);
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+  return held([session], false);
+}
+
 export interface LockHolder {
   readonly session: SandboxSession;
   /** ends the lock (commit / UNLOCK TABLES) and closes the session */

@@ -122,7 +122,31 @@ export interface SandboxEngine {
     unlockTable(session: SandboxSession): Promise<void>;
     /** opens a transaction, runs one statement in it (reading `table` when given) and leaves it open */
     idleInTransaction(session: SandboxSession, table?: string): Promise<void>;
+    /**
+     * opens a transaction that keeps a snapshot of `table` (repeatable read) and leaves it open:
+     * what a forgotten report transaction does to vacuum (PostgreSQL) and purge (InnoDB)
+     */
+    holdSnapshot(session: SandboxSession, table: string): Promise<void>;
     /** rolls back what idleInTransaction opened */
     endTransaction(session: SandboxSession): Promise<void>;
+    /**
+     * makes an index unusable while the workload needs it: dropped (PostgreSQL: it has no
+     * invisible index), ALTER INDEX ... IGNORED (MariaDB) / INVISIBLE (MySQL)
+     */
+    loseIndex(session: SandboxSession, table: string, index: string): Promise<void>;
+    /**
+     * row versions kept from being purged by the oldest open transaction: the dead rows of
+     * `table` a VACUUM cannot remove (PostgreSQL), the InnoDB history list length (MySQL)
+     */
+    purgeBacklog(session: SandboxSession, table: string): Promise<number>;
+    /** drops a database a drill created, ending whatever still uses it */
+    dropDatabase(admin: SandboxSession, name: string): Promise<void>;
+    /** drops a login a drill created (no error when it is gone) */
+    dropLogin(admin: SandboxSession, name: string): Promise<void>;
+    /**
+     * what is still there of a drill's database and login, one line each: sessions, open
+     * transactions, locks, the database, the login (empty: nothing)
+     */
+    remains(admin: SandboxSession, owned: { database: string; login: string }): Promise<string[]>;
   };
 }

@@ -335,8 +335,59 @@ export const mysqlSandbox: SandboxEngine = {
       await session.query('START TRANSACTION');
       await session.query(table === undefined ? 'SELECT 1' : `SELECT count(*) FROM ${quoteIdent(table)}`);
     },
+    async holdSnapshot(session, table) {
+      await session.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
+      await session.query(`SELECT count(*) FROM ${quoteIdent(table)}`);
+    },
     async endTransaction(session) {
       await session.query('ROLLBACK');
     },
+    async loseIndex(session, table, index) {
+      // MariaDB 10.6+; MySQL 8.0 writes INVISIBLE
+      const word = /mariadb/i.test(String((await session.query('SELECT VERSION() AS v'))[0]?.v))
+        ? 'IGNORED'
+        : 'INVISIBLE';
+      await session.query(`ALTER TABLE ${quoteIdent(table)} ALTER INDEX ${quoteIdent(index)} ${word}`);
+    },
+    async purgeBacklog(session) {
+      const [row] = await session.query(HISTORY_LENGTH_SQL);
+      return Number(row?.Value ?? 0);
+    },
+    async dropDatabase(admin, name) {
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+    },
+    async dropLogin(admin, name) {
+      await admin.query(`DROP USER IF EXISTS '${name.replaceAll("'", "''")}'@'%'`);
+    },
+    async remains(admin, owned) {
+      const [row] = await admin.query(REMAINS_SQL, [
+        owned.login,
+        owned.database,
+        owned.login,
+        owned.database,
+        owned.database,
+        owned.login,
+      ]);
+      const left: string[] = [];
+      if (Number(row?.sessions) > 0)
+        left.push(`${row?.sessions} session(s) of ${owned.login} or on ${owned.database}`);
+      if (Number(row?.transactions) > 0)
+        left.push(`${row?.transactions} open transaction(s) of ${owned.login} or on ${owned.database}`);
+      if (Number(row?.db) > 0) left.push(`database ${owned.database}`);
+      if (Number(row?.login) > 0) left.push(`user ${owned.login}`);
+      return left;
+    },
   },
 };
+
+/** InnoDB undo history not yet purged ("History list length"), on MariaDB and MySQL 8 alike */
+const HISTORY_LENGTH_SQL =
+  "SELECT COUNT AS Value FROM information_schema.INNODB_METRICS WHERE NAME = 'trx_rseg_history_len'";
+
+/** parameters: login, database, login, database, database, login; what of a drill's database and user is still there */
+const REMAINS_SQL = `SELECT
+  (SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND (USER = ? OR DB = ?)) AS sessions,
+  (SELECT COUNT(*) FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+     WHERE p.USER = ? OR p.DB = ?) AS transactions,
+  (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?) AS db,
+  (SELECT COUNT(*) FROM mysql.user WHERE User = ?) AS login`;

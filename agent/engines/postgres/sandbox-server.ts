@@ -444,8 +444,48 @@ export const postgresSandbox: SandboxEngine = {
       await session.query('BEGIN');
       await session.query(table === undefined ? 'SELECT 1' : `SELECT count(*) FROM ${quoteIdent(table)}`);
     },
+    async holdSnapshot(session, table) {
+      await session.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await session.query(`SELECT count(*) FROM ${quoteIdent(table)}`);
+    },
     async endTransaction(session) {
       await session.query('ROLLBACK');
     },
+    async loseIndex(session, _table, index) {
+      await session.query(`DROP INDEX ${quoteIdent(index)}`);
+    },
+    async purgeBacklog(session, table) {
+      // VACUUM reports the dead rows it had to keep (newer than the oldest snapshot)
+      await session.query(`VACUUM ${quoteIdent(table)}`);
+      const [row] = await session.query(DEAD_ROWS_SQL, [table]);
+      return Number(row?.dead ?? 0);
+    },
+    async dropDatabase(admin, name) {
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    },
+    async dropLogin(admin, name) {
+      await admin.query(`DROP ROLE IF EXISTS ${quoteIdent(name)}`);
+    },
+    async remains(admin, owned) {
+      const [row] = await admin.query(REMAINS_SQL, [owned.database, owned.login]);
+      const left: string[] = [];
+      if (Number(row?.sessions) > 0)
+        left.push(`${row?.sessions} session(s) of ${owned.login} or on ${owned.database}`);
+      if (Number(row?.locks) > 0) left.push(`${row?.locks} lock(s) on ${owned.database}`);
+      if (row?.database === true) left.push(`database ${owned.database}`);
+      if (row?.login === true) left.push(`role ${owned.login}`);
+      return left;
+    },
   },
 };
+
+/** parameter: the table's name; row { dead } */
+const DEAD_ROWS_SQL =
+  'SELECT n_dead_tup AS dead FROM pg_stat_user_tables WHERE relname = $1 ORDER BY n_dead_tup DESC LIMIT 1';
+
+/** parameters: database, role; what of a drill's database and role is still there (PostgreSQL 13+) */
+const REMAINS_SQL = `SELECT
+  (SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND (datname = $1 OR usename = $2)) AS sessions,
+  (SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE d.datname = $1) AS locks,
+  EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS database,
+  EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2) AS login`;

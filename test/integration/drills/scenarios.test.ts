@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../../agent/config/schema.js';
+import { SCENARIOS } from '../../../agent/drills/catalogue.js';
+import { runDrill } from '../../../agent/drills/runner.js';
+import { type Scorecard, scorecardErrors } from '../../../agent/drills/scorecard.js';
+import { componentLogger } from '../../../agent/log.js';
+import { startSandboxServer } from '../../../agent/sandbox/engines.js';
+import type { SandboxServer } from '../../../agent/sandbox/server.js';
+import type { EngineName } from '../../../agent/snapshot/signals.js';
+
+// The catalogue's fault drills in auto mode on real servers, one sandbox server per engine
+// shared by the scenarios that allow it (each works in a database and login of its own): the
+// expected findings within their threshold time plus two 2 s sampling intervals, the
+// mitigation applied from the findings' actions, recovery measured, and afterwards nothing of
+// the drill on the server — no session, open transaction, lock, database or login — checked
+// here with the server's own catalog, not only by the drill.
+
+/** what is on the server besides the test's own query (sessions, transactions, locks, drill objects) */
+const REMAINS: Record<EngineName, string> = {
+  postgres: `SELECT
+    (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()) AS sessions,
+    (SELECT count(*) FROM pg_locks WHERE pid <> pg_backend_pid()) AS locks,
+    (SELECT count(*) FROM pg_database WHERE datname LIKE 'dbdiag_drill_%') AS databases,
+    (SELECT count(*) FROM pg_roles WHERE rolname LIKE 'dbdiag_drill_%') AS logins`,
+  mysql: `SELECT
+    (SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID()
+       AND COMMAND NOT IN ('Daemon') AND USER NOT IN ('system user', 'event_scheduler')) AS sessions,
+    (SELECT COUNT(*) FROM information_schema.INNODB_TRX) AS locks,
+    (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbdiag\\_drill\\_%') AS \`databases\`,
+    (SELECT COUNT(*) FROM mysql.user WHERE User LIKE 'dbdiag\\_drill\\_%') AS logins`,
+};
+
+const ENGINES: EngineName[] = ['postgres', 'mysql'];
+const log = componentLogger('drill-test');
+
+describe.each(ENGINES)('drill scenarios on a shared %s sandbox (auto)', (engine) => {
+  const scenarios = SCENARIOS.filter((s) => !s.needsOwnServer && s.engines.includes(engine));
+  let server: SandboxServer;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    // what the shared scenarios need: a small connection limit (connection-leak fills it)
+    server = await startSandboxServer(engine, { purpose: 'drill-test', maxConnections: 20 });
+  });
+  afterAll(async () => {
+    await server?.destroy();
+  });
+
+  it.each(scenarios.map((s) => s.name))('%s', async (name) => {
+    const scenario = scenarios.find((s) => s.name === name);
+    if (scenario === undefined) throw new Error(name);
+    lines.length = 0;
+    const card: Scorecard = await runDrill({
+      scenario: name,
+      engine,
+      mode: 'auto',
+      config: configSchema.parse({}),
+      intervalSeconds: 2,
+      scale: 'small',
+      store: null,
+      log,
+      print: (text) => lines.push(text),
+      signal: new AbortController().signal,
+      server,
+    });
+    const story = `${lines.join('\n')}\n${JSON.stringify(card.failures)}`;
+    expect(await scorecardErrors(card)).toEqual([]);
+    expect(card.result, story).toBe('pass');
+    // detected: every expected finding kind, within its threshold + two 2 s intervals
+    expect(card.times.detectSeconds, story).not.toBeNull();
+    expect(card.times.detectSeconds as number).toBeLessThanOrEqual(scenario.detectLimitSeconds);
+    expect(card.findings.map((f) => f.kind)).toEqual(expect.arrayContaining([...scenario.findingKinds]));
+    // mitigated from the findings' actions
+    expect(card.mitigation.applied).toBe(true);
+    expect(card.mitigation.actions.length).toBeGreaterThan(0);
+    expect(card.times.mitigateSeconds as number).toBeGreaterThanOrEqual(card.times.detectSeconds as number);
+    // recovered, measured
+    expect(card.symptom.recovered, story).toBe(true);
+    expect(card.times.recoverSeconds as number).toBeGreaterThanOrEqual(card.times.mitigateSeconds as number);
+    expect(card.symptom.recoveryErrors).toBe(0);
+    expect(card.runbook).toMatchObject({ resolved: true, diagnosisRan: true });
+    // nothing left, as the drill says and as the server says
+    expect(card.cleanup).toMatchObject({ ok: true, leftovers: [] });
+    const [left] = await server.query(REMAINS[engine]);
+    expect(Object.fromEntries(Object.entries(left ?? {}).map(([k, v]) => [k, Number(v)])), story).toEqual({
+      sessions: 0,
+      locks: 0,
+      databases: 0,
+      logins: 0,
+    });
+    lines.length = 0;
+  });
+});
