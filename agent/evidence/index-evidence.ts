@@ -1,6 +1,7 @@
 import type { Thresholds } from '../config/thresholds.js';
 import type { EngineDialect, IndexVerifier, TableFacts } from '../engines/engine.js';
 import type { Logger } from '../log.js';
+import type { TableSignals } from '../snapshot/signals.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { generateCandidates, type SourceStatement } from './candidates.js';
 import type { StatementShape } from './shape.js';
@@ -16,10 +17,40 @@ import { VerificationCache, type VerifiedCandidate } from './verify.js';
 
 const MAX_PARSED = 2000;
 
+/**
+ * What a table's facts depend on, from the tables probe: statistics refreshed (ANALYZE, VACUUM),
+ * the row count by order of magnitude (a doubling), and its indexes. Facts read under the same
+ * version are still true, so a new tables-probe run re-reads only the tables that changed.
+ */
+function tableVersions(tables: TableSignals | undefined): Map<string, string> {
+  const versions = new Map<string, string>();
+  if (!tables) return versions;
+  const indexes = new Map<string, string[]>();
+  for (const i of tables.indexes) {
+    const list = indexes.get(i.table) ?? [];
+    list.push(`${i.index}(${i.columns.join(',')})${i.where ?? ''}`);
+    indexes.set(i.table, list);
+  }
+  for (const t of tables.tables) {
+    const magnitude = t.liveRows === null ? 'n' : Math.round(Math.log2(t.liveRows + 1));
+    const keys = (indexes.get(t.table) ?? []).sort().join(';');
+    versions.set(t.table, `${t.lastAnalyzeAt}|${t.lastVacuumAt}|${magnitude}|${keys}`);
+  }
+  return versions;
+}
+
+/**
+ * The version facts were read under. A table the server did not find (a CTE or function name
+ * taken for a table, a table not created yet) stands until the set of tables changes.
+ */
+function versionOf(facts: TableFacts | null, versions: ReadonlyMap<string, string>): string | undefined {
+  return facts ? versions.get(facts.table) : `absent among ${versions.size} tables`;
+}
+
 class FactsCache {
   private readonly entries = new Map<
     string,
-    { stamp: number; fetchedAt: number; facts: TableFacts | null }
+    { stamp: number; version: string | undefined; fetchedAt: number; facts: TableFacts | null }
   >();
 
   async get(
@@ -28,14 +59,24 @@ class FactsCache {
     table: string,
     columns: readonly string[],
     stamp: number,
+    versions: ReadonlyMap<string, string>,
     now: number,
     ttlMs: number,
   ): Promise<TableFacts | null> {
     const key = `${database ?? ''}\u0000${table}\u0000${columns.join(',')}`;
     const hit = this.entries.get(key);
-    if (hit && hit.stamp === stamp && now - hit.fetchedAt < ttlMs) return hit.facts;
+    if (hit && now - hit.fetchedAt < ttlMs) {
+      if (hit.stamp === stamp) return hit.facts;
+      // a newer tables-probe run: the facts stand when their table did not change since
+      const version = versionOf(hit.facts, versions);
+      if (version !== undefined && version === hit.version) {
+        hit.stamp = stamp;
+        return hit.facts;
+      }
+    }
     const facts = await verifier.tableFacts(database, table, columns);
-    this.entries.set(key, { stamp, fetchedAt: now, facts });
+    const version = versionOf(facts, versions);
+    this.entries.set(key, { stamp, version, fetchedAt: now, facts });
     if (this.entries.size > MAX_PARSED) this.entries.delete(this.entries.keys().next().value ?? key);
     return facts;
   }
@@ -60,6 +101,8 @@ export class EvidenceInterrupted extends Error {
 export class IndexEvidence {
   private readonly parsed = new Map<string, StatementShape | null>();
   private readonly facts = new FactsCache();
+  /** tableVersions() of the last tables-probe run seen (recomputed only when it ran again) */
+  private versions: { stamp: number; map: Map<string, string> } = { stamp: Number.NaN, map: new Map() };
   private readonly cache: VerificationCache;
   private readonly fallback: VerificationCache;
 
@@ -100,6 +143,7 @@ export class IndexEvidence {
     if (sources.length === 0) return [];
     // facts of every table the statements name
     const stamp = snapshot.signals.tables?.at ?? 0;
+    if (this.versions.stamp !== stamp) this.versions = { stamp, map: tableVersions(snapshot.signals.tables) };
     const ttl = t.verifyCacheSeconds * 1000;
     // every column any statement uses, per table, so one facts read covers them all
     const wanted = new Map<string, { database: string | null; table: string; columns: Set<string> }>();
@@ -121,6 +165,7 @@ export class IndexEvidence {
           w.table,
           [...w.columns].sort(),
           stamp,
+          this.versions.map,
           snapshot.at,
           ttl,
         );

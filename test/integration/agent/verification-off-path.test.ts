@@ -34,7 +34,10 @@ beforeAll(async () => {
         RETURN 1;
       END $$`);
     for (let i = 1; i <= TABLES; i++) {
-      await c.query(`CREATE TABLE t${i} (id int PRIMARY KEY, k int NOT NULL, pad text)`);
+      // no autovacuum: the facts test below decides when a table's statistics change
+      await c.query(
+        `CREATE TABLE t${i} (id int PRIMARY KEY, k int NOT NULL, pad text) WITH (autovacuum_enabled = false)`,
+      );
       await c.query(`INSERT INTO t${i} SELECT g, g % 5000, repeat('x', 50) FROM generate_series(1, 20000) g`);
       await c.query(`ANALYZE t${i}`);
     }
@@ -97,6 +100,79 @@ describe('verification off the sampling path', () => {
       // ... and no cycle waited for more than one verification step (one EXPLAIN): the
       // interval plus at most one step, never a round
       for (const gap of gaps) expect(gap).toBeLessThan(INTERVAL_SECONDS * 1.1 + PLAN_SLEEP + 1);
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('re-reads the catalog facts of a table only when the tables probe shows it changed', async () => {
+    const dsn = server.url({ database: 'slowplan', user: 'dbdiag_slow' });
+    // the tables probe runs every cycle: each cycle is a new tables-probe stamp
+    const config = configSchema.parse({
+      targets: [{ name: 'db', dsn }],
+      intervalSeconds: INTERVAL_SECONDS,
+      tablesIntervalSeconds: INTERVAL_SECONDS,
+    });
+    const log = componentLogger('verification-test');
+    const runner = new TargetRunner(
+      { name: 'db', engine: 'postgres', dsn, poolerDsn: null },
+      config,
+      drivers.postgres,
+      log,
+      runnerOptionsFor(config, log)('db', 'http://agent/runbooks'),
+    );
+    let cycles = 0;
+    runner.on('snapshot', () => {
+      cycles++;
+    });
+    /** the agent's catalog-facts queries so far, counted by the server */
+    const factsReads = async () => {
+      const c = await server.connect({ database: 'slowplan' });
+      try {
+        const { rows } = await c.query<{ calls: string | null }>(
+          `SELECT sum(calls)::text AS calls FROM pg_stat_statements WHERE query LIKE '%dbdiag:catalog-facts%' AND query NOT LIKE '%pg_stat_statements%'`,
+        );
+        return Number(rows[0]?.calls ?? 0);
+      } finally {
+        await c.end();
+      }
+    };
+    const afterCycles = async (n: number) => {
+      const until = cycles + n;
+      const deadline = Date.now() + 60_000;
+      while (cycles < until && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(cycles).toBeGreaterThanOrEqual(until);
+    };
+    runner.start();
+    try {
+      const deadline = Date.now() + 90_000;
+      while (
+        runner.findings.filter((f) => f.kind === 'missing-index').length < TABLES &&
+        Date.now() < deadline
+      )
+        await new Promise((r) => setTimeout(r, 200));
+      // this counting query is itself a new statement the agent looks at once: count once first
+      await factsReads();
+      await afterCycles(2);
+      const steady = await factsReads();
+      expect(steady).toBeGreaterThan(0);
+      // four more tables-probe runs, no table changed: no facts read again
+      await afterCycles(4);
+      expect(await factsReads()).toBe(steady);
+      // ANALYZE one table: its statistics changed, so its facts (and only its) are read again
+      const c = await server.connect({ database: 'slowplan' });
+      try {
+        await c.query('ANALYZE t1');
+      } finally {
+        await c.end();
+      }
+      await afterCycles(3);
+      const reread = (await factsReads()) - steady;
+      console.log(
+        `catalog-facts queries: ${steady} until steady, then +0 over 4 cycles, +${reread} after ANALYZE t1`,
+      );
+      expect(reread).toBeGreaterThan(0);
+      expect(reread).toBeLessThanOrEqual(3);
     } finally {
       await runner.stop();
     }
