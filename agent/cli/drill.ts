@@ -28,6 +28,8 @@ interface DrillArgs extends StoreLocationArgs {
   interval: number;
   scale: 'default' | 'small';
   limit: number;
+  alerts: boolean;
+  alertForScale: number;
 }
 
 export const drillCommand: CommandModule<object, DrillArgs> = {
@@ -69,6 +71,18 @@ export const drillCommand: CommandModule<object, DrillArgs> = {
         default: 'default' as const,
         describe: 'data set size: small fits a busy CI machine',
       })
+      .option('alerts', {
+        type: 'boolean',
+        default: true,
+        describe:
+          'time the alerts on a real Prometheus evaluating dashboards/prometheus/dbdiag.rules.yml (when /usr/bin/prometheus is installed); --no-alerts: not measured',
+      })
+      .option('alert-for-scale', {
+        type: 'number',
+        default: 1,
+        describe:
+          "multiply every alert rule's for: by this (0-1] so an alert can fire within a short drill; the scorecard says so",
+      })
       .option('limit', { type: 'number', default: 20, describe: 'history: how many runs' })
       .option('config', {
         alias: 'c',
@@ -80,6 +94,7 @@ export const drillCommand: CommandModule<object, DrillArgs> = {
       .check((args) =>
         checkNumbers(args, {
           interval: { min: 1, max: 60, unit: 'seconds' },
+          'alert-for-scale': { min: 0.001, max: 1 },
           limit: { min: 1, max: 10_000, unit: 'runs' },
         }),
       ) as unknown as Argv<DrillArgs>,
@@ -177,6 +192,8 @@ async function run(args: DrillArgs): Promise<void> {
       ...request,
       intervalSeconds: args.interval,
       scale: args.scale,
+      alerts: args.alerts,
+      alertForScale: args.alertForScale,
       store,
       log,
       print,

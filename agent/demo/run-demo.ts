@@ -96,6 +96,10 @@ export interface DemoOptions {
    * runbook here): `query` runs one statement on the DBA's session, already inside the full server.
    */
   onDiagnosis?: (context: DiagnosisContext) => Promise<void>;
+  /** the agent serves /metrics and /api/findings at `url` (a drill's Prometheus scrapes it) */
+  onAgentStarted?: (url: string) => void;
+  /** the application's load starts now: the incident's t0 */
+  onLoadStarted?: () => void;
 }
 
 export interface DiagnosisContext {
@@ -310,6 +314,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     cleanups.push(() => running.stop());
     summary.metricsUrl = agent.url;
     await agent.waitForSnapshot(DEMO_TARGET, (s) => s.up, 20_000);
+    options.onAgentStarted?.(agent.url);
     print(
       `dbdiag agent sampling every ${options.intervalSeconds} s: ${agent.url}/metrics  ${agent.url}/api/findings`,
     );
@@ -376,6 +381,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       connectionWaitMs: 10_000,
     });
     load.start(['line', 'phase', 'baseline']);
+    options.onLoadStarted?.();
     cleanups.push(() => load.stop());
     let note = '';
     // The phases as the app saw them: the incident from its first failed request on; the

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { isRunning, removeLeftovers } from '../sandbox/sandbox-dir.js';
 import type { SandboxServer } from '../sandbox/server.js';
 import { type JsonValue, type Store, typedRecords } from '../state/store.js';
+import { AlertWatch, alertNote, firstFiring } from './alerts.js';
 import { scenarioNamed } from './catalogue.js';
 import type { DrillScenario } from './scenario.js';
 import { compareWith, type DrillMode, type Scorecard, scorecardErrors } from './scorecard.js';
@@ -40,6 +41,15 @@ export interface DrillRequest {
   config: Config;
   intervalSeconds?: number;
   scale?: 'small' | 'default';
+  /**
+   * time the alerts on a real Prometheus (default: when one is installed); false: not measured
+   */
+  alerts?: boolean;
+  /**
+   * multiplies every alert rule's `for:` for this drill (default 1: the rules as they are); the
+   * scorecard says so plainly when it is not 1
+   */
+  alertForScale?: number;
   /** where scorecards are kept; none: not stored, no comparison */
   store: Store | null;
   log: Logger;
@@ -124,19 +134,63 @@ export async function runDrill(request: DrillRequest): Promise<Scorecard> {
     request.print(`Removed a sandbox left by an interrupted run: ${line}`);
   }
   const startedAt = new Date().toISOString();
-  const outcome = await scenario.run({
-    engine: request.engine,
-    mode: request.mode,
-    intervalSeconds: request.intervalSeconds ?? 2,
-    scale: request.scale,
-    log: request.log,
-    print: request.print,
-    signal: request.signal,
-    ...(request.server !== undefined && !scenario.needsOwnServer ? { server: request.server } : {}),
-  });
+  const forScale = request.alertForScale ?? 1;
+  if (!(forScale > 0 && forScale <= 1))
+    throw new DrillUsageError(`the alert rules' for: scale must be in (0, 1], not ${forScale}`);
+  const measureAlerts = request.alerts !== false && AlertWatch.available();
+  const watch = measureAlerts
+    ? new AlertWatch({
+        rules: scenario.alertRules,
+        forScale,
+        log: request.log,
+        purpose: 'drill-alerts',
+        scrapeIntervalSeconds: request.intervalSeconds ?? 2,
+      })
+    : null;
+  let agentSeen = false;
+  let outcome: Awaited<ReturnType<DrillScenario['run']>>;
+  try {
+    outcome = await scenario.run({
+      engine: request.engine,
+      mode: request.mode,
+      intervalSeconds: request.intervalSeconds ?? 2,
+      scale: request.scale,
+      log: request.log,
+      print: request.print,
+      signal: request.signal,
+      agentListening: (url) => {
+        agentSeen = true;
+        if (watch === null || request.signal.aborted) return;
+        watch.agentListening(url);
+        request.print(
+          `A real Prometheus evaluates the alert rules every 1 s, scraping the drill's agent at ${url}/metrics`,
+        );
+      },
+      faultInjected: () => watch?.faultInjected(),
+      ...(request.server !== undefined && !scenario.needsOwnServer ? { server: request.server } : {}),
+    });
+  } catch (error) {
+    await watch?.stop();
+    throw error;
+  }
+  const prometheusSandbox = watch?.sandbox() ?? null;
+  const alerts = watch === null ? null : await watch.stop();
   // The scenario's own finally has run: now check, not assume, that nothing is left.
-  const leftovers = [...leftoversOf(outcome.sandbox), ...(outcome.leftovers ?? [])];
+  const leftovers = [
+    ...leftoversOf(outcome.sandbox),
+    ...(outcome.leftovers ?? []),
+    ...leftoversOf(prometheusSandbox),
+  ];
   const failures = [...outcome.failures];
+  if (
+    alerts?.measured &&
+    scenario.alertRules.length > 0 &&
+    alerts.rules.every((r) => r.pendingSeconds === null) &&
+    !request.signal.aborted
+  )
+    failures.push(
+      `none of the alert rules ${scenario.alertRules.join(', ')} even went pending on the drill's Prometheus`,
+    );
   const detect = outcome.times.detectSeconds;
   if (detect !== null && detect > scenario.detectLimitSeconds)
     failures.push(`detected after ${detect} s, later than its limit of ${scenario.detectLimitSeconds} s`);
@@ -148,7 +202,15 @@ export async function runDrill(request: DrillRequest): Promise<Scorecard> {
     );
   if (leftovers.length > 0) failures.push(`left behind after cleanup: ${leftovers.join(', ')}`);
   if (request.signal.aborted) failures.push('interrupted');
-  const times = { ...outcome.times, alertSeconds: null };
+  const times = { ...outcome.times, alertSeconds: alerts === null ? null : firstFiring(alerts) };
+  const note =
+    alerts === null
+      ? request.alerts === false
+        ? 'not measured: turned off for this drill'
+        : alertNote({ measured: false, prometheus: null, forScale, rules: [], others: [] })
+      : alerts.measured
+        ? alertNote(alerts)
+        : `not measured: ${watch?.failure() ?? (agentSeen ? 'the scenario did not mark t0' : 'the scenario did not report its agent to the drill')}`;
   const card: Scorecard = {
     schemaVersion: 1,
     id: `${startedAt.replace(/[:.]/g, '')}-${randomBytes(3).toString('hex')}`,
@@ -166,7 +228,8 @@ export async function runDrill(request: DrillRequest): Promise<Scorecard> {
       detectLimitSeconds: scenario.detectLimitSeconds,
     },
     times,
-    alertNote: 'not measured: the drill does not run Prometheus yet',
+    alertNote: note,
+    ...(alerts === null ? {} : { alerts }),
     findings: outcome.findings,
     mitigation: outcome.mitigation,
     symptom: outcome.symptom,

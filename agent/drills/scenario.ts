@@ -25,6 +25,13 @@ export interface DrillContext {
    * Absent: a scenario starts (and removes) its own. Never given to a needsOwnServer scenario.
    */
   server?: SandboxServer;
+  /**
+   * Call once the scenario's agent serves /metrics at `url` (before t0): the runner's Prometheus
+   * scrapes it to time the alerts. A scenario that never calls it gets alertSeconds null.
+   */
+  agentListening?: (url: string) => void;
+  /** Call at t0, the moment the fault is injected: alert times count from here. */
+  faultInjected?: () => void;
 }
 
 /** What the scenario measured; the runner adds the safety, cleanup check and comparison. */

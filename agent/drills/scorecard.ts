@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
+import type { AlertTimes } from './alerts.js';
 
 // The drill's scorecard: what was measured, never guessed (a time that was not measured is
 // null, with a note). Its shape is a versioned JSON Schema in the repository
@@ -64,6 +65,8 @@ export interface Scorecard {
   expected: { findingKinds: string[]; alertRules: string[]; detectLimitSeconds: number };
   times: DrillTimes;
   alertNote?: string;
+  /** each expected rule's pending and firing time on the drill's Prometheus (when one ran) */
+  alerts?: AlertTimes;
   findings: { kind: string; object: string; severity: string }[];
   mitigation: { applied: boolean; actions: AppliedActionView[] };
   symptom: {

@@ -5,7 +5,7 @@ import { bytes, change, duration, ms, pct } from './render-md.js';
 // from outside the file (links such as runbook URLs are fine). Readable on a phone (fluid
 // layout, tables scroll) and printed (no backgrounds needed, sections kept together).
 
-function esc(text: string | number | null): string {
+export function esc(text: string | number | null): string {
   return String(text ?? '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
@@ -15,11 +15,11 @@ function esc(text: string | number | null): string {
 }
 
 /** only http(s) and relative links become hrefs */
-function safeHref(url: string): string {
+export function safeHref(url: string): string {
   return /^(https?:\/\/|\/|\.\.?\/)/i.test(url) ? esc(url) : '#';
 }
 
-const CSS = `
+export const CSS = `
 :root{--ok:#1a7f37;--warning:#9a6700;--critical:#cf222e;--muted:#57606a;--line:#d0d7de}
 *{box-sizing:border-box}
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:16px;color:#1f2328}

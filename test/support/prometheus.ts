@@ -1,15 +1,13 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { freePort } from './free-port.js';
 
 // The dashboards and alert rules in dashboards/, read the way the tests need them, plus a real
-// Prometheus (Debian's `prometheus` package) started in a temp dir for integration tests.
+// Prometheus (Debian's `prometheus` package, agent/sandbox/prometheus.ts) for integration tests.
 
-export const PROMETHEUS_BIN = '/usr/bin/prometheus';
+export { PROMETHEUS_BIN } from '../../agent/sandbox/prometheus.js';
 export const PROMTOOL_BIN = '/usr/bin/promtool';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -279,117 +277,13 @@ export function headingAnchors(markdown: string): Set<string> {
 
 // ------------------------------------------------------------------ a real Prometheus
 
-export interface PrometheusSample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-export interface RunningPrometheus {
-  url: string;
-  /** instant query through /api/v1/query */
-  query(expr: string): Promise<PrometheusSample[]>;
-  /** GET a JSON API path, e.g. /api/v1/rules; returns `data` */
-  api<T>(path: string): Promise<T>;
-  logTail(): string;
-  stop(): Promise<void>;
-}
-
-export interface PrometheusOptions {
-  /** host:port of the scrape target */
-  scrapeTarget: string;
-  job?: string;
-  scrapeIntervalSeconds?: number;
-  ruleFiles?: string[];
-}
-
-const live = new Set<{ child: ChildProcess; dir: string }>();
-process.once('exit', () => {
-  for (const p of live) {
-    if (p.child.exitCode === null) p.child.kill('SIGKILL');
-    rmSync(p.dir, { recursive: true, force: true });
-  }
-});
-
-async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url);
-  const body = (await res.json()) as { status: string; data: T; error?: string };
-  if (body.status !== 'success') throw new Error(`${url}: ${body.error ?? res.status}`);
-  return body.data;
-}
-
-/** Starts /usr/bin/prometheus in a temp dir on a free loopback port, scraping one target. */
-export async function startPrometheus(options: PrometheusOptions): Promise<RunningPrometheus> {
-  if (!existsSync(PROMETHEUS_BIN))
-    throw new Error(`${PROMETHEUS_BIN} not found (apt-get install prometheus; scripts/setup.mjs does it)`);
-  const dir = mkdtempSync(join(tmpdir(), 'dbdiag-prometheus-'));
-  const port = await freePort();
-  const interval = `${options.scrapeIntervalSeconds ?? 1}s`;
-  const config = {
-    global: { scrape_interval: interval, evaluation_interval: interval },
-    rule_files: options.ruleFiles ?? [],
-    scrape_configs: [
-      {
-        job_name: options.job ?? 'dbdiag',
-        scrape_interval: interval,
-        scrape_timeout: interval,
-        static_configs: [{ targets: [options.scrapeTarget] }],
-      },
-    ],
-  };
-  writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config));
-  const child = spawn(
-    PROMETHEUS_BIN,
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-16_000);
-  });
-  const entry = { child, dir };
-  live.add(entry);
-  const url = `http://127.0.0.1:${port}`;
-
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}:\n${log}`);
-    const ready = await fetch(`${url}/-/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error(`prometheus not ready in 30 s:\n${log}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-
-  return {
-    url,
-    query: async (expr) => {
-      const data = await getJson<{ resultType: string; result: PrometheusSample[] }>(
-        `${url}/api/v1/query?query=${encodeURIComponent(expr)}`,
-      );
-      if (data.resultType !== 'vector')
-        throw new Error(`expected a vector from ${expr}, got ${data.resultType}`);
-      return data.result;
-    },
-    api: (path) => getJson(`${url}${path}`),
-    logTail: () => log,
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise<void>((r) => child.once('exit', () => r()));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      live.delete(entry);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+// The harness lives in agent/sandbox/ (drills start one at run time to time their alerts).
+export {
+  type PrometheusOptions,
+  type PrometheusSample,
+  type RunningPrometheus,
+  startPrometheus,
+} from '../../agent/sandbox/prometheus.js';
 
 // ------------------------------------------------------------------ what the agent exports
 

@@ -40,6 +40,8 @@ async function run(context: DrillContext): Promise<ScenarioOutcome> {
     print: context.print,
     signal: context.signal,
     purpose: 'drill',
+    ...(context.agentListening ? { onAgentStarted: context.agentListening } : {}),
+    ...(context.faultInjected ? { onLoadStarted: context.faultInjected } : {}),
     onDiagnosis: async ({ findings, query }) => {
       const { saturation, index } = diagnosisOf(findings);
       runbook = await checkRunbook((saturation ?? index)?.runbook ?? null, context.engine, query);

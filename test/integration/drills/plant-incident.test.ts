@@ -92,7 +92,9 @@ describe('dbdiag drill run plant-incident (PostgreSQL, auto)', () => {
         createdAt: '',
       }),
     );
-    first = await dbdiag(drill);
+    // the first run times its alerts on a real Prometheus with every rule's for: scaled by 0.1
+    // (1m -> 6 s): the drill mitigates long before a production for: runs out
+    first = await dbdiag([...drill, '--alert-for-scale', '0.1']);
     firstCard = JSON.parse(first.stdout) as Scorecard;
     second = await dbdiag(drill);
     secondCard = JSON.parse(second.stdout) as Scorecard;
@@ -125,8 +127,21 @@ describe('dbdiag drill run plant-incident (PostgreSQL, auto)', () => {
     expect(firstCard.findings.map((f) => f.kind)).toEqual(
       expect.arrayContaining(['pool-saturation', 'missing-index']),
     );
-    // Prometheus is not run by the drill: said, never invented
-    expect(firstCard.times.alertSeconds).toBeNull();
+  });
+
+  it('times the alert on a real Prometheus evaluating the rules file (for: scaled, and says so)', () => {
+    expect(firstCard.alerts?.measured, firstCard.alertNote).toBe(true);
+    expect(firstCard.alertNote).toContain('SCALED by 0.1');
+    const critical = firstCard.alerts?.rules.find((r) => r.name === 'DbdiagConnectionSaturationCritical');
+    expect(critical?.for).toBe('6s');
+    expect(critical?.pendingSeconds, firstCard.alertNote).not.toBeNull();
+    expect(critical?.firingSeconds, firstCard.alertNote).not.toBeNull();
+    // firing follows pending by at least the (scaled) for:, and the page is the first of them
+    expect(critical?.firingSeconds as number).toBeGreaterThanOrEqual(
+      (critical?.pendingSeconds as number) + 6 - 0.2,
+    );
+    expect(firstCard.times.alertSeconds).not.toBeNull();
+    expect(firstCard.times.alertSeconds as number).toBeLessThanOrEqual(critical?.firingSeconds as number);
   });
 
   it('checks the runbook: its URL answers and its PostgreSQL Diagnosis ran on the full server', () => {
