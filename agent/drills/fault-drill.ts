@@ -344,6 +344,7 @@ async function runFaultDrill(spec: FaultDrill, context: DrillContext): Promise<S
     const runner = agent.runners[0];
     if (runner === undefined) throw new Error('the drill agent has no runner');
     print(`dbdiag agent sampling every ${context.intervalSeconds} s: ${agent.url}/api/findings`);
+    context.agentListening?.(agent.url);
     let t0: number | null = null;
     let detectedAt: number | null = null;
     const onSnapshot = () => {
@@ -371,6 +372,7 @@ async function runFaultDrill(spec: FaultDrill, context: DrillContext): Promise<S
     const injected = await spec.inject(ctx);
     cleanups.push(() => injected.release());
     t0 = performance.now();
+    context.faultInjected?.();
     const t0Workload = workload.now();
     print(`t0: ${injected.description}`);
     const limit = spec.thresholdSeconds + 2 * 2;

@@ -99,8 +99,6 @@ const NOT_DRILLED: Record<string, NotDrilled> = {
  * the rule moves to NOT_DRILLED with the reason.
  */
 const AWAITING_SCENARIO: Record<string, string> = {
-  DbdiagIdleInTransaction: 'connection-leak',
-  DbdiagLongRunningTransaction: 'long-transaction',
   DbdiagCacheHitRatioLow: 'cache-thrash',
   DbdiagSlowQueryRateSpike: 'slow-query-storm',
 };
