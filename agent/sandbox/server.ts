@@ -106,7 +106,7 @@ export interface SandboxReplicaPair {
 export interface SandboxEngine {
   readonly engine: EngineName;
   start(options: SandboxServerOptions): Promise<SandboxServer>;
-  /** a primary and a replica copied from it; absent where the engine has none yet (MariaDB: issue #16) */
+  /** a primary and a replica of it (PostgreSQL: streaming from pg_basebackup; MariaDB: GTID replication of a binary log) */
   startReplicaPair?(options: SandboxServerOptions): Promise<SandboxReplicaPair>;
   /** opens a session from a DSN (connecting may take `connectTimeoutMs`, default 5 s) */
   connect(dsn: string, connectTimeoutMs?: number): Promise<SandboxSession>;

@@ -18,6 +18,8 @@ export interface TargetState {
   dataSize: { bytes: number | null; at: number } | null;
   /** the account's own grants, as the privileges probe last read them (EXPLAIN of writes needs them) */
   grants?: OwnGrants;
+  /** on a replica whose SQL thread is stopped with events pending: where it stopped and since when (probes/replication.ts) */
+  replicationPending?: { position: string; since: number } | null;
 }
 
 export interface ProbeContext {

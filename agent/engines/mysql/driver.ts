@@ -20,6 +20,7 @@ import { ACCOUNT_SQL, GrantMissing, lacking, OWN_GRANTS_SQL, ownGrants } from '.
 import { sampleCache } from './probes/cache.js';
 import { sampleConnections } from './probes/connections.js';
 import { samplePrivileges } from './probes/privileges.js';
+import { sampleReplication } from './probes/replication.js';
 import { sampleSettings } from './probes/settings.js';
 import { sampleStatements } from './probes/statements.js';
 import { sampleTables } from './probes/tables.js';
@@ -62,6 +63,7 @@ export const MYSQL_PROBES = [
   'statements',
   'tables',
   'cache',
+  'replication',
 ] as const satisfies readonly ProbeName[];
 
 type Probe = (ctx: ProbeContext) => Promise<ProbeOutcome>;
@@ -73,6 +75,7 @@ const PROBES = {
   tables: sampleTables,
   cache: sampleCache,
   privileges: samplePrivileges,
+  replication: sampleReplication,
 } satisfies Record<(typeof MYSQL_PROBES)[number], Probe>;
 
 /** Caches and estimators per target name: they outlive a session, so a reconnect does not reset them. */
@@ -172,9 +175,6 @@ class MysqlSession implements EngineSession {
   async sample(probe: ProbeName): Promise<ProbeOutcome> {
     if (probe === 'pooler')
       return { status: 'unsupported', reason: 'no connection pooler is sampled for MySQL/MariaDB targets' };
-    // not in MYSQL_PROBES yet: the MariaDB replication probe (issue #16) is still to come
-    if (probe === 'replication')
-      return { status: 'unsupported', reason: 'replication is not sampled on MySQL/MariaDB targets yet' };
     const run = PROBES[probe];
     const ctx: ProbeContext = {
       ...this.context,

@@ -53,6 +53,11 @@ export function mysqlGrants(options: GrantsOptions): string {
   ];
   for (const g of SERVER_GRANTS) lines.push(`-- ${g.why}`, `GRANT ${g.privilege} ON ${g.on} TO ${account};`);
   lines.push(
+    '-- replication status on a replica (SHOW REPLICA STATUS): MariaDB 10.5.9+ asks for SLAVE MONITOR,',
+    '-- which REPLICATION CLIENT no longer covers there (executed by MariaDB only; MySQL skips the comment)',
+    `/*M!100509 GRANT SLAVE MONITOR ON *.* TO ${account} */;`,
+  );
+  lines.push(
     '-- index advice: EXPLAIN of the application statements and their tables in information_schema',
     '-- (schema-level: covers tables created later); one line per application schema',
   );

@@ -9,6 +9,7 @@ import type {
   ConnectOptions,
   Row,
   SandboxEngine,
+  SandboxReplicaPair,
   SandboxServer,
   SandboxServerOptions,
   SandboxSession,
@@ -284,6 +285,59 @@ export async function launchMariadb(
   };
 }
 
+/** The replica's report_host: how it names itself to its primary (SHOW REPLICA HOSTS there). */
+export const SANDBOX_REPLICA_NAME = 'dbdiag_replica';
+
+/**
+ * A primary with a replica, both fresh data directories launched the same way: the primary
+ * writes a row-based binary log (server-id 1), the replica (server-id 2) replicates from it
+ * with GTID (MASTER_USE_GTID = slave_pos) as the primary's root over 127.0.0.1 (no password
+ * here). Both start from the same freshly installed system tables, so no copy is needed.
+ */
+async function startReplicaPair(options: SandboxServerOptions): Promise<SandboxReplicaPair> {
+  if (options.adminPassword !== undefined)
+    throw new Error('a sandbox replica pair runs without an admin password (the replica connects as root)');
+  const purpose = options.purpose ?? 'sandbox';
+  const primary = await launchMariadb(await freshDataDir({ purpose }), {
+    ...options,
+    settings: { 'log-bin': 'binlog', 'server-id': 1, 'binlog-format': 'ROW', ...options.settings },
+  });
+  try {
+    const replica = await launchMariadb(await freshDataDir({ purpose: `${purpose}-replica` }), {
+      ...options,
+      settings: {
+        'server-id': 2,
+        'report-host': SANDBOX_REPLICA_NAME,
+        'relay-log': 'relay',
+        ...options.settings,
+      },
+    });
+    try {
+      await replica.query(
+        `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = '',
+           MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1`,
+        [primary.host, primary.port, ADMIN_USER],
+      );
+      await replica.query('START REPLICA');
+    } catch (error) {
+      await replica.destroy();
+      throw error;
+    }
+    return {
+      primary,
+      replica,
+      replicaName: SANDBOX_REPLICA_NAME,
+      destroy: async () => {
+        await replica.destroy();
+        await primary.destroy();
+      },
+    };
+  } catch (error) {
+    await primary.destroy();
+    throw error;
+  }
+}
+
 /** Kills the sessions matching the filter (never the caller's own, never server threads), returns how many. */
 async function terminateSessions(
   admin: SandboxSession,
@@ -320,6 +374,7 @@ function quoteIdent(name: string): string {
 export const mysqlSandbox: SandboxEngine = {
   engine: 'mysql',
   start,
+  startReplicaPair,
   connect: openSession,
   classifyError,
   faults: {
