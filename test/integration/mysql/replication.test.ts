@@ -5,7 +5,7 @@ import type { EngineSession, SamplingLimits, TargetSpec } from '../../../agent/e
 import { mysqlDriver } from '../../../agent/engines/mysql/driver.js';
 import { mysqlGrants } from '../../../agent/engines/mysql/grants.js';
 import { rootLogger } from '../../../agent/log.js';
-import { sandboxEngines } from '../../../agent/sandbox/engines.js';
+import { loadSandboxEngine } from '../../../agent/sandbox/engines.js';
 import type { SandboxReplicaPair } from '../../../agent/sandbox/server.js';
 import type { ReplicationSignals } from '../../../agent/snapshot/signals.js';
 import type { Snapshot } from '../../../agent/snapshot/snapshot.js';
@@ -66,7 +66,7 @@ describe('MariaDB replication probe on a real primary + GTID replica', () => {
   let onReplica: EngineSession;
 
   beforeAll(async () => {
-    const startPair = sandboxEngines.mysql.startReplicaPair;
+    const startPair = (await loadSandboxEngine('mysql')).startReplicaPair;
     if (!startPair) throw new Error('the MariaDB sandbox has no replica pair');
     pair = await startPair({ purpose: 'test', maxConnections: 30, statementStats: false });
     // made on the primary, replicated to the replica like any other account
