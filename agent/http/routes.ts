@@ -10,10 +10,11 @@ import type { Report } from '../reports/model.js';
 import type { SlowLogStatus } from '../slowlog/follow.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { type FindingFilter, parseSince, parseStatus, storeQuery } from '../state/query.js';
-import type { FindingQuery } from '../state/store.js';
+import type { FindingQuery, Store } from '../state/store.js';
 import type { StoreStatus } from '../state/writer.js';
 import type { ApplySource } from './apply-route.js';
 import { CONSOLE_FILES, CONSOLE_OFF_SETTINGS, type ConsoleSettings, serveConsole } from './console.js';
+import { CONSOLE_API_PATHS, FINDING_EVENTS_PATH, serveConsoleApi } from './console-api.js';
 
 // The routes. Every one answers from memory (the last snapshot, the findings): a slow or down
 // database never makes a request hang.
@@ -40,6 +41,8 @@ export interface HttpSource {
   reports?: ReportSource | undefined;
   /** the console's Apply (POST /api/findings/<id>/apply); absent without a store */
   apply?: ApplySource | undefined;
+  /** the state store, read by the console's history pages (console-api.ts); absent without one */
+  history?: Store | undefined;
 }
 
 export interface ReportSource {
@@ -283,6 +286,11 @@ export async function route(context: RouteContext, url: URL, res: ServerResponse
     const doc = await findingsDocument(source, url);
     return sendJson(res, doc.status, doc.body);
   }
+  if (
+    (CONSOLE_API_PATHS as readonly string[]).includes(url.pathname) ||
+    FINDING_EVENTS_PATH.test(url.pathname)
+  )
+    return serveConsoleApi(source.history, source.reports, url, res);
   if (url.pathname === '/reports' || url.pathname.startsWith('/reports/'))
     return serveReports(source, url, res);
   if (url.pathname.startsWith('/api/runbooks/'))

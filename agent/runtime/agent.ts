@@ -145,6 +145,7 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
       store: storeStatus,
       findingsHistory: recorder ? (query) => recorder.findings(query) : undefined,
       reports: recorder ? reportSource(recorder.store) : undefined,
+      history: recorder?.store,
       apply: recorder
         ? consoleApply(() => running, recorder.store, log.child({ component: 'apply' }))
         : undefined,

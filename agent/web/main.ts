@@ -32,9 +32,12 @@ interface Finding {
   occurrences: number;
 }
 
-const FILTERS = ['target', 'kind', 'severity', 'status'] as const;
+const FILTERS = ['target', 'kind', 'severity', 'status', 'hours', 'action'] as const;
+const PAGES = ['overview', 'statements', 'reports', 'drills', 'audit'] as const;
+type PageName = (typeof PAGES)[number];
 type FilterName = (typeof FILTERS)[number];
 interface ViewState {
+  page: PageName;
   filters: Record<FilterName, string>;
   finding: string;
 }
@@ -52,11 +55,15 @@ function readState(): ViewState {
     FilterName,
     string
   >;
-  return { filters, finding: params.get('finding') ?? '' };
+  const page = (PAGES as readonly string[]).includes(params.get('page') ?? '')
+    ? (params.get('page') as PageName)
+    : 'overview';
+  return { page, filters, finding: params.get('finding') ?? '' };
 }
 
 function stateHash(state: ViewState): string {
   const params = new URLSearchParams();
+  if (state.page !== 'overview') params.set('page', state.page);
   for (const f of FILTERS) if (state.filters[f]) params.set(f, state.filters[f]);
   if (state.finding) params.set('finding', state.finding);
   return `#${params.toString()}`;
@@ -316,6 +323,8 @@ async function renderDetail(finding: Finding | undefined, all: Finding[]): Promi
     el('p', {}, 'Loading the runbook…'),
   );
   const close = el('a', { href: stateHash({ ...current, finding: '' }) }, 'Back to the list');
+  const history = el('div', { class: 'history' }, el('p', {}, 'Loading the history…'));
+  void renderHistory(finding, history);
   section.replaceChildren(
     el('h2', { id: 'detail-heading', tabindex: '-1' }, finding.summary),
     el(
@@ -333,6 +342,8 @@ async function renderDetail(finding: Finding | undefined, all: Finding[]): Promi
         {},
         el('h3', {}, 'Related findings'),
         chain(finding, all),
+        el('h3', {}, 'History'),
+        history,
         el('h3', {}, 'Evidence'),
         evidence,
         fix,
@@ -355,11 +366,279 @@ async function renderDetail(finding: Finding | undefined, all: Finding[]): Promi
   }
 }
 
+// ---- the other pages: statements, reports, drills, audit (each from the state store) ----
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+const ms = (seconds: number | null): string => (seconds === null ? '–' : `${(seconds * 1000).toFixed(2)} ms`);
+
+function showPage(page: PageName): void {
+  for (const name of PAGES)
+    for (const node of document.querySelectorAll<HTMLElement>(`[data-page="${name}"]`))
+      node.hidden = name !== page;
+  for (const link of document.querySelectorAll<HTMLAnchorElement>('nav.pages a')) {
+    const isCurrent = link.dataset.target === page;
+    if (isCurrent) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+    link.href = stateHash({ ...current, page: (link.dataset.target as PageName) ?? 'overview', finding: '' });
+  }
+}
+
+function fillOptions(selector: string, values: string[], value: string): void {
+  const select = document.querySelector<HTMLSelectElement>(selector);
+  if (!select) return;
+  const known = new Set([...select.options].map((o) => o.value));
+  for (const v of values) if (!known.has(v)) select.append(el('option', {}, v));
+  select.value = value;
+}
+
+function emptyRow(columns: number, text: string): HTMLTableRowElement {
+  return el('tr', {}, el('td', { colspan: String(columns) }, text));
+}
+
+/** a small line of the hourly mean times; its numbers are in the row's text for screen readers */
+function sparkline(values: number[]): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 100 20');
+  svg.setAttribute('class', 'spark');
+  svg.setAttribute('aria-hidden', 'true');
+  const max = Math.max(...values, 1e-9);
+  const step = values.length > 1 ? 100 / (values.length - 1) : 0;
+  const points = values.map((v, i) => `${(i * step).toFixed(1)},${(19 - (v / max) * 18).toFixed(1)}`);
+  if (points.length === 1) points.push(`100,${points[0]!.split(',')[1]}`);
+  const line = document.createElementNS(ns, 'polyline');
+  line.setAttribute('points', points.join(' '));
+  svg.append(line);
+  return svg;
+}
+
+interface StatementRow {
+  target: string;
+  queryId: string;
+  fingerprint: string | null;
+  calls: number;
+  totalSeconds: number;
+  meanSeconds: number | null;
+  history: { hour: string; calls: number; meanSeconds: number | null }[];
+}
+
+async function renderStatements(): Promise<string> {
+  const query = new URLSearchParams();
+  if (current.filters.target) query.set('target', current.filters.target);
+  query.set('hours', current.filters.hours || '24');
+  const [{ targets }, doc] = await Promise.all([
+    getJson<{ targets: Target[] }>('/api/targets'),
+    getJson<{ statements: StatementRow[] }>(`/api/statements?${query}`),
+  ]);
+  fillOptions(
+    '#statement-filters select[name="target"]',
+    targets.map((t) => t.name),
+    current.filters.target,
+  );
+  fillOptions('#statement-filters select[name="hours"]', [], current.filters.hours || '24');
+  const rows = doc.statements.map((s) => {
+    const means = s.history.map((h) => h.meanSeconds ?? 0);
+    return el(
+      'tr',
+      {},
+      el(
+        'td',
+        {},
+        el('code', {}, s.fingerprint ?? s.queryId),
+        el('br'),
+        el('small', {}, `${s.target} · ${s.queryId}`),
+      ),
+      el('td', {}, `${s.totalSeconds.toFixed(2)} s`),
+      el('td', {}, String(s.calls)),
+      el('td', {}, ms(s.meanSeconds)),
+      el(
+        'td',
+        {},
+        sparkline(means),
+        el(
+          'span',
+          { class: 'sr-only' },
+          `hourly mean: ${s.history.map((h) => ms(h.meanSeconds)).join(', ')}`,
+        ),
+        el('small', {}, plural(s.history.length, 'hour')),
+      ),
+    );
+  });
+  if (rows.length === 0) rows.push(emptyRow(5, 'No statement recorded in these hours.'));
+  $('#statements tbody').replaceChildren(...rows);
+  return `${plural(doc.statements.length, 'statement')} shown`;
+}
+
+interface ReportRow {
+  id: string;
+  kind: string;
+  generatedAt: string;
+  period: { from: string; to: string };
+  status: string;
+  reason: string;
+  links: { html: string; md: string; json: string };
+}
+
+async function renderReports(): Promise<string> {
+  const { reports } = await getJson<{ reports: ReportRow[] }>('/api/reports');
+  const rows = reports.map((r) =>
+    el(
+      'tr',
+      {},
+      el('td', {}, el('a', { href: r.links.html }, r.id)),
+      el('td', {}, r.kind),
+      el('td', {}, `${when(r.period.from)} – ${when(r.period.to)}`),
+      el('td', {}, `${r.status}: ${r.reason}`),
+      el(
+        'td',
+        {},
+        el('a', { href: r.links.md, 'aria-label': `${r.id} as Markdown` }, 'md'),
+        ' · ',
+        el('a', { href: r.links.json, 'aria-label': `${r.id} as JSON` }, 'json'),
+      ),
+    ),
+  );
+  if (rows.length === 0) rows.push(emptyRow(5, 'No report stored yet (reports.enabled, or dbdiag report).'));
+  $('#reports tbody').replaceChildren(...rows);
+  return `${plural(reports.length, 'report')} shown`;
+}
+
+interface DrillRow {
+  id: string;
+  scenario: string;
+  engine: string;
+  result: string;
+  failures?: string[];
+  finishedAt: string;
+  times?: Record<string, number | null>;
+}
+
+async function renderDrills(): Promise<string> {
+  const { drills } = await getJson<{ drills: DrillRow[] }>('/api/drills');
+  const seconds = (v: number | null | undefined) =>
+    v === null || v === undefined ? '–' : `${v.toFixed(1)} s`;
+  const rows = drills.map((d) =>
+    el(
+      'tr',
+      {},
+      el('td', {}, d.scenario, el('br'), el('small', {}, d.id)),
+      el('td', {}, d.engine),
+      el(
+        'td',
+        { class: d.result === 'pass' ? '' : 'down' },
+        d.result,
+        ...(d.failures?.length ? [el('br'), el('small', {}, d.failures.join('; '))] : []),
+      ),
+      el('td', {}, seconds(d.times?.detectSeconds)),
+      el('td', {}, seconds(d.times?.recoverSeconds)),
+      el('td', {}, when(d.finishedAt)),
+    ),
+  );
+  if (rows.length === 0) rows.push(emptyRow(6, 'No drill run stored yet (dbdiag drill run).'));
+  $('#drills tbody').replaceChildren(...rows);
+  return `${plural(drills.length, 'drill run')} shown`;
+}
+
+interface AuditRow {
+  seq: number;
+  action: string;
+  who: string;
+  target: string | null;
+  finding: string | null;
+  result: string;
+  detail: string | null;
+  statements: string[];
+  finishedAt: number;
+}
+
+async function renderAudit(): Promise<string> {
+  const query = new URLSearchParams();
+  if (current.filters.action) query.set('action', current.filters.action);
+  if (current.filters.target) query.set('target', current.filters.target);
+  const [{ targets }, doc] = await Promise.all([
+    getJson<{ targets: Target[] }>('/api/targets'),
+    getJson<{ chain: { ok: boolean; records: number; problems: number }; records: AuditRow[] }>(
+      `/api/audit?${query}`,
+    ),
+  ]);
+  fillOptions(
+    '#audit-filters select[name="target"]',
+    targets.map((t) => t.name),
+    current.filters.target,
+  );
+  fillOptions('#audit-filters select[name="action"]', [], current.filters.action);
+  const chain = $('#audit-chain');
+  chain.textContent = doc.chain.ok
+    ? `Hash chain intact over ${plural(doc.chain.records, 'record')}.`
+    : `Hash chain BROKEN: ${plural(doc.chain.problems, 'problem')} (dbdiag audit verify names them).`;
+  chain.className = doc.chain.ok ? '' : 'down';
+  const rows = doc.records.map((r) =>
+    el(
+      'tr',
+      {},
+      el('td', {}, String(r.seq)),
+      el('td', {}, when(new Date(r.finishedAt).toISOString())),
+      el('td', {}, r.action),
+      el('td', {}, r.who),
+      el('td', {}, r.target ?? '–', ...(r.finding ? [el('br'), el('small', {}, r.finding)] : [])),
+      el(
+        'td',
+        {},
+        r.result,
+        ...(r.detail ? [el('br'), el('small', {}, r.detail)] : []),
+        ...r.statements.map((st) => el('pre', {}, el('code', {}, st))),
+      ),
+    ),
+  );
+  if (rows.length === 0) rows.push(emptyRow(6, 'No audit record matches these filters.'));
+  $('#audit tbody').replaceChildren(...rows);
+  return `${plural(doc.records.length, 'audit record')} shown`;
+}
+
+const PAGE_RENDERERS: Record<Exclude<PageName, 'overview'>, () => Promise<string>> = {
+  statements: renderStatements,
+  reports: renderReports,
+  drills: renderDrills,
+  audit: renderAudit,
+};
+
+interface FindingEventRow {
+  type: string;
+  at: string;
+  severity: string;
+  summary: string;
+}
+
+/** the finding's lifecycle (raised, escalated, resolved...) from the store */
+async function renderHistory(finding: Finding, into: HTMLElement): Promise<void> {
+  try {
+    const { events } = await getJson<{ events: FindingEventRow[] }>(
+      `/api/findings/${encodeURIComponent(finding.id)}/events`,
+    );
+    const items = events.map((e) => el('li', {}, `${when(e.at)}: ${e.type} (${e.severity})`));
+    into.replaceChildren(
+      items.length ? el('ol', { class: 'history' }, ...items) : el('p', {}, 'No event stored.'),
+    );
+  } catch (error) {
+    into.replaceChildren(el('p', {}, `History unavailable: ${(error as Error).message}`));
+  }
+}
+
 let current = readState();
 let lastFinding = '';
 
 async function refresh(reason: 'load' | 'navigate' | 'timer'): Promise<void> {
   current = readState();
+  showPage(current.page);
+  if (current.page !== 'overview') {
+    try {
+      const count = await PAGE_RENDERERS[current.page]();
+      announce(`${count}; updated ${new Date().toLocaleTimeString()}.`);
+    } catch (error) {
+      announce(`Could not reach the agent: ${(error as Error).message}`);
+    }
+    return;
+  }
   const query = new URLSearchParams();
   for (const f of ['target', 'kind', 'status'] as const)
     if (current.filters[f]) query.set(f, current.filters[f]);
@@ -393,14 +672,12 @@ async function refresh(reason: 'load' | 'navigate' | 'timer'): Promise<void> {
 }
 
 function start(): void {
-  $('#filters').addEventListener('change', (event) => {
-    const select = event.target as HTMLSelectElement;
-    const name = select.name as FilterName;
-    location.hash = stateHash({
-      filters: { ...current.filters, [name]: select.value },
-      finding: current.finding,
+  for (const form of document.querySelectorAll<HTMLFormElement>('form.filters'))
+    form.addEventListener('change', (event) => {
+      const select = event.target as HTMLSelectElement;
+      const name = select.name as FilterName;
+      location.hash = stateHash({ ...current, filters: { ...current.filters, [name]: select.value } });
     });
-  });
   window.addEventListener('hashchange', () => void refresh('navigate'));
   void refresh('load');
   setInterval(() => void refresh('timer'), REFRESH_MS);

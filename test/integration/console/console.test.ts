@@ -82,6 +82,7 @@ describe('web console on a real agent and PostgreSQL 15 (duplicate index, satura
     await server.query(
       'CREATE INDEX orders_customer ON orders (customer); CREATE INDEX orders_customer_dup ON orders (customer); ANALYZE',
     );
+    await server.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     dir = mkdtempSync(join(tmpdir(), 'dbdiag-console-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
@@ -117,6 +118,21 @@ describe('web console on a real agent and PostgreSQL 15 (duplicate index, satura
     duplicateId = await until(
       'duplicate-index',
       async () => (await active()).find((f) => f.kind === 'duplicate-index')?.id,
+      30_000,
+      log,
+    );
+    // statements for the statements page: run between two of the agent's samples
+    const reader = await server.connect();
+    for (let i = 0; i < 200; i++) await reader.query('SELECT count(*) FROM orders WHERE customer = $1', [i]);
+    await reader.end();
+    await until(
+      'the statement in the store',
+      async () => {
+        const doc = (await (await fetch(`${base}/api/statements?hours=1`)).json()) as {
+          statements: { fingerprint: string | null }[];
+        };
+        return doc.statements.some((st) => st.fingerprint?.includes('orders')) ? true : undefined;
+      },
       30_000,
       log,
     );
@@ -210,6 +226,83 @@ describe('web console on a real agent and PostgreSQL 15 (duplicate index, satura
     expect(problems).toEqual([]);
     await page.close();
   }, 60_000);
+
+  it('the statements, reports, drills and audit pages load, filter, keep their state in the URL; a finding shows its history', async () => {
+    const problems: string[] = [];
+    const page = await openPage(problems);
+    // statements: top by time from the store's hourly rollups
+    await page.goto(`${base}/#page=statements&hours=1`, { waitUntil: 'load' });
+    const statements = page.locator('#statements tbody tr', { hasText: 'orders' });
+    await statements.first().waitFor();
+    expect(await page.locator('nav.pages a[aria-current="page"]').textContent()).toBe('Statements');
+    expect(await page.locator('#targets').isVisible()).toBe(false);
+    await page.locator('#statement-filters').getByLabel('Target').selectOption('plant');
+    await page.waitForURL(/page=statements.*target=plant/);
+    await statements.first().waitFor();
+    expect(await statements.first().locator('svg.spark').count()).toBe(1);
+    await page.reload({ waitUntil: 'load' });
+    await statements.first().waitFor();
+    await expect.poll(() => page.locator('#statement-filters').getByLabel('Hours').inputValue()).toBe('1');
+    await expect
+      .poll(() => page.locator('#statement-filters').getByLabel('Target').inputValue())
+      .toBe('plant');
+    await page.screenshot({ path: join(ARTIFACTS, 'console-statements.png'), fullPage: true });
+
+    // audit: the agent's first start recorded its configuration; the chain is intact
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.waitForURL(/page=audit.*target=plant/); // the target chosen stays with the links
+    await expect.poll(() => page.locator('#audit-filters').getByLabel('Target').inputValue()).toBe('plant');
+    // the agent's own records concern no one target
+    await page.locator('#audit-filters').getByLabel('Target').selectOption('');
+    await page.locator('#audit tbody tr', { hasText: 'config-change' }).first().waitFor();
+    expect(await page.locator('#audit-chain').textContent()).toMatch(/Hash chain intact/);
+    await page.locator('#audit-filters').getByLabel('Action').selectOption('apply');
+    await page.waitForURL(/action=apply/);
+    await page.locator('#audit tbody tr', { hasText: 'No audit record matches' }).waitFor();
+    await page.locator('#audit-filters').getByLabel('Action').selectOption('config-change');
+    await page.locator('#audit tbody tr', { hasText: 'config-change' }).first().waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'console-audit.png'), fullPage: true });
+
+    // reports: one made with `dbdiag report` from the agent's store, linked to /reports/<id>.html
+    const made = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'agent/cli/main.ts',
+        'report',
+        '--period',
+        '1h',
+        '--format',
+        'json',
+        '--data-dir',
+        join(dir, 'state'),
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(made.status, made.stderr).toBe(0);
+    const reportId = (JSON.parse(made.stdout) as { id: string }).id;
+    await page.getByRole('link', { name: 'Reports' }).click();
+    const reportLink = page.locator('#reports tbody a', { hasText: reportId });
+    await reportLink.waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'console-reports.png'), fullPage: true });
+    const [reportPage] = await Promise.all([page.waitForEvent('load'), reportLink.click()]);
+    expect(reportPage.url()).toContain(`/reports/${reportId}.html`);
+    await page.goBack({ waitUntil: 'load' });
+
+    // drills: none run on this agent: the page says so
+    await page.goto(`${base}/#page=drills`, { waitUntil: 'load' });
+    await page
+      .locator('#drills tbody tr', { hasText: /No drill run stored|pass|fail/ })
+      .first()
+      .waitFor();
+
+    // a finding's lifecycle from the store
+    await page.goto(`${base}/#finding=${encodeURIComponent(duplicateId)}`, { waitUntil: 'load' });
+    await page.locator('#detail ol.history li', { hasText: 'raised' }).first().waitFor();
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 90_000);
 
   it('sends a content security policy that keeps everything on the agent', async () => {
     const res = await fetch(`${base}/`);
