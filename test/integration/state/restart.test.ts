@@ -253,10 +253,19 @@ describe('the life of a finding across an agent killed mid-incident (PostgreSQL 
   });
 
   it('has the rollups of the hours the agents ran: saturation, connections, statements', async () => {
-    const doc = (await (await fetch(`${base}/api/targets`)).json()) as {
-      targets: { lastSampleAt: string }[];
-    };
-    const lastSampleAt = Date.parse(doc.targets[0]!.lastSampleAt);
+    // (retried: a kept-alive socket the agent already closed fails the first request)
+    const lastSampleAt = await until(
+      'the last sample time',
+      async () => {
+        const doc = (await (await fetch(`${base}/api/targets`)).json()) as {
+          targets: { lastSampleAt: string | null }[];
+        };
+        const at = doc.targets[0]?.lastSampleAt;
+        return at ? Date.parse(at) : undefined;
+      },
+      10_000,
+      second,
+    );
     await second!.kill('SIGTERM');
     const endedAt = Date.now();
     const store = await openStore({ dataDir: join(dataDir, 'state') }, { mustExist: true });
