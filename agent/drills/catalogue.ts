@@ -1,7 +1,9 @@
 import type { DrillScenario } from './scenario.js';
+import { cacheThrash } from './scenarios/cache-thrash.js';
 import { connectionLeak } from './scenarios/connection-leak.js';
 import { lockPileup } from './scenarios/lock-pileup.js';
 import { longTransaction } from './scenarios/long-transaction.js';
+import { lostIndex } from './scenarios/lost-index.js';
 import { plantIncident } from './scenarios/plant-incident.js';
 
 /** Every drill scenario, by name; a new one adds its agent/drills/scenarios/<name>.ts here. */
@@ -10,6 +12,8 @@ export const SCENARIOS: readonly DrillScenario[] = [
   connectionLeak,
   lockPileup,
   longTransaction,
+  cacheThrash,
+  lostIndex,
 ];
 
 export function scenarioNamed(name: string): DrillScenario | undefined {

@@ -1,9 +1,11 @@
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import type { Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
+import { createGunzip } from 'node:zlib';
 import { type DigestOptions, type DigestState, SlowLogDigest } from './digest.js';
 import {
   boundaryOf,
@@ -61,12 +63,6 @@ async function readGzip<T>(label: string, read: () => Promise<T>): Promise<T> {
       cause: error,
     });
   }
-}
-
-/** zlib is loaded for .gz input only */
-async function gunzip() {
-  const { createGunzip } = await import('node:zlib');
-  return createGunzip();
 }
 
 function isGzip(sample: Uint8Array): boolean {
@@ -203,9 +199,7 @@ interface WorkerJob {
   options: DigestOptions;
 }
 
-async function startWorker(workerData: WorkerJob): Promise<Worker> {
-  // loaded here, as zlib for .gz: a small log (and `dbdiag digest`'s start) needs neither
-  const { Worker } = await import('node:worker_threads');
+function startWorker(workerData: WorkerJob): Worker {
   const self = import.meta.url;
   if (!self.endsWith('.ts')) return new Worker(new URL('./worker.js', self), { workerData });
   // running from source (tsx, vitest): register the TypeScript loader in the worker first
@@ -244,19 +238,17 @@ async function digestParallel(
       options: { maxClasses: digest.maxClasses, since: options.since, until: options.until },
     };
     jobs.push(
-      startWorker(job).then(
-        (worker) =>
-          new Promise<DigestState>((resolve, reject) => {
-            worker.on('message', (msg: { progress?: number; state?: DigestState }) => {
-              if (msg.progress !== undefined) onBytes(msg.progress);
-              if (msg.state !== undefined) resolve(msg.state);
-            });
-            worker.once('error', reject);
-            worker.once('exit', (code) => {
-              if (code !== 0) reject(new Error(`digest worker exited with code ${code}`));
-            });
-          }),
-      ),
+      new Promise<DigestState>((resolve, reject) => {
+        const worker = startWorker(job);
+        worker.on('message', (msg: { progress?: number; state?: DigestState }) => {
+          if (msg.progress !== undefined) onBytes(msg.progress);
+          if (msg.state !== undefined) resolve(msg.state);
+        });
+        worker.once('error', reject);
+        worker.once('exit', (code) => {
+          if (code !== 0) reject(new Error(`digest worker exited with code ${code}`));
+        });
+      }),
     );
   }
   for (const state of await Promise.all(jobs)) digest.mergeState(state);
@@ -284,7 +276,7 @@ export async function digestInputs(
     if (path === '-') {
       const spec = await readGzip('stdin', async () => {
         let { sample, rest } = await firstBytes(process.stdin);
-        if (isGzip(sample)) ({ sample, rest } = await firstBytes(rest.pipe(await gunzip())));
+        if (isGzip(sample)) ({ sample, rest } = await firstBytes(rest.pipe(createGunzip())));
         const detected = specFor(format, sample, options.linePrefix);
         await digestStream(rest, detected, digest, (n) => onBytes(n, total));
         return detected;
@@ -294,15 +286,15 @@ export async function digestInputs(
     }
     const size = statSync(path).size;
     const head = Buffer.alloc(Math.min(SAMPLE_BYTES, size));
-    const fd = openSync(path, 'r');
+    const fh = await open(path, 'r');
     try {
-      readSync(fd, head, 0, head.length, 0);
+      await fh.read(head, 0, head.length, 0);
     } finally {
-      closeSync(fd);
+      await fh.close();
     }
     if (isGzip(head)) {
       const spec = await readGzip(`"${path}"`, async () => {
-        const { sample, rest } = await firstBytes(createReadStream(path).pipe(await gunzip()));
+        const { sample, rest } = await firstBytes(createReadStream(path).pipe(createGunzip()));
         const detected = specFor(format, sample, options.linePrefix);
         // progress counts decompressed bytes against the compressed size: report none
         await digestStream(rest, detected, digest, (n) => onBytes(n, null));

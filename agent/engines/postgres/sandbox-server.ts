@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,6 +169,27 @@ async function template(bin: string, major: number, user: RunAsUser | null): Pro
   return path;
 }
 
+/**
+ * The start settings without those ALTER SYSTEM has set since (postgresql.auto.conf): a
+ * command-line setting would override it, yet on a real server ALTER SYSTEM + restart is how
+ * shared_buffers changes (a drill's mitigation does exactly that).
+ */
+function withoutAltered(settings: Settings, data: string): Settings {
+  let text = '';
+  try {
+    text = readFileSync(join(data, 'postgresql.auto.conf'), 'utf8');
+  } catch {
+    return settings;
+  }
+  const altered = new Set(
+    text
+      .split('\n')
+      .map((line) => /^\s*([a-z_.]+)\s*=/.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined && name !== 'port'),
+  );
+  return Object.fromEntries(Object.entries(settings).filter(([name]) => !altered.has(name)));
+}
+
 function settingArgs(settings: Settings): string[] {
   return Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
 }
@@ -273,9 +294,14 @@ export async function launchPostgres(
 
   const startServer = async (): Promise<void> => {
     if (running()) return;
-    const started = spawnAs(user, join(bin, 'postgres'), ['-D', data, ...settingArgs(settings)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const started = spawnAs(
+      user,
+      join(bin, 'postgres'),
+      ['-D', data, ...settingArgs(withoutAltered(settings, data))],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     started.stderr?.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
       log = (log + text).slice(-16_000);
