@@ -1,11 +1,9 @@
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { createGunzip } from 'node:zlib';
+import type { Worker } from 'node:worker_threads';
 import { type DigestOptions, type DigestState, SlowLogDigest } from './digest.js';
 import {
   boundaryOf,
@@ -63,6 +61,12 @@ async function readGzip<T>(label: string, read: () => Promise<T>): Promise<T> {
       cause: error,
     });
   }
+}
+
+/** zlib is loaded for .gz input only */
+async function gunzip() {
+  const { createGunzip } = await import('node:zlib');
+  return createGunzip();
 }
 
 function isGzip(sample: Uint8Array): boolean {
@@ -199,7 +203,9 @@ interface WorkerJob {
   options: DigestOptions;
 }
 
-function startWorker(workerData: WorkerJob): Worker {
+async function startWorker(workerData: WorkerJob): Promise<Worker> {
+  // loaded here, as zlib for .gz: a small log (and `dbdiag digest`'s start) needs neither
+  const { Worker } = await import('node:worker_threads');
   const self = import.meta.url;
   if (!self.endsWith('.ts')) return new Worker(new URL('./worker.js', self), { workerData });
   // running from source (tsx, vitest): register the TypeScript loader in the worker first
@@ -238,17 +244,19 @@ async function digestParallel(
       options: { maxClasses: digest.maxClasses, since: options.since, until: options.until },
     };
     jobs.push(
-      new Promise<DigestState>((resolve, reject) => {
-        const worker = startWorker(job);
-        worker.on('message', (msg: { progress?: number; state?: DigestState }) => {
-          if (msg.progress !== undefined) onBytes(msg.progress);
-          if (msg.state !== undefined) resolve(msg.state);
-        });
-        worker.once('error', reject);
-        worker.once('exit', (code) => {
-          if (code !== 0) reject(new Error(`digest worker exited with code ${code}`));
-        });
-      }),
+      startWorker(job).then(
+        (worker) =>
+          new Promise<DigestState>((resolve, reject) => {
+            worker.on('message', (msg: { progress?: number; state?: DigestState }) => {
+              if (msg.progress !== undefined) onBytes(msg.progress);
+              if (msg.state !== undefined) resolve(msg.state);
+            });
+            worker.once('error', reject);
+            worker.once('exit', (code) => {
+              if (code !== 0) reject(new Error(`digest worker exited with code ${code}`));
+            });
+          }),
+      ),
     );
   }
   for (const state of await Promise.all(jobs)) digest.mergeState(state);
@@ -276,7 +284,7 @@ export async function digestInputs(
     if (path === '-') {
       const spec = await readGzip('stdin', async () => {
         let { sample, rest } = await firstBytes(process.stdin);
-        if (isGzip(sample)) ({ sample, rest } = await firstBytes(rest.pipe(createGunzip())));
+        if (isGzip(sample)) ({ sample, rest } = await firstBytes(rest.pipe(await gunzip())));
         const detected = specFor(format, sample, options.linePrefix);
         await digestStream(rest, detected, digest, (n) => onBytes(n, total));
         return detected;
@@ -286,15 +294,15 @@ export async function digestInputs(
     }
     const size = statSync(path).size;
     const head = Buffer.alloc(Math.min(SAMPLE_BYTES, size));
-    const fh = await open(path, 'r');
+    const fd = openSync(path, 'r');
     try {
-      await fh.read(head, 0, head.length, 0);
+      readSync(fd, head, 0, head.length, 0);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
     if (isGzip(head)) {
       const spec = await readGzip(`"${path}"`, async () => {
-        const { sample, rest } = await firstBytes(createReadStream(path).pipe(createGunzip()));
+        const { sample, rest } = await firstBytes(createReadStream(path).pipe(await gunzip()));
         const detected = specFor(format, sample, options.linePrefix);
         // progress counts decompressed bytes against the compressed size: report none
         await digestStream(rest, detected, digest, (n) => onBytes(n, null));
