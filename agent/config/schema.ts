@@ -75,6 +75,15 @@ export const targetSchema = z
       })
       .optional()
       .describe("follow this target's slow-query log for per-statement timings"),
+    replicaOf: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          "this target is a replica of the named target: the primary's target also carries this replica's lag (replica label = this target's name) when the primary does not see its replicas itself (MySQL/MariaDB; a PostgreSQL primary reports its own from pg_stat_replication)",
+        examples: ['plant-db'],
+      }),
     sandbox: z
       .boolean()
       .optional()
@@ -301,7 +310,22 @@ export const configSchema = z.object({
     })
     .prefault({})
     .describe('the web console served at /'),
-  targets: z.array(targetSchema).default([]).describe('the databases to watch'),
+  targets: z
+    .array(targetSchema)
+    .default([])
+    .superRefine((targets, ctx) => {
+      const names = new Set(targets.map((t) => t.name));
+      targets.forEach((t, i) => {
+        if (t.replicaOf === undefined) return;
+        if (t.replicaOf === t.name || !names.has(t.replicaOf))
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'replicaOf'],
+            message: `replicaOf "${t.replicaOf}" must name another configured target`,
+          });
+      });
+    })
+    .describe('the databases to watch'),
 });
 
 export type TargetConfig = z.infer<typeof targetSchema>;

@@ -27,6 +27,8 @@ export interface TargetView {
   /** the slow-log follower's state; null when the target names no slow log */
   slowLog: SlowLogStatus | null;
   counters: TargetCounters;
+  /** the target this one replicates from, when configured (config replicaOf): its series link the two */
+  replicaOf?: string | null;
 }
 
 export interface MetricsSource {
@@ -470,6 +472,16 @@ export function createMetrics(source: MetricsSource): Metrics {
         }
         const own = r.self?.[key];
         if (own !== null && own !== undefined) g.set({ target: t.name, replica: t.name }, own);
+      }
+      // Linked (config replicaOf): a replica target's own lag also on its primary's target, when the
+      // primary does not see its replicas itself (MySQL/MariaDB; PostgreSQL's pg_stat_replication does)
+      const up = new Map(upTargets(s).map((t) => [t.name, t]));
+      for (const t of up.values()) {
+        const own = t.latest.signals.replication?.self?.[key];
+        const primary = t.replicaOf ? up.get(t.replicaOf) : undefined;
+        if (own === null || own === undefined || !primary) continue;
+        if ((primary.latest.signals.replication?.replicas.length ?? 0) === 0)
+          g.set({ target: primary.name, replica: t.name }, own);
       }
     });
   replicaGauge(

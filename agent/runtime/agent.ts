@@ -112,6 +112,7 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
       verificationSeconds: runner.verificationSeconds,
       slowLog: runner.slowLogStatus,
       counters,
+      replicaOf: running.targets.find((t) => t.name === runner.spec.name)?.replicaOf ?? null,
     }));
   const metrics = createMetrics({ targets: views, store: storeStatus });
   const web = config.webConfigFile === undefined ? OPEN_WEB_CONFIG : loadWebConfig(config.webConfigFile);

@@ -132,7 +132,11 @@ describe('createMetrics', () => {
       ],
       self: null,
     };
-    const replica: TargetView = { ...view(true, statementRates(1)), name: 'plant-replica' };
+    const replica: TargetView = {
+      ...view(true, statementRates(1)),
+      name: 'plant-replica',
+      replicaOf: 'plant',
+    };
     replica.latest = {
       ...replica.latest!,
       signals: {
@@ -157,8 +161,40 @@ describe('createMetrics', () => {
     expect(text).toContain('dbdiag_replication_receiving{target="plant-replica"} 1');
     expect(text).toContain('dbdiag_replication_apply_error{target="plant-replica"} 0');
     expect(text).not.toContain('dbdiag_replication_receiving{target="plant"}');
+    // the primary sees its replica itself (r1): a linked replica target adds nothing to it
+    expect(text).not.toContain('dbdiag_replication_lag_seconds{target="plant",replica="plant-replica"}');
     expect(text).toContain('dbdiag_replication_slot_retained_bytes{target="plant",slot="old_slot"} 1000000');
     expect(text).toContain('dbdiag_replication_slot_active{target="plant",slot="old_slot"} 0');
+  });
+
+  it('links a replica target to a primary that does not see its replicas (MariaDB): its lag on the primary, labelled with its name', async () => {
+    const primary = view(true, statementRates(1));
+    primary.latest!.signals.replication = { at: 1, role: 'primary', replicas: [], slots: [], self: null };
+    const replica: TargetView = {
+      ...view(true, statementRates(1)),
+      name: 'maria-replica',
+      replicaOf: 'plant',
+    };
+    const self = {
+      lagBytes: 2048,
+      lagSeconds: 7,
+      paused: true,
+      receiving: true,
+      lastError: null,
+      conflicts: null,
+    };
+    replica.latest = {
+      ...replica.latest!,
+      signals: { replication: { at: 1, role: 'replica', replicas: [], slots: [], self } },
+    };
+    const unlinked: TargetView = { ...replica, name: 'other-replica', replicaOf: null };
+    const text = await createMetrics({ targets: () => [primary, replica, unlinked] }).render();
+    expect(text).toContain('dbdiag_replication_lag_seconds{target="plant",replica="maria-replica"} 7');
+    expect(text).toContain('dbdiag_replication_lag_bytes{target="plant",replica="maria-replica"} 2048');
+    expect(text).toContain(
+      'dbdiag_replication_lag_seconds{target="maria-replica",replica="maria-replica"} 7',
+    );
+    expect(text).not.toContain('dbdiag_replication_lag_seconds{target="plant",replica="other-replica"}');
   });
 
   it('bounds per-query series by top N, the rest summed under "other"', async () => {
