@@ -56,22 +56,30 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/**
+ * The target's runner as the agent runs it (advisors on), sampling every second with the tables
+ * probe due every cycle (each cycle a new tables-probe stamp).
+ */
+function slowPlanRunner(): TargetRunner {
+  const dsn = server.url({ database: 'slowplan', user: 'dbdiag_slow' });
+  const config = configSchema.parse({
+    targets: [{ name: 'db', dsn }],
+    intervalSeconds: INTERVAL_SECONDS,
+    tablesIntervalSeconds: INTERVAL_SECONDS,
+  });
+  const log = componentLogger('verification-test');
+  return new TargetRunner(
+    { name: 'db', engine: 'postgres', dsn, poolerDsn: null },
+    config,
+    drivers.postgres,
+    log,
+    runnerOptionsFor(config, log)('db', 'http://agent/runbooks'),
+  );
+}
+
 describe('verification off the sampling path', () => {
   it('keeps the sampling interval while verification takes several intervals, and still delivers the index findings', async () => {
-    const dsn = server.url({ database: 'slowplan', user: 'dbdiag_slow' });
-    const config = configSchema.parse({
-      targets: [{ name: 'db', dsn }],
-      intervalSeconds: INTERVAL_SECONDS,
-      tablesIntervalSeconds: INTERVAL_SECONDS,
-    });
-    const log = componentLogger('verification-test');
-    const runner = new TargetRunner(
-      { name: 'db', engine: 'postgres', dsn, poolerDsn: null },
-      config,
-      drivers.postgres,
-      log,
-      runnerOptionsFor(config, log)('db', 'http://agent/runbooks'),
-    );
+    const runner = slowPlanRunner();
     const snapshots: Snapshot[] = [];
     runner.on('snapshot', (s) => snapshots.push(s));
     runner.start();
@@ -106,21 +114,7 @@ describe('verification off the sampling path', () => {
   });
 
   it('re-reads the catalog facts of a table only when the tables probe shows it changed', async () => {
-    const dsn = server.url({ database: 'slowplan', user: 'dbdiag_slow' });
-    // the tables probe runs every cycle: each cycle is a new tables-probe stamp
-    const config = configSchema.parse({
-      targets: [{ name: 'db', dsn }],
-      intervalSeconds: INTERVAL_SECONDS,
-      tablesIntervalSeconds: INTERVAL_SECONDS,
-    });
-    const log = componentLogger('verification-test');
-    const runner = new TargetRunner(
-      { name: 'db', engine: 'postgres', dsn, poolerDsn: null },
-      config,
-      drivers.postgres,
-      log,
-      runnerOptionsFor(config, log)('db', 'http://agent/runbooks'),
-    );
+    const runner = slowPlanRunner();
     let cycles = 0;
     runner.on('snapshot', () => {
       cycles++;
