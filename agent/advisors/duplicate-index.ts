@@ -16,6 +16,7 @@ import { enforcesConstraint, isLeadingPrefix } from './index-hygiene.js';
 
 export function duplicateIndex(input: AdvisorInput): Finding[] {
   const indexes = latest(input)?.signals.tables?.indexes ?? [];
+  const bytesOf = new Map((latest(input)?.signals.tables?.tables ?? []).map((t) => [t.table, t.dataBytes]));
   const out: Finding[] = [];
   const reported = new Set<string>();
   for (const index of indexes) {
@@ -37,6 +38,7 @@ export function duplicateIndex(input: AdvisorInput): Finding[] {
       unique: index.unique,
       where: index.where,
       definition: index.definition,
+      tableBytes: bytesOf.get(index.table) ?? null,
       risk: 'Queries planned on the narrower index move to the wider one (slightly larger reads). A brief lock while dropping.',
     });
     out.push(

@@ -12,6 +12,7 @@ export function fkWithoutIndex(input: AdvisorInput): Finding[] {
   const tables = latest(input)?.signals.tables;
   if (!tables) return [];
   const rowsOf = new Map(tables.tables.map((t) => [t.table, t.liveRows ?? 0]));
+  const bytesOf = new Map(tables.tables.map((t) => [t.table, t.dataBytes]));
   const out: Finding[] = [];
   for (const fk of tables.foreignKeys) {
     const rows = rowsOf.get(fk.table) ?? 0;
@@ -32,6 +33,7 @@ export function fkWithoutIndex(input: AdvisorInput): Finding[] {
       columns: fk.columns,
       lockTimeoutSeconds: 5,
       risk: 'Every insert/update of the table maintains one more index.',
+      tableBytes: bytesOf.get(fk.table) ?? null,
     });
     const rendered = renderActions(input, [create]);
     out.push(

@@ -277,6 +277,7 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
       columns,
       lockTimeoutSeconds: INDEX_LOCK_TIMEOUT_SECONDS,
       risk: writeOverhead,
+      tableBytes: v.facts.dataBytes,
     });
     const rendered = renderActions(input, [create]);
     out.push(

@@ -24,6 +24,7 @@ export function staleStatistics(input: AdvisorInput): Finding[] {
       table.table,
       'none',
       'Reads a sample of the table (a few seconds on large tables); takes no lock that blocks reads or writes. Plans may change afterwards (that is the point).',
+      table.dataBytes,
     );
     out.push(
       makeFinding(input, 'stale-statistics', {

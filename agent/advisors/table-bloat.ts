@@ -17,6 +17,11 @@ export function tableBloat(input: AdvisorInput): Finding[] {
   return out;
 }
 
+/** what vacuum and a rebuild read: the table and its indexes; null when the engine does not say */
+function tableBytes(table: TableStat): number | null {
+  return table.dataBytes === null ? null : table.dataBytes + (table.indexBytes ?? 0);
+}
+
 function deadRowsFinding(input: AdvisorInput, table: TableStat): Finding | null {
   const t = input.thresholds;
   if (table.deadRows === null) return null;
@@ -24,7 +29,13 @@ function deadRowsFinding(input: AdvisorInput, table: TableStat): Finding | null 
   const live = table.liveRows ?? 0;
   const ratio = dead / Math.max(1, dead + live);
   if (dead < t.bloatMinDeadRows || ratio < t.bloatDeadRatio) return null;
-  const vacuum = tableMaintenanceAction('vacuum', table.table, 'none', 'adds I/O while it runs');
+  const vacuum = tableMaintenanceAction(
+    'vacuum',
+    table.table,
+    'none',
+    'adds I/O while it runs',
+    tableBytes(table),
+  );
   const rendered = renderActions(input, [vacuum]);
   return makeFinding(input, 'table-bloat', {
     severity: ratio >= 0.8 ? 'warning' : 'info',
@@ -60,6 +71,7 @@ function freeSpaceFinding(input: AdvisorInput, table: TableStat): Finding | null
     table.table,
     'brief',
     'rebuilds the whole table: I/O and free disk of its size',
+    tableBytes(table),
   );
   const rendered = renderActions(input, [optimize]);
   return makeFinding(input, 'table-bloat', {

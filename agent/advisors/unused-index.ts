@@ -27,6 +27,7 @@ export function unusedIndex(input: AdvisorInput): Finding[] {
   const age = statisticsAgeSeconds(input);
   if (age === null || age < t.unusedIndexMinStatsAgeSeconds) return [];
   const indexes = latest(input)?.signals.tables?.indexes ?? [];
+  const bytesOf = new Map((latest(input)?.signals.tables?.tables ?? []).map((t) => [t.table, t.dataBytes]));
   const out: Finding[] = [];
   for (const index of indexes) {
     if (index.scans !== 0 || enforcesConstraint(index)) continue;
@@ -38,6 +39,7 @@ export function unusedIndex(input: AdvisorInput): Finding[] {
       unique: index.unique,
       where: index.where,
       definition: index.definition,
+      tableBytes: bytesOf.get(index.table) ?? null,
       risk: 'Statistics are per server: a replica may use the index. A rare job (month end) may need it. Dropping takes a brief lock.',
     });
     out.push(

@@ -134,6 +134,48 @@ export type FixAction =
 
 export type FixActionType = FixAction['type'];
 
+/**
+ * How fast the actions whose run time grows with the table go, in bytes of the table (data, plus
+ * indexes for vacuum and optimize) per second: the slower engine's figure measured by
+ * `npm run bench:action-durations` (README, "Fix actions"), rounded down. An order of magnitude
+ * for a person choosing a window, not a promise: disks, load, settings (maintenance_work_mem,
+ * innodb_sort_buffer_size) and concurrent writes change it several-fold. ANALYZE reads a sample
+ * of bounded size, so its time stops growing with the table: capped at what the bench measured.
+ * Actions whose time does not depend on a table (settings, drop-index, terminate, pool sizes)
+ * keep expectedSeconds null: they take a moment, or (a restart) as long as the server takes.
+ */
+export const ACTION_RATES = {
+  // 2026-11-29, 82 MB table, 2 cores under shared load (load average 23-28): PostgreSQL 18
+  // CREATE INDEX CONCURRENTLY 10.4 MB/s, MariaDB 10.11 ALTER TABLE ADD INDEX (INPLACE) 32.9 MB/s
+  createIndexBytesPerSecond: 10e6,
+  // PostgreSQL VACUUM (ANALYZE) after deleting a third 15.4 MB/s; MariaDB's rebuild 6.9 MB/s
+  vacuumBytesPerSecond: 6e6,
+  // PostgreSQL VACUUM FULL 6.9 MB/s; MariaDB ALTER TABLE ... ENGINE=InnoDB 17.7 MB/s
+  optimizeBytesPerSecond: 6e6,
+  // PostgreSQL ANALYZE 14.0 MB/s and 5.9 s on the 82 MB table; MariaDB ANALYZE TABLE 0.02 s
+  analyzeBytesPerSecond: 10e6,
+  analyzeMaxSeconds: 6,
+} as const;
+
+/** The expected run time of an action on a table of `bytes`, by ACTION_RATES; null when the size is unknown. */
+export function expectedSecondsFor(
+  type: 'create-index' | TableMaintenanceAction['type'],
+  bytes: number | null | undefined,
+): number | null {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return null;
+  const r = ACTION_RATES;
+  const seconds =
+    type === 'create-index'
+      ? bytes / r.createIndexBytesPerSecond
+      : type === 'vacuum'
+        ? bytes / r.vacuumBytesPerSecond
+        : type === 'optimize'
+          ? bytes / r.optimizeBytesPerSecond
+          : Math.min(bytes / r.analyzeBytesPerSecond, r.analyzeMaxSeconds);
+  // whole seconds, at least one: finer would claim a precision the rates do not have
+  return Math.max(1, Math.ceil(seconds));
+}
+
 /** A create-index action whose rollback drops it again (the online forms are the renderer's job). */
 export function createIndexAction(parts: {
   table: string;
@@ -142,6 +184,8 @@ export function createIndexAction(parts: {
   where?: string;
   lockTimeoutSeconds?: number;
   risk: string;
+  /** the table's data size, when known: the build's expected time is estimated from it */
+  tableBytes?: number | null;
 }): CreateIndexAction {
   return {
     type: 'create-index',
@@ -151,7 +195,7 @@ export function createIndexAction(parts: {
     ...(parts.where !== undefined ? { where: parts.where } : {}),
     ...(parts.lockTimeoutSeconds !== undefined ? { lockTimeoutSeconds: parts.lockTimeoutSeconds } : {}),
     lock: 'brief',
-    expectedSeconds: null,
+    expectedSeconds: expectedSecondsFor('create-index', parts.tableBytes),
     risk: parts.risk,
     rollback: {
       type: 'drop-index',
@@ -174,6 +218,8 @@ export function dropIndexAction(parts: {
   where: string | null;
   definition: string | null;
   risk: string;
+  /** the table's data size, when known: re-creating the index (the rollback) is estimated from it */
+  tableBytes?: number | null;
 }): DropIndexAction {
   return {
     type: 'drop-index',
@@ -191,19 +237,23 @@ export function dropIndexAction(parts: {
       ...(parts.where !== null ? { where: parts.where } : {}),
       definition: parts.definition,
       lock: 'brief',
-      expectedSeconds: null,
+      expectedSeconds: expectedSecondsFor('create-index', parts.tableBytes),
       risk: 're-creating the index reads the whole table',
       rollback: null,
     },
   };
 }
 
-/** A table maintenance action (nothing to roll back). */
+/**
+ * A table maintenance action (nothing to roll back); `bytes`: what it reads, when known (the
+ * table's data, plus its indexes for vacuum and optimize), to estimate its run time.
+ */
 export function tableMaintenanceAction(
   type: TableMaintenanceAction['type'],
   table: string,
   lock: LockLevel,
   risk: string,
+  bytes: number | null = null,
 ): TableMaintenanceAction {
-  return { type, table, lock, expectedSeconds: null, risk, rollback: null };
+  return { type, table, lock, expectedSeconds: expectedSecondsFor(type, bytes), risk, rollback: null };
 }

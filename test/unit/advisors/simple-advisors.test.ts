@@ -9,6 +9,7 @@ import { slowQuery } from '../../../agent/advisors/slow-query.js';
 import { staleStatistics } from '../../../agent/advisors/stale-statistics.js';
 import { tableBloat } from '../../../agent/advisors/table-bloat.js';
 import { unusedIndex } from '../../../agent/advisors/unused-index.js';
+import { expectedSecondsFor } from '../../../agent/findings/actions.js';
 import type { Finding } from '../../../agent/findings/finding.js';
 import type { IndexStat, TableStat } from '../../../agent/snapshot/signals.js';
 import { connections, input, snapshot, T0, tables } from './fixtures.js';
@@ -223,6 +224,23 @@ describe('maintenance', () => {
       'mysql',
     );
     expect(tableBloat(input([my], { engine: 'mysql' }))[0]?.fix?.statements[0]).toMatch(/ENGINE=InnoDB/);
+  });
+  it('gives maintenance its expected time from the table size where the engine reports it, null where not', () => {
+    const sized = snapshot(T0, {
+      tables: tables(T0, {
+        tables: [
+          table('public.a', { liveRows: 50_000, deadRows: 150_000, dataBytes: 400e6, indexBytes: 100e6 }),
+          table('public.b', { rowsModifiedSinceAnalyze: 60_000, dataBytes: 400e6 }),
+          table('public.c', { liveRows: 50_000, deadRows: 150_000 }),
+        ],
+      }),
+    });
+    const [vacuumA, vacuumC] = tableBloat(input([sized])).map((f) => f.fix?.actions[0]);
+    expect(vacuumA?.expectedSeconds).toBe(expectedSecondsFor('vacuum', 500e6));
+    expect(vacuumA?.expectedSeconds).toBeGreaterThan(1);
+    expect(vacuumC?.expectedSeconds).toBeNull();
+    const [analyze] = staleStatistics(input([sized])).map((f) => f.fix?.actions[0]);
+    expect(analyze?.expectedSeconds).toBe(expectedSecondsFor('analyze', 400e6));
   });
 });
 
