@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type pg from 'pg';
+import pg from 'pg';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -19,12 +18,15 @@ import { type PostgresServer, startPostgres } from '../../support/postgres.js';
 // an un-indexed column runs. The agent itself raises the missing-index finding; the button
 // without the apply token is refused (401, nothing built, the refusal audited), with the token
 // the index is built online (CREATE INDEX CONCURRENTLY) under the running reads, the reads are
-// measured faster (verified), the finding resolves and the audit chain holds the record.
+// measured faster (verified), the finding resolves and the audit chain holds the record. Before
+// that, idle sessions take every ordinary slot while the slow read runs: the agent's
+// pool-saturation names the missing index as its cause and the page draws that chain.
 
 const CHROMIUM = process.env.DBDIAG_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const READ_SQL = 'SELECT count(*) FROM public.orders WHERE customer_id = $1';
 const TOKEN = 'h15-apply-token-0123456789';
+const MAX_CONNECTIONS = 12;
 
 interface ActiveFinding {
   id: string;
@@ -59,24 +61,14 @@ describe('the Apply button on a sandbox PostgreSQL 15, finding raised by a real 
       }
     ).findings;
 
-  function auditList(): AuditRow[] {
-    const out = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'agent/cli/main.ts',
-        'audit',
-        'list',
-        '--format',
-        'json',
-        '--data-dir',
-        join(agent.dir, 'state'),
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
-    if (out.status !== 0) throw new Error(`dbdiag audit list: ${out.stderr}`);
-    return JSON.parse(out.stdout) as AuditRow[];
+  /** the audit log as the console's audit page reads it */
+  async function auditList(): Promise<AuditRow[]> {
+    const doc = (await (await fetch(`${agent.base}/api/audit`)).json()) as {
+      chain: { ok: boolean };
+      records: AuditRow[];
+    };
+    expect(doc.chain.ok).toBe(true);
+    return doc.records;
   }
 
   async function applyPage(problems: string[]): Promise<Page> {
@@ -94,10 +86,14 @@ describe('the Apply button on a sandbox PostgreSQL 15, finding raised by a real 
   beforeAll(async () => {
     buildConsole();
     mkdirSync(ARTIFACTS, { recursive: true });
-    server = await startPostgres({ version: 15 });
+    server = await startPostgres({
+      version: 15,
+      settings: { max_connections: MAX_CONNECTIONS, superuser_reserved_connections: 3 },
+    });
+    await server.query('CREATE ROLE app LOGIN');
     await server.query('DROP TABLE IF EXISTS public.orders');
     await server.query(
-      'CREATE TABLE public.orders AS SELECT g AS id, g % 5000 AS customer_id, g % 7 AS status, repeat($$x$$, 40) AS note FROM generate_series(1, 300000) g',
+      'CREATE TABLE public.orders AS SELECT g AS id, g % 5000 AS customer_id, g % 7 AS status, repeat($$x$$, 40) AS note FROM generate_series(1, 200000) g',
     );
     await server.query('ANALYZE public.orders');
     await server.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
@@ -111,9 +107,10 @@ describe('the Apply button on a sandbox PostgreSQL 15, finding raised by a real 
     agent = await startAgentProcess({
       intervalSeconds: 1,
       tablesIntervalSeconds: 1,
+      thresholds: { saturationWindowSeconds: 3, resolveAfterSeconds: 5 },
       apply: {
         enabled: true,
-        validationSeconds: 3,
+        validationSeconds: 2,
         tokenFile: join(tokenDir, 'token'),
         tokenName: 'oncall-console',
       },
@@ -142,6 +139,56 @@ describe('the Apply button on a sandbox PostgreSQL 15, finding raised by a real 
     if (tokenDir) rmSync(tokenDir, { recursive: true, force: true });
   });
 
+  it('the incident chain: the slow read holding every slot, pool-saturation drawn after its missing-index cause', async () => {
+    const held: pg.Client[] = [];
+    try {
+      for (;;) {
+        const client = new pg.Client({ connectionString: server.url({ user: 'app' }) });
+        client.on('error', () => {});
+        try {
+          await client.connect();
+          held.push(client);
+        } catch (error) {
+          if ((error as { code?: string }).code === '53300') break;
+          throw error;
+        }
+      }
+      const saturationId = await until(
+        'pool-saturation related to the missing index',
+        async () =>
+          (
+            (await (await fetch(`${agent.base}/api/findings?status=active`)).json()) as {
+              findings: { id: string; kind: string; related: string[] }[];
+            }
+          ).findings.find((f) => f.kind === 'pool-saturation' && f.related.includes(findingId))?.id,
+        60_000,
+        agent.log,
+      );
+      const problems: string[] = [];
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
+      await page.goto(`${agent.base}/#finding=${encodeURIComponent(saturationId)}`, { waitUntil: 'load' });
+      const chain = page.locator('#detail ol.chain li');
+      await chain.first().waitFor();
+      // cause first, then the saturation itself
+      expect(await chain.first().textContent()).toMatch(/missing-index/);
+      expect(await chain.first().locator('a').count()).toBe(1);
+      expect(await page.locator('#detail ol.chain li[aria-current]').textContent()).toMatch(
+        /pool-saturation/,
+      );
+      expect(await page.locator('#detail code.statement').allTextContents()).toEqual(
+        expect.arrayContaining([expect.stringMatching(/max_connections|pool/i)]),
+      );
+      await page.screenshot({ path: join(ARTIFACTS, 'console-incident-chain.png'), fullPage: true });
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      for (const c of held) await c.end().catch(() => undefined);
+    }
+  }, 120_000);
+
   it('without the token: refused with 401, nothing built, the refusal audited', async () => {
     const problems: string[] = [];
     const page = await applyPage(problems);
@@ -157,7 +204,9 @@ describe('the Apply button on a sandbox PostgreSQL 15, finding raised by a real 
       `SELECT indexname FROM pg_indexes WHERE tablename = 'orders' AND indexdef LIKE '%customer_id%'`,
     );
     expect(indexes).toEqual([]);
-    const refusals = auditList().filter((r) => r.action === 'apply-refused' && r.finding === findingId);
+    const refusals = (await auditList()).filter(
+      (r) => r.action === 'apply-refused' && r.finding === findingId,
+    );
     expect(refusals.length).toBe(2);
     expect(problems).toEqual([]);
     await page.close();
@@ -184,10 +233,10 @@ describe('the Apply button on a sandbox PostgreSQL 15, finding raised by a real 
     await until(
       'the finding to resolve',
       async () => ((await active()).some((f) => f.id === findingId) ? undefined : true),
-      60_000,
+      90_000,
       agent.log,
     );
-    const applied = auditList().filter((r) => r.action === 'apply' && r.finding === findingId);
+    const applied = (await auditList()).filter((r) => r.action === 'apply' && r.finding === findingId);
     expect(applied).toHaveLength(1);
     expect(applied[0]).toMatchObject({ who: 'oncall-console', result: 'verified' });
     expect(applied[0]!.statements.join('\n')).toMatch(/CREATE INDEX CONCURRENTLY/);
