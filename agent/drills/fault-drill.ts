@@ -219,7 +219,7 @@ export async function sessionsListedBy(dba: SandboxSession, finding: Finding | u
 export function terminateActions(finding: Finding | undefined, sessions: readonly number[]): FixAction[] {
   const action = finding?.fix?.actions.find((a) => a.type === 'terminate-session' && a.cancelOnly !== true);
   if (action === undefined || action.type !== 'terminate-session') return [];
-  return sessions.map((session) => ({ ...action, session }));
+  return sessions.map((session) => ({ ...action, session, note: "listed by the finding's Diagnosis" }));
 }
 
 /** Inserts rows in batches of literal VALUES (portable SQL, no placeholders): rows(i) gives row i's values. */
