@@ -18,7 +18,8 @@ export const lostIndex = faultDrill({
   summary:
     'the index the lookups need is made unusable (PostgreSQL: dropped in the sandbox) under load; expects missing-index; mitigation: its create-index action, online',
   // MariaDB next: tried, after ALTER INDEX ... IGNORED the agent raised slow-query but no
-  // missing-index (probably because the catalog still lists the index; not yet looked into)
+  // missing-index: the MySQL index facts (INDEX_FACTS_SQL) still list the ignored index
+  // (STATISTICS.IGNORED = 'YES'), so servedBy takes the lookup as served
   engines: ['postgres'],
   findingKinds: ['missing-index'],
   alertRules: [],
