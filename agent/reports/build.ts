@@ -1,7 +1,7 @@
 import { type EvidenceValue, SEVERITIES, type Severity } from '../findings/finding.js';
 import type { TrackedFinding } from '../findings/tracker.js';
 import { hourOf } from '../state/rollup.js';
-import type { RollupHourPoint, StatementSum, Store } from '../state/store.js';
+import type { RollupHourPoint, SlowClassHour, StatementSum, Store } from '../state/store.js';
 import type {
   Baseline,
   Capacity,
@@ -11,6 +11,7 @@ import type {
   Report,
   ReportFinding,
   ReportKind,
+  SlowLogLine,
   StatementLine,
   Statements,
   TargetReport,
@@ -43,6 +44,8 @@ export interface BuildOptions {
   regressionPercent?: number;
   /** ... with at least this many calls in the period and in the baseline */
   minCalls?: number;
+  /** data size limits per target (bytes), for the days until each is reached */
+  dataLimits?: Readonly<Record<string, number>>;
 }
 
 export const REGRESSION_PERCENT = 25;
@@ -199,17 +202,40 @@ function statements(
     regressions: regressions.map(strip),
     new: fresh.map(strip),
     all: lines.slice(0, KEPT_STATEMENTS).map(strip),
+    slowLog: [],
   };
 }
 
-function capacity(hours: readonly RollupHourPoint[]): Capacity {
+const DAY_MS = 86_400_000;
+/** counters listed per target */
+const TOP_COUNTERS = 10;
+
+/** growth per day between the first and last sample; null with fewer than two an hour apart */
+function perDay(first: { at: number; value: number } | null, last: { at: number; value: number } | null) {
+  if (!first || !last || last.at - first.at < 3_600_000) return null;
+  return ((last.value - first.value) / (last.at - first.at)) * DAY_MS;
+}
+
+/** days until `left` is used up at `rate` per day; null when it does not grow */
+function daysLeft(left: number, rate: number | null): number | null {
+  if (rate === null || rate <= 0) return null;
+  return sig(Math.max(0, left) / rate);
+}
+
+function capacity(hours: readonly RollupHourPoint[], dataLimit: number | null): Capacity {
   let peak: number | null = null;
   let maxConnections: number | null = null;
   let saturationMax: number | null = null;
   let minutes = 0;
   let hits = 0;
   let reads = 0;
-  const sized: number[] = [];
+  const sized: { at: number; value: number }[] = [];
+  const databaseSized: { at: number; value: number }[] = [];
+  const xids: { at: number; age: number; next: number; limit: number; database: string }[] = [];
+  const counters = new Map<
+    string,
+    { first: { at: number; value: number }; last: { at: number; value: number }; max: number }
+  >();
   for (const r of hours) {
     if (r.connectionsPeak !== null) peak = Math.max(peak ?? 0, r.connectionsPeak);
     if (r.maxConnections !== null) maxConnections = r.maxConnections;
@@ -217,10 +243,31 @@ function capacity(hours: readonly RollupHourPoint[]): Capacity {
     minutes += r.saturationWarningMinutes;
     hits += r.cacheHits;
     reads += r.cacheReads;
-    if (r.tableBytes !== null) sized.push(r.tableBytes);
+    if (r.tableBytes !== null) sized.push({ at: r.hour, value: r.tableBytes });
+    const extra = r.extra;
+    if (!extra) continue;
+    if (extra.databaseBytes !== null) databaseSized.push({ at: r.hour, value: extra.databaseBytes });
+    if (extra.transactionIds) xids.push({ at: r.hour, ...extra.transactionIds });
+    for (const c of extra.counters) {
+      const point = { at: r.hour, value: c.value };
+      const known = counters.get(c.name);
+      if (known) {
+        known.last = point;
+        known.max = c.max;
+      } else counters.set(c.name, { first: point, last: point, max: c.max });
+    }
   }
-  const first = sized[0];
-  const last = sized.at(-1);
+  const source = databaseSized.length > 0 ? 'database' : sized.length > 0 ? 'top-tables' : null;
+  const sizes = source === 'database' ? databaseSized : sized;
+  const first = sizes[0] ?? null;
+  const last = sizes.at(-1) ?? null;
+  const growth = perDay(first, last);
+  const xidFirst = xids[0];
+  const xidLast = xids.at(-1);
+  const xidRate =
+    xidFirst && xidLast
+      ? perDay({ at: xidFirst.at, value: xidFirst.next }, { at: xidLast.at, value: xidLast.next })
+      : null;
   return {
     hours: hours.length,
     connectionsPeak: peak,
@@ -229,8 +276,38 @@ function capacity(hours: readonly RollupHourPoint[]): Capacity {
     saturationMax: ratio(saturationMax),
     minutesAtSaturationWarning: sig(minutes, 2) ?? 0,
     cacheHitRatio: ratio(hits + reads > 0 ? hits / (hits + reads) : null),
-    dataBytes: last === undefined ? null : sig(last),
-    dataGrowthBytes: last === undefined || first === undefined ? null : sig(last - first),
+    dataBytes: last === null ? null : sig(last.value),
+    dataGrowthBytes: last === null || first === null ? null : sig(last.value - first.value),
+    dataSource: source,
+    dataGrowthPerDayBytes: sig(growth),
+    dataLimitBytes: dataLimit,
+    daysToDataLimit: dataLimit !== null && last !== null ? daysLeft(dataLimit - last.value, growth) : null,
+    transactionIds: xidLast
+      ? {
+          database: xidLast.database,
+          age: count(xidLast.age),
+          limit: xidLast.limit,
+          usedPercent: sig((xidLast.age / xidLast.limit) * 100, 2) ?? 0,
+          perDay: sig(xidRate),
+          daysToLimit: daysLeft(xidLast.limit - xidLast.age, xidRate),
+        }
+      : null,
+    counters: [...counters.entries()]
+      .map(([name, c]) => {
+        const rate = perDay(c.first, c.last);
+        return {
+          name,
+          value: count(c.last.value),
+          max: sig(c.max) ?? c.max,
+          usedPercent: sig((c.last.value / c.max) * 100, 2) ?? 0,
+          perDay: sig(rate),
+          daysToMax: daysLeft(c.max - c.last.value, rate),
+          fraction: c.last.value / c.max,
+        };
+      })
+      .sort((a, b) => b.fraction - a.fraction || a.name.localeCompare(b.name))
+      .slice(0, TOP_COUNTERS)
+      .map(({ fraction: _fraction, ...c }) => c),
     trend: hours.map((r) => ({
       at: isoSecond(r.hour),
       connectionsPeak: r.connectionsPeak,
@@ -238,6 +315,50 @@ function capacity(hours: readonly RollupHourPoint[]): Capacity {
       statementSeconds: sig(r.statementSeconds) ?? 0,
     })),
   };
+}
+
+/** slow-log classes summed over the period's hours, compared with the same classes in the baseline hours */
+function slowLog(
+  hours: readonly RollupHourPoint[],
+  baselineHours: readonly RollupHourPoint[],
+): SlowLogLine[] {
+  const sum = (list: readonly RollupHourPoint[]) => {
+    const out = new Map<string, SlowClassHour>();
+    for (const h of list)
+      for (const c of h.extra?.slowQueries ?? []) {
+        const s = out.get(c.id) ?? { ...c, count: 0, totalSeconds: 0, maxSeconds: 0, rowsExamined: 0 };
+        s.count += c.count;
+        s.totalSeconds += c.totalSeconds;
+        s.rowsExamined += c.rowsExamined;
+        s.maxSeconds = Math.max(s.maxSeconds, c.maxSeconds);
+        out.set(c.id, s);
+      }
+    return out;
+  };
+  const before = sum(baselineHours);
+  return [...sum(hours).values()]
+    .sort((a, b) => b.totalSeconds - a.totalSeconds || a.id.localeCompare(b.id))
+    .slice(0, TOP_STATEMENTS)
+    .map((c) => ({
+      id: c.id,
+      fingerprint: c.fingerprint,
+      count: count(c.count),
+      totalSeconds: sig(c.totalSeconds) ?? 0,
+      maxSeconds: sig(c.maxSeconds) ?? 0,
+      rowsExamined: count(c.rowsExamined),
+      baselineCount: before.has(c.id) ? count(before.get(c.id)?.count ?? 0) : null,
+    }));
+}
+
+/** server starts inside the period, from the start time the server reports */
+function restarts(hours: readonly RollupHourPoint[], from: number, to: number): { at: string }[] {
+  const starts = new Set<number>();
+  for (const h of hours) {
+    const at = h.extra?.serverStartedAt;
+    // a start time moves by a second or so between samples (MySQL: now - Uptime): a restart is a new start inside the period
+    if (at !== null && at !== undefined && at >= from && at < to) starts.add(Math.floor(at / 60_000));
+  }
+  return [...starts].sort((a, b) => a - b).map((m) => ({ at: isoSecond(m * 60_000) }));
 }
 
 function maintenance(open: readonly TrackedFinding[]): MaintenanceItem[] {
@@ -312,17 +433,12 @@ export async function buildReport(store: Store, options: BuildOptions): Promise<
   const summaries = new Map(
     (await store.rollupSummaries({ ...scope, from: hourOf(from), to })).map((r) => [r.target, r]),
   );
+  // the baseline period's hours: its statements (when no report is the baseline) and slow-log classes
+  const baselineTo = Date.parse(baseline.period.to);
   const previous = new Map(
-    options.baseline
-      ? []
-      : (
-          await store.rollupSummaries({
-            ...scope,
-            from: hourOf(baselineFrom),
-            to: hourOf(from),
-            hours: false,
-          })
-        ).map((r) => [r.target, r.statements]),
+    (await store.rollupSummaries({ ...scope, from: hourOf(baselineFrom), to: hourOf(baselineTo) })).map(
+      (r) => [r.target, r],
+    ),
   );
   const byId = new Map<string, TrackedFinding>();
   const since = Math.min(from, baselineFrom);
@@ -368,14 +484,17 @@ export async function buildReport(store: Store, options: BuildOptions): Promise<
       for (const s of t?.statements.all ?? [])
         baselineStatements.set(s.queryId, { calls: s.calls, meanSeconds: s.meanSeconds });
     } else {
-      for (const s of previous.get(target) ?? [])
+      for (const s of previous.get(target)?.statements ?? [])
         baselineStatements.set(s.queryId, {
           calls: s.calls,
           meanSeconds: s.calls > 0 ? s.totalSeconds / s.calls : null,
         });
     }
-    const stmts = statements(statementMap(own.statements), baselineStatements, regressionPercent, minCalls);
-    const cap = capacity(own.hours);
+    const stmts = {
+      ...statements(statementMap(own.statements), baselineStatements, regressionPercent, minCalls),
+      slowLog: slowLog(own.hours, previous.get(target)?.hours ?? []),
+    };
+    const cap = capacity(own.hours, options.dataLimits?.[target] ?? null);
     const openAtEnd = mine.filter((t) => t.firstSeen < to && (t.resolvedAt === null || t.resolvedAt >= to));
     const settings = (await store.settingChanges({ target, since: from }))
       .filter((c) => c.at < to && c.previous !== null)
@@ -387,6 +506,7 @@ export async function buildReport(store: Store, options: BuildOptions): Promise<
       serverVersions: versions
         .filter((v, i) => i > 0 && v.firstSeen >= from && v.firstSeen < to)
         .map((v) => ({ at: isoSecond(v.firstSeen), version: v.version })),
+      restarts: restarts(own.hours, from, to),
     };
     const { status, reason } = verdict(findings, stmts, cap);
     targets.push({

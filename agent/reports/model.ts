@@ -5,7 +5,7 @@
 
 import type { FindingKind, Severity } from '../findings/finding.js';
 
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA_VERSION = 2;
 export const REPORT_KINDS = ['daily', 'weekly', 'monthly', 'custom'] as const;
 export type ReportKind = (typeof REPORT_KINDS)[number];
 
@@ -73,10 +73,52 @@ export interface Capacity {
   saturationMax: number | null;
   minutesAtSaturationWarning: number;
   cacheHitRatio: number | null;
-  /** table + index bytes of the top tables, at the end of the period and its change over it */
+  /** data + index bytes at the end of the period and their change over it ... */
   dataBytes: number | null;
   dataGrowthBytes: number | null;
+  /** ... of the whole databases ('database'), or of the top tables only when the size of the databases is not known */
+  dataSource: 'database' | 'top-tables' | null;
+  /** growth per day over the period (last minus first sample, over the time between them) */
+  dataGrowthPerDayBytes: number | null;
+  /** the configured limit (reports.dataLimits) and the days until it at the period's rate */
+  dataLimitBytes: number | null;
+  daysToDataLimit: number | null;
+  /** PostgreSQL: the oldest unfrozen transaction ID's age against the age writes stop at, and the days left at the period's rate */
+  transactionIds: TransactionIdRunway | null;
+  /** sequences / AUTO_INCREMENT columns closest to their maximum, with their runway at the period's rate */
+  counters: CounterRunway[];
   trend: TrendPoint[];
+}
+
+export interface TransactionIdRunway {
+  database: string;
+  age: number;
+  limit: number;
+  usedPercent: number;
+  /** transaction IDs used per day over the period; null with one sample */
+  perDay: number | null;
+  /** (limit - age) / perDay: days until the server stops taking writes if nothing freezes; null without a rate */
+  daysToLimit: number | null;
+}
+
+export interface CounterRunway {
+  name: string;
+  value: number;
+  max: number;
+  usedPercent: number;
+  perDay: number | null;
+  daysToMax: number | null;
+}
+
+export interface SlowLogLine {
+  id: string;
+  fingerprint: string;
+  count: number;
+  totalSeconds: number;
+  maxSeconds: number;
+  rowsExamined: number;
+  /** the same class in the previous period of the same length; null when absent there */
+  baselineCount: number | null;
 }
 
 export interface StatementLine {
@@ -99,6 +141,8 @@ export interface Statements {
   new: StatementLine[];
   /** kept for the next report's baseline: every statement with calls in the period */
   all: StatementLine[];
+  /** classes of the followed slow-query log during the period, by total time (empty without a slow log) */
+  slowLog: SlowLogLine[];
 }
 
 export interface MaintenanceItem {
@@ -123,6 +167,8 @@ export interface Changes {
   settings: SettingChangeLine[];
   /** server versions first seen during the period (an upgrade or a restart into a new binary) */
   serverVersions: { at: string; version: string }[];
+  /** server starts during the period (the server's own start time) */
+  restarts: { at: string }[];
 }
 
 export interface TargetReport {

@@ -1,5 +1,5 @@
 import type { Report, ReportFinding, StatementLine, TargetReport, TrendPoint } from './model.js';
-import { bytes, change, duration, ms, pct } from './render-md.js';
+import { bytes, capacityRows, change, duration, ms, pct, SLOW_LOG_HEADER, slowLogRows } from './render-md.js';
 
 // One self-contained HTML file: inline CSS and inline SVG charts, no script, nothing loaded
 // from outside the file (links such as runbook URLs are fine). Readable on a phone (fluid
@@ -153,9 +153,10 @@ function target(t: TargetReport, report: Report): string {
           )
           .join('\n')}</ul>`;
   const changes =
-    t.changes.settings.length + t.changes.serverVersions.length === 0
-      ? '<p>No setting or version changes.</p>'
+    t.changes.settings.length + t.changes.serverVersions.length + t.changes.restarts.length === 0
+      ? '<p>No setting or version changes, no restart.</p>'
       : `<ul>${[
+          ...t.changes.restarts.map((r) => `<li>${esc(r.at)} server restarted</li>`),
           ...t.changes.settings.map(
             (x) =>
               `<li>${esc(x.at)} <code>${esc(x.name)}</code>: ${esc(x.previous)} → ${esc(x.value ?? '(removed)')}</li>`,
@@ -174,7 +175,9 @@ ${findings}</section>
 <tr><th>saturation max</th><td class="n">${esc(pct(c.saturationMax))}</td></tr>
 <tr><th>minutes at the saturation warning</th><td class="n">${esc(c.minutesAtSaturationWarning)}</td></tr>
 <tr><th>cache hit ratio (interval)</th><td class="n">${esc(pct(c.cacheHitRatio))}</td></tr>
-<tr><th>data + indexes (top tables)</th><td class="n">${esc(bytes(c.dataBytes))}</td></tr>
+${capacityRows(c)
+  .map(([label, value]) => `<tr><th>${esc(label)}</th><td class="n">${esc(value)}</td></tr>`)
+  .join('\n')}
 </tbody></table></div>
 <div class="charts">
 ${lineChart(
@@ -201,6 +204,18 @@ ${lineChart(
 ${s.regressions.length > 0 ? `<h4>Regressions (mean time up ≥ 25% with enough calls)</h4>${statementTable(s.regressions)}` : '<p>No regressions.</p>'}
 ${s.new.length > 0 ? `<h4>New heavy statements</h4>${statementTable(s.new)}` : ''}
 ${s.top.length > 0 ? `<h4>Top by total time</h4>${statementTable(s.top)}` : '<p>No statement statistics for the period.</p>'}
+${
+  s.slowLog.length > 0
+    ? `<h4>Slow-log classes</h4><div class="scroll"><table><thead><tr>${SLOW_LOG_HEADER.map((h, i) => `<th${i > 0 ? ' class="n"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${slowLogRows(
+        s.slowLog,
+      )
+        .map(
+          (r) =>
+            `<tr>${r.map((v, i) => (i === 0 ? `<td><code>${esc(v)}</code></td>` : `<td class="n">${esc(v)}</td>`)).join('')}</tr>`,
+        )
+        .join('\n')}</tbody></table></div>`
+    : ''
+}
 </section>
 <section class="maintenance"><h3>Maintenance due</h3>${maintenance}</section>
 <section class="changes"><h3>Changes</h3>${changes}</section>

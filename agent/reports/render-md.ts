@@ -1,4 +1,4 @@
-import type { Report, ReportFinding, StatementLine, TargetReport } from './model.js';
+import type { Capacity, Report, ReportFinding, SlowLogLine, StatementLine, TargetReport } from './model.js';
 
 // Markdown: what a team lead reads in a mail, a wiki page or a terminal. The verdict first,
 // then per target: findings, capacity, statements, maintenance due, changes.
@@ -41,6 +41,49 @@ export function change(percent: number | null): string {
   if (percent === null) return 'new';
   return `${percent > 0 ? '+' : ''}${percent}%`;
 }
+
+function days(value: number | null): string {
+  return value === null ? 'not growing' : `${value} days`;
+}
+
+/** Capacity rows beyond the connection and cache figures, as [label, value] (md and html both print them). */
+export function capacityRows(c: Capacity): [string, string][] {
+  const rows: [string, string][] = [];
+  const what = c.dataSource === 'top-tables' ? 'data + indexes (top tables)' : 'data + indexes';
+  const growth =
+    c.dataGrowthBytes === null ? 'n/a' : `${c.dataGrowthBytes >= 0 ? '+' : ''}${bytes(c.dataGrowthBytes)}`;
+  rows.push([what, `${bytes(c.dataBytes)} (${growth} over the period)`]);
+  if (c.dataGrowthPerDayBytes !== null) rows.push(['growth per day', bytes(c.dataGrowthPerDayBytes)]);
+  if (c.dataLimitBytes !== null)
+    rows.push([`days until the limit of ${bytes(c.dataLimitBytes)}`, days(c.daysToDataLimit)]);
+  const x = c.transactionIds;
+  if (x) {
+    rows.push([
+      `transaction-ID age (${x.database})`,
+      `${x.age} of ${x.limit} (${x.usedPercent}%), ${x.perDay === null ? 'rate n/a' : `${x.perDay} per day`}`,
+    ]);
+    rows.push(['days to the wraparound stop at this rate', days(x.daysToLimit)]);
+  }
+  for (const k of c.counters)
+    rows.push([
+      `counter ${k.name}`,
+      `${k.value} of ${k.max} (${k.usedPercent}%), ${k.perDay === null ? 'rate n/a' : `${k.perDay} per day, ${days(k.daysToMax)} left`}`,
+    ]);
+  return rows;
+}
+
+/** Slow-log class rows: [fingerprint, count, total, max, baseline count] */
+export function slowLogRows(lines: readonly SlowLogLine[]): string[][] {
+  return lines.map((l) => [
+    l.fingerprint.slice(0, 120),
+    String(l.count),
+    `${l.totalSeconds} s`,
+    ms(l.maxSeconds),
+    l.baselineCount === null ? 'new' : String(l.baselineCount),
+  ]);
+}
+
+export const SLOW_LOG_HEADER = ['slow-log class', 'count', 'total', 'max', 'baseline count'];
 
 function findingLines(
   title: string,
@@ -107,7 +150,7 @@ function target(t: TargetReport, report: Report): string[] {
     `| saturation max | ${pct(c.saturationMax)} |`,
     `| minutes at the saturation warning | ${c.minutesAtSaturationWarning} |`,
     `| cache hit ratio (interval) | ${pct(c.cacheHitRatio)} |`,
-    `| data + indexes (top tables) | ${bytes(c.dataBytes)} (${c.dataGrowthBytes === null ? 'n/a' : `${c.dataGrowthBytes >= 0 ? '+' : ''}${bytes(c.dataGrowthBytes)}`}) |`,
+    ...capacityRows(c).map(([label, value]) => `| ${cell(label)} | ${cell(value)} |`),
     '',
   );
   out.push('### Statements', '', `From the ${c.hours} hourly rollup(s) overlapping the period.`, '');
@@ -123,6 +166,15 @@ function target(t: TargetReport, report: Report): string[] {
   if (t.statements.top.length > 0)
     out.push('#### Top by total time', '', ...statementTable(t.statements.top));
   else out.push('No statement statistics for the period.', '');
+  if (t.statements.slowLog.length > 0)
+    out.push(
+      '#### Slow-log classes',
+      '',
+      `| ${SLOW_LOG_HEADER.join(' | ')} |`,
+      '| --- | ---: | ---: | ---: | ---: |',
+      ...slowLogRows(t.statements.slowLog).map((r) => `| ${r.map(cell).join(' | ')} |`),
+      '',
+    );
   out.push('### Maintenance due', '');
   if (t.maintenance.length === 0) out.push('Nothing due.', '');
   for (const m of t.maintenance) {
@@ -133,12 +185,13 @@ function target(t: TargetReport, report: Report): string[] {
   }
   if (t.maintenance.length > 0) out.push('');
   out.push('### Changes', '');
-  if (t.changes.settings.length === 0 && t.changes.serverVersions.length === 0)
-    out.push('No setting or version changes.', '');
+  const changeCount = t.changes.settings.length + t.changes.serverVersions.length + t.changes.restarts.length;
+  if (changeCount === 0) out.push('No setting or version changes, no restart.', '');
+  for (const r of t.changes.restarts) out.push(`- ${r.at} server restarted`);
   for (const s of t.changes.settings)
     out.push(`- ${s.at} ${s.name}: ${s.previous} -> ${s.value ?? '(removed)'}`);
   for (const v of t.changes.serverVersions) out.push(`- ${v.at} server version ${v.version}`);
-  if (t.changes.settings.length + t.changes.serverVersions.length > 0) out.push('');
+  if (changeCount > 0) out.push('');
   return out;
 }
 

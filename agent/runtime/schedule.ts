@@ -8,6 +8,7 @@ export function probeIntervalSeconds(probe: ProbeName, config: Config): number {
       return config.tablesIntervalSeconds;
     case 'settings':
     case 'privileges':
+    case 'runway':
       return config.settingsIntervalSeconds;
     default:
       return config.intervalSeconds;

@@ -263,6 +263,29 @@ export interface ReplicationSignals {
   self: ReplicaSelf | null;
 }
 
+/** A counter that stops at a maximum: a sequence, an identity or an AUTO_INCREMENT column. */
+export interface CounterStat {
+  /** schema.sequence (PostgreSQL) or schema.table.column (AUTO_INCREMENT) */
+  name: string;
+  /** schema.table.column the counter feeds, when known */
+  column: string | null;
+  /** the last value handed out */
+  value: number;
+  /** the most it can reach: the smaller of its own maximum and its column type's */
+  max: number;
+}
+
+/** What runs out with use: transaction IDs (PostgreSQL) and counters near their type's maximum. */
+export interface RunwaySignals {
+  at: number;
+  /** age of the oldest unfrozen transaction ID of any database, the age at which the server stops taking writes, and the next transaction ID (64-bit: its growth is the consumption rate) */
+  transactionIds: { age: number; database: string; limit: number; next: number } | null;
+  /** the counters closest to their maximum (by used fraction), top N */
+  counters: CounterStat[];
+  /** counters this role may not read (their values are hidden) */
+  hidden: number;
+}
+
 export interface Signals {
   connections?: ConnectionSignals;
   pooler?: PoolerSignals;
@@ -273,6 +296,7 @@ export interface Signals {
   slowlog?: SlowLogSignals;
   privileges?: PrivilegeSignals;
   replication?: ReplicationSignals;
+  runway?: RunwaySignals;
 }
 
 export type SignalName = keyof Signals;

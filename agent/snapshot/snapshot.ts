@@ -8,7 +8,8 @@ export type ProbeName =
   | 'tables'
   | 'settings'
   | 'privileges'
-  | 'replication';
+  | 'replication'
+  | 'runway';
 
 /** 'partial': it ran, but a missing privilege hid part of what it reads (message says what and the GRANT) */
 export type ProbeStatus = 'ok' | 'partial' | 'unsupported' | 'error' | 'not-due';

@@ -1,7 +1,15 @@
 import type { Rates } from '../snapshot/rates.js';
 import type { ConnectionStates } from '../snapshot/signals.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
-import type { HourlyRollup, PeakMean, SettingChange, StatementHour, TableHour } from './store.js';
+import type {
+  HourlyRollup,
+  PeakMean,
+  RollupExtra,
+  SettingChange,
+  SlowClassHour,
+  StatementHour,
+  TableHour,
+} from './store.js';
 
 // One target's hour, built from the cycles as they come (no I/O). Each signal group is counted
 // once per fresh sample (probes on slower schedules carry their last sample over; rates that
@@ -62,7 +70,13 @@ interface HourState {
   serverVersion: string | null;
   statements: Map<string, StatementSum>;
   tables: Map<string, TableSum>;
+  /** gauges last seen in the hour; slow-log classes summed over it */
+  extra: Omit<RollupExtra, 'slowQueries'>;
+  slow: Map<string, SlowClassHour>;
 }
+
+/** slow-log classes kept per hour */
+const TOP_SLOW_CLASSES = 20;
 
 function zeros(): Record<ConnectionKey, number> {
   return { used: 0, active: 0, idle: 0, idleInTransaction: 0, waitingLock: 0, other: 0 };
@@ -83,6 +97,8 @@ function emptyHour(hour: number): HourState {
     serverVersion: null,
     statements: new Map(),
     tables: new Map(),
+    extra: { serverStartedAt: null, databaseBytes: null, transactionIds: null, counters: [] },
+    slow: new Map(),
   };
 }
 
@@ -121,6 +137,11 @@ function hourFromRollup(r: HourlyRollup): HourState {
       deadRows: t.deadRows,
     });
   }
+  if (r.extra) {
+    const { slowQueries, ...gauges } = r.extra;
+    state.extra = gauges;
+    for (const c of slowQueries) state.slow.set(c.id, { ...c });
+  }
   return state;
 }
 
@@ -133,6 +154,9 @@ export class HourlyRollupBuilder {
   private lastStatementsAt: number | null = null;
   private lastTablesAt: number | null = null;
   private lastTableSignalsAt: number | null = null;
+  /** the slow-log digest's cumulative figures last seen, per class (deltas are counted from them) */
+  private lastSlow: Map<string, { count: number; totalSeconds: number; rowsExamined: number }> | null = null;
+  private lastSlowAt: number | null = null;
 
   constructor(
     readonly target: string,
@@ -220,6 +244,7 @@ export class HourlyRollupBuilder {
         sum.indexScans += t.indexScans;
       }
     }
+    this.observeExtra(h, snapshot);
     const tables = snapshot.signals.tables;
     if (snapshot.up && tables && tables.at !== this.lastTableSignalsAt) {
       this.lastTableSignalsAt = tables.at;
@@ -232,6 +257,47 @@ export class HourlyRollupBuilder {
       }
     }
     return finished;
+  }
+
+  private observeExtra(h: HourState, snapshot: Snapshot): void {
+    const { settings, cache, runway, slowlog } = snapshot.signals;
+    if (snapshot.up) {
+      if (settings?.serverStartedAt != null) h.extra.serverStartedAt = settings.serverStartedAt;
+      if (cache?.dataBytes != null) h.extra.databaseBytes = cache.dataBytes;
+      if (runway) {
+        h.extra.transactionIds = runway.transactionIds ? { ...runway.transactionIds } : null;
+        h.extra.counters = runway.counters.map((c) => ({ name: c.name, value: c.value, max: c.max }));
+      }
+    }
+    if (slowlog && slowlog.at !== this.lastSlowAt) {
+      this.lastSlowAt = slowlog.at;
+      const previous = this.lastSlow;
+      const seen = new Map<string, { count: number; totalSeconds: number; rowsExamined: number }>();
+      for (const c of slowlog.classes) {
+        seen.set(c.id, { count: c.count, totalSeconds: c.totalSeconds, rowsExamined: c.rowsExamined });
+        if (previous === null) continue; // the first look only sets where counting starts
+        const before = previous.get(c.id);
+        // a class the follower counts from zero again (it restarted) counts whole
+        const reset = before !== undefined && c.count < before.count;
+        const base = before && !reset ? before : { count: 0, totalSeconds: 0, rowsExamined: 0 };
+        const count = c.count - base.count;
+        if (count <= 0) continue;
+        const sum = h.slow.get(c.id) ?? {
+          id: c.id,
+          fingerprint: c.fingerprint,
+          count: 0,
+          totalSeconds: 0,
+          maxSeconds: 0,
+          rowsExamined: 0,
+        };
+        sum.count += count;
+        sum.totalSeconds += c.totalSeconds - base.totalSeconds;
+        sum.rowsExamined += c.rowsExamined - base.rowsExamined;
+        sum.maxSeconds = Math.max(sum.maxSeconds, c.maxSeconds);
+        h.slow.set(c.id, sum);
+      }
+      this.lastSlow = seen;
+    }
   }
 
   /** the hour being filled, as it stands */
@@ -310,6 +376,12 @@ export class HourlyRollupBuilder {
       serverVersion: h.serverVersion,
       statements,
       tables,
+      extra: {
+        ...h.extra,
+        slowQueries: [...h.slow.values()]
+          .sort((a, b) => b.totalSeconds - a.totalSeconds || a.id.localeCompare(b.id))
+          .slice(0, TOP_SLOW_CLASSES),
+      },
     };
   }
 }

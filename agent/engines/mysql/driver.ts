@@ -21,6 +21,7 @@ import { sampleCache } from './probes/cache.js';
 import { sampleConnections } from './probes/connections.js';
 import { samplePrivileges } from './probes/privileges.js';
 import { sampleReplication } from './probes/replication.js';
+import { sampleRunway } from './probes/runway.js';
 import { sampleSettings } from './probes/settings.js';
 import { sampleStatements } from './probes/statements.js';
 import { sampleTables } from './probes/tables.js';
@@ -64,6 +65,7 @@ export const MYSQL_PROBES = [
   'tables',
   'cache',
   'replication',
+  'runway',
 ] as const satisfies readonly ProbeName[];
 
 type Probe = (ctx: ProbeContext) => Promise<ProbeOutcome>;
@@ -76,6 +78,7 @@ const PROBES = {
   cache: sampleCache,
   privileges: samplePrivileges,
   replication: sampleReplication,
+  runway: sampleRunway,
 } satisfies Record<(typeof MYSQL_PROBES)[number], Probe>;
 
 /** Caches and estimators per target name: they outlive a session, so a reconnect does not reset them. */

@@ -25,6 +25,7 @@ import { createConnectionsProbe } from './probes/connections.js';
 import { createPoolerProbe } from './probes/pooler.js';
 import { createPrivilegesProbe } from './probes/privileges.js';
 import { createReplicationProbe } from './probes/replication.js';
+import { createRunwayProbe } from './probes/runway.js';
 import { createSettingsProbe } from './probes/settings.js';
 import { createStatementsProbe, TRAILING_MARKER } from './probes/statements.js';
 import { createTablesProbe } from './probes/tables.js';
@@ -40,6 +41,7 @@ export const POSTGRES_PROBES = {
   settings: createSettingsProbe,
   privileges: createPrivilegesProbe,
   replication: createReplicationProbe,
+  runway: createRunwayProbe,
 } satisfies Record<ProbeName, PgProbeFactory>;
 
 /** The order probes run in a cycle: the cheap, urgent ones first. */
@@ -52,6 +54,7 @@ export const POSTGRES_PROBE_ORDER: readonly ProbeName[] = [
   'tables',
   'settings',
   'privileges',
+  'runway',
 ];
 
 export interface ServerFacts {
@@ -91,6 +94,7 @@ export class PostgresSession implements EngineSession {
       settings: POSTGRES_PROBES.settings(),
       privileges: POSTGRES_PROBES.privileges(),
       replication: POSTGRES_PROBES.replication(),
+      runway: POSTGRES_PROBES.runway(),
     };
     // Without a listener, a backend terminated while idle would crash the process.
     client.on('error', (error) => this.markLost(error));

@@ -103,7 +103,16 @@ describe.each(kinds)('MySQL/MariaDB probes on $label', (kind) => {
 
   it('reports the flavor it detected and the probes it runs', () => {
     expect(agent.server.flavor).toBe(kind.flavor);
-    expect(agent.probes).toEqual(['privileges', 'settings', 'connections', 'statements', 'tables', 'cache']);
+    expect(agent.probes).toEqual([
+      'privileges',
+      'settings',
+      'connections',
+      'statements',
+      'tables',
+      'cache',
+      'replication',
+      'runway',
+    ]);
   });
 
   // the contracts every engine keeps (test/integration/engines/probe-contracts.ts), first, on

@@ -145,6 +145,79 @@ describe('report builder on a SQLite store', () => {
     expect(renderMarkdown(report)).toContain('lasted 10 min');
   });
 
+  it('capacity runway: data growth to a configured limit, transaction-ID age and counters with days left at the period rate; slow-log classes against the baseline; a restart inside the period', async () => {
+    const DAY = 24 * H;
+    const restartAt = T0 + 2 * DAY + 30 * 60_000;
+    const hours = Array.from({ length: 4 * 24 }, (_, i) => T0 + i * H);
+    await store.saveRollups(
+      hours.map((hour, i) => ({
+        ...rollup(hour, 0.001),
+        extra: {
+          serverStartedAt: hour >= restartAt ? restartAt : T0 - 10 * DAY,
+          databaseBytes: 1e9 + i * (1e8 / 24), // 100 MB a day
+          transactionIds: {
+            age: 200e6 + i * (1e6 / 24),
+            database: 'plant',
+            limit: 2 ** 31 - 3e6,
+            next: 5e8 + i * (1e6 / 24),
+          },
+          counters: [{ name: 'public.orders_id_seq', value: 2e9 + i * (1e6 / 24), max: 2_147_483_647 }],
+          slowQueries:
+            i % 24 === 5
+              ? [
+                  {
+                    id: 'abc',
+                    fingerprint: 'SELECT * FROM history WHERE order_id = ?',
+                    count: i >= 2 * 24 ? 30 : 10,
+                    totalSeconds: 12,
+                    maxSeconds: 2.5,
+                    rowsExamined: 1e6,
+                  },
+                ]
+              : [],
+        },
+      })),
+    );
+    const report = await buildReport(store, {
+      id: 'custom-runway',
+      kind: 'custom',
+      from: T0 + 2 * DAY,
+      to: T0 + 4 * DAY,
+      now: T0 + 4 * DAY,
+      baseline: null,
+      history: [],
+      dataLimits: { plant: 2e9 },
+    });
+    expect(validateReport(report)).toBeNull();
+    const c = report.targets[0]!.capacity;
+    expect(c.dataSource).toBe('database');
+    expect(c.dataGrowthPerDayBytes).toBe(1e8);
+    // 2 GB limit - (1 GB + 95/24 days x 100 MB) at 100 MB a day
+    expect(c.daysToDataLimit).toBeCloseTo((2e9 - (1e9 + 95 * (1e8 / 24))) / 1e8, 1);
+    expect(c.transactionIds).toMatchObject({ database: 'plant', perDay: 1e6, usedPercent: 9.5 });
+    expect(c.transactionIds!.daysToLimit).toBeCloseTo((2 ** 31 - 3e6 - (200e6 + 95e6 / 24)) / 1e6, -1);
+    expect(c.counters[0]).toMatchObject({ name: 'public.orders_id_seq', perDay: 1e6, usedPercent: 93 });
+    expect(c.counters[0]!.daysToMax).toBeCloseTo((2_147_483_647 - (2e9 + 95e6 / 24)) / 1e6, -1);
+    const slow = report.targets[0]!.statements.slowLog;
+    expect(slow).toEqual([
+      {
+        id: 'abc',
+        fingerprint: 'SELECT * FROM history WHERE order_id = ?',
+        count: 60,
+        totalSeconds: 24,
+        maxSeconds: 2.5,
+        rowsExamined: 2e6,
+        baselineCount: 20,
+      },
+    ]);
+    expect(report.targets[0]!.changes.restarts).toEqual([{ at: '2026-01-12T00:30:00Z' }]);
+    const md = renderMarkdown(report);
+    expect(md).toContain('days to the wraparound stop at this rate');
+    expect(md).toContain('counter public.orders_id_seq');
+    expect(md).toContain('server restarted');
+    expect(md).toContain('#### Slow-log classes');
+  });
+
   it('a statement with too few calls is no regression; a second report of a quiet system differs only in its dates', async () => {
     await store.saveRollups([0, 1, 2, 3].map((i) => rollup(T0 + i * H, i < 2 ? 0.001 : 0.005, 4)));
     await store.saveFindings([episode(finding('duplicate-index', 'public.t.t_dup'), T0, T0 + 4 * H, null)]);

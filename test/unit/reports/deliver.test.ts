@@ -16,7 +16,7 @@ const WEBHOOK_TOKEN = 'T000/B000/xoxbSecretWebhookToken';
 const SMTP_PASSWORD = 's3cret-smtp-Pa55';
 
 const report: Report = {
-  schemaVersion: 1,
+  schemaVersion: 2,
   id: 'daily-20260131T070000Z',
   kind: 'daily',
   generatedAt: '2026-01-31T07:00:01Z',
@@ -77,11 +77,17 @@ const report: Report = {
         cacheHitRatio: 0.998,
         dataBytes: 1_230_000,
         dataGrowthBytes: 10_000,
+        dataSource: 'database',
+        dataGrowthPerDayBytes: 10_000,
+        dataLimitBytes: null,
+        daysToDataLimit: null,
+        transactionIds: null,
+        counters: [],
         trend: [],
       },
-      statements: { top: [], regressions: [], new: [], all: [] },
+      statements: { top: [], regressions: [], new: [], all: [], slowLog: [] },
       maintenance: [],
-      changes: { settings: [], serverVersions: [] },
+      changes: { settings: [], serverVersions: [], restarts: [] },
     },
   ],
 };
