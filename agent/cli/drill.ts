@@ -30,6 +30,7 @@ interface DrillArgs extends StoreLocationArgs {
   limit: number;
   alerts: boolean;
   alertForScale: number;
+  teamLimit: number;
 }
 
 export const drillCommand: CommandModule<object, DrillArgs> = {
@@ -53,7 +54,8 @@ export const drillCommand: CommandModule<object, DrillArgs> = {
       .option('mode', {
         choices: ['auto', 'team'] as const,
         default: 'auto' as const,
-        describe: "auto: dbdiag applies the mitigation from the finding's fix.actions",
+        describe:
+          "auto: dbdiag applies the mitigation from the finding's fix.actions; team: the runbook is shown and dbdiag waits while people work, recording each step they mark done (one line on stdin each)",
       })
       .option('format', {
         choices: ['text', 'json', 'md', 'html'] as const,
@@ -83,6 +85,11 @@ export const drillCommand: CommandModule<object, DrillArgs> = {
         describe:
           "multiply every alert rule's for: by this (0-1] so an alert can fire within a short drill; the scorecard says so",
       })
+      .option('team-limit', {
+        type: 'number',
+        default: 900,
+        describe: 'team mode: the longest dbdiag waits for the team, in seconds',
+      })
       .option('limit', { type: 'number', default: 20, describe: 'history: how many runs' })
       .option('config', {
         alias: 'c',
@@ -95,6 +102,7 @@ export const drillCommand: CommandModule<object, DrillArgs> = {
         checkNumbers(args, {
           interval: { min: 1, max: 60, unit: 'seconds' },
           'alert-for-scale': { min: 0.001, max: 1 },
+          'team-limit': { min: 10, max: 86_400, unit: 'seconds' },
           limit: { min: 1, max: 10_000, unit: 'runs' },
         }),
       ) as unknown as Argv<DrillArgs>,
@@ -194,6 +202,7 @@ async function run(args: DrillArgs): Promise<void> {
       scale: args.scale,
       alerts: args.alerts,
       alertForScale: args.alertForScale,
+      teamLimitSeconds: args.teamLimit,
       store,
       log,
       print,

@@ -21,6 +21,7 @@ import type {
 import { checkRunbook } from './runbook-check.js';
 import type { DrillContext, DrillScenario, ScenarioOutcome } from './scenario.js';
 import type { AppliedActionView, RunbookCheck } from './scorecard.js';
+import type { TeamConsole } from './team.js';
 
 // The shape every fault drill but the plant's incident shares: a database and an application
 // login of the drill's own on a sandbox server (its own, or one its caller keeps), the agent
@@ -245,6 +246,8 @@ async function runFaultDrill(spec: FaultDrill, context: DrillContext): Promise<S
   const seen = new Map<string, Finding>();
   let runbook: RunbookCheck = { url: null, resolved: false, diagnosisRan: false, statements: 0, failed: [] };
   const applied: AppliedActionView[] = [];
+  /** team mode: the console taking the team's marks */
+  let teamConsole: TeamConsole | null = null;
   const times = {
     detectSeconds: null as number | null,
     mitigateSeconds: null as number | null,
@@ -404,38 +407,56 @@ async function runFaultDrill(spec: FaultDrill, context: DrillContext): Promise<S
     );
     if (signal.aborted) return outcome();
 
-    // The mitigation, from the findings' actions, through the engine's executor.
-    const actions = await spec.mitigate(ctx, findings);
-    if (actions.length === 0) {
-      failures.push('the findings propose no action the drill can apply');
-      return outcome();
+    const watched = expected.filter((f): f is Finding => f !== undefined).map((f) => f.id);
+    const team = context.mode === 'team' ? (context.team ?? null) : null;
+    teamConsole = team;
+    let mitigatedAt: number;
+    if (team !== null) {
+      // team: the runbook in the terminal; people work on the server while dbdiag watches.
+      team.begin(main?.runbook ?? null, t0, srv.dsn({ database }));
+      const teamDeadline = performance.now() + team.limitSeconds * 1000;
+      while (!signal.aborted && !team.gaveUp && performance.now() < teamDeadline) {
+        const open = new Set(runner.findings.map((f) => f.id));
+        if (watched.every((id) => !open.has(id))) break;
+        await team.next(250);
+      }
+      mitigatedAt = performance.now();
+      print(
+        `The expected findings ${team.gaveUp ? 'are still open: the team gave up' : 'are resolved'}; watching the requests`,
+      );
+    } else {
+      // auto: the mitigation, from the findings' actions, through the engine's executor.
+      const actions = await spec.mitigate(ctx, findings);
+      if (actions.length === 0) {
+        failures.push('the findings propose no action the drill can apply');
+        return outcome();
+      }
+      const mitigationStarted = performance.now();
+      const done = await dialectOf(srv.engine).applyActions(dba, actions, { lockTimeoutSeconds: 10 });
+      for (const a of done)
+        applied.push({
+          type: a.action.type,
+          statement: a.statements.join(' '),
+          attempts: a.attempts,
+          seconds: round(a.seconds) ?? 0,
+        });
+      if (actions.some((a) => a.type === 'set-setting' && a.apply === 'restart')) {
+        if (!ownsServer)
+          throw new Error(`${spec.name}: a restart is part of the mitigation but the server is shared`);
+        const restartedAt = Date.now();
+        await srv.restart();
+        await agent.waitForSnapshot(TARGET, (s) => s.up && s.at > restartedAt, 60_000);
+        print('Server restarted for the setting to take effect; the agent is back in');
+      }
+      mitigatedAt = performance.now();
+      times.mitigateSeconds = round((mitigatedAt - t0) / 1000);
+      print(
+        `Mitigated after ${times.mitigateSeconds} s (${((mitigatedAt - mitigationStarted) / 1000).toFixed(1)} s to apply):\n  ${applied.map((a) => a.statement).join('\n  ')}`,
+      );
     }
-    const mitigationStarted = performance.now();
-    const done = await dialectOf(srv.engine).applyActions(dba, actions, { lockTimeoutSeconds: 10 });
-    for (const a of done)
-      applied.push({
-        type: a.action.type,
-        statement: a.statements.join(' '),
-        attempts: a.attempts,
-        seconds: round(a.seconds) ?? 0,
-      });
-    if (actions.some((a) => a.type === 'set-setting' && a.apply === 'restart')) {
-      if (!ownsServer)
-        throw new Error(`${spec.name}: a restart is part of the mitigation but the server is shared`);
-      const restartedAt = Date.now();
-      await srv.restart();
-      await agent.waitForSnapshot(TARGET, (s) => s.up && s.at > restartedAt, 60_000);
-      print('Server restarted for the setting to take effect; the agent is back in');
-    }
-    const mitigatedAt = performance.now();
     const mitigatedWorkload = workload.now();
-    times.mitigateSeconds = round((mitigatedAt - t0) / 1000);
-    print(
-      `Mitigated after ${times.mitigateSeconds} s (${((mitigatedAt - mitigationStarted) / 1000).toFixed(1)} s to apply):\n  ${applied.map((a) => a.statement).join('\n  ')}`,
-    );
 
     // Recovery: the expected findings resolved by the agent, the workload clean and fast again.
-    const watched = expected.filter((f): f is Finding => f !== undefined).map((f) => f.id);
     const p95Limit = (baseline.p95Ms ?? 0) * P95_SLACK + P95_FLOOR_MS;
     let resolvedAt: number | null = null;
     /** the start of the first clean window, in performance.now() and in the workload's time */
@@ -466,6 +487,12 @@ async function runFaultDrill(spec: FaultDrill, context: DrillContext): Promise<S
     symptom.recoveryErrors = after.errors;
     symptom.recoveryP95Ms = round(after.p95Ms);
     symptom.recovered = resolvedAt !== null && cleanAt !== null && extra === null;
+    if (team !== null) {
+      if (symptom.recovered && resolvedAt !== null && cleanAt !== null)
+        team.cleared(Math.max(resolvedAt, cleanAt));
+      // the team's mitigation time: their last step marked done before the symptom cleared
+      times.mitigateSeconds = team.lastStepSeconds();
+    }
     if (symptom.recovered && resolvedAt !== null && cleanAt !== null) {
       times.recoverSeconds = round((Math.max(resolvedAt, cleanAt) - t0) / 1000);
       print(
@@ -511,6 +538,7 @@ async function runFaultDrill(spec: FaultDrill, context: DrillContext): Promise<S
       failures,
       sandbox,
       leftovers,
+      ...(teamConsole === null ? {} : { team: teamConsole.end() }),
     };
   }
 }
@@ -521,7 +549,7 @@ export function faultDrill(spec: FaultDrill): DrillScenario {
     name: spec.name,
     summary: spec.summary,
     engines: spec.engines,
-    modes: ['auto'],
+    modes: ['auto', 'team'],
     findingKinds: spec.findingKinds,
     alertRules: spec.alertRules,
     detectLimitSeconds: spec.thresholdSeconds + 2 * 2,

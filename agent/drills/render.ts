@@ -51,6 +51,14 @@ export function scorecardMarkdown(card: Scorecard): string {
         )
       : []),
     `Mitigation: ${card.mitigation.applied ? card.mitigation.actions.map((a) => `\`${a.statement}\` (${a.seconds} s, ${a.attempts} attempt${a.attempts === 1 ? '' : 's'})`).join('; ') : 'not applied'}`,
+    ...(card.team === undefined
+      ? []
+      : [
+          `Team: runbook ${card.team.runbook ?? '(none)'} shown; symptom cleared ${seconds(card.team.symptomClearedSeconds)} after t0${card.team.gaveUp ? '; the team gave up' : ''}`,
+          ...card.team.done.map(
+            (d) => `- ${seconds(d.atSeconds)}: ${d.step === null ? '' : `${d.step}. `}${d.text}`,
+          ),
+        ]),
     `Symptom: p95 healthy ${ms(card.symptom.baselineP95Ms)}, incident ${ms(card.symptom.incidentP95Ms)} with ${card.symptom.incidentErrors} failed requests, after the fix ${ms(card.symptom.recoveryP95Ms)} with ${card.symptom.recoveryErrors ?? '?'} failed — ${card.symptom.recovered ? 'recovered' : 'NOT recovered'}`,
     `Runbook: ${card.runbook.url ?? '(none)'} ${card.runbook.resolved ? 'resolves' : 'does NOT resolve'}; Diagnosis ${card.runbook.statements - card.runbook.failed.length}/${card.runbook.statements} statements ran`,
     `Cleanup: ${card.cleanup.ok ? 'nothing left (checked: directory, server process)' : `LEFT: ${card.cleanup.leftovers.join(', ')}`}` +
@@ -160,6 +168,19 @@ export function scorecardHtml(card: Scorecard): string {
       '</ul>',
     );
   else out.push('<p>Not applied by dbdiag.</p>');
+  if (card.team !== undefined) {
+    const team = card.team;
+    out.push(
+      `<h3>Team</h3><p>Runbook shown: ${esc(team.runbook ?? '(none)')}; symptom cleared ${esc(seconds(team.symptomClearedSeconds))} after t0${team.gaveUp ? '; the team gave up' : ''} (waited up to ${team.limitSeconds} s).</p>`,
+      '<div class="scroll"><table><tr><th class="n">at</th><th>step done</th></tr>',
+      ...team.done.map(
+        (d) =>
+          `<tr><td class="n">${esc(seconds(d.atSeconds))}</td><td>${d.step === null ? '' : `${d.step}. `}${esc(d.text)}</td></tr>`,
+      ),
+      team.done.length === 0 ? '<tr><td></td><td>none marked</td></tr>' : '',
+      '</table></div>',
+    );
+  }
   const s = card.symptom;
   out.push(
     '</section>',

@@ -2,6 +2,7 @@ import type { EngineName } from '../engines/names.js';
 import type { Logger } from '../log.js';
 import type { SandboxServer } from '../sandbox/server.js';
 import type { AppliedActionView, DrillMode, DrillTimes, RunbookCheck, Scorecard } from './scorecard.js';
+import type { TeamConsole, TeamRecord } from './team.js';
 
 // One drill scenario: a real fault on a sandbox server, the findings and alert rules it must
 // trigger, the mitigation from the findings' own fix.actions, and what recovery looks like.
@@ -32,6 +33,8 @@ export interface DrillContext {
   agentListening?: (url: string) => void;
   /** Call at t0, the moment the fault is injected: alert times count from here. */
   faultInjected?: () => void;
+  /** team mode: shows the runbook, takes the team's marks (a scenario with 'team' in its modes uses it) */
+  team?: TeamConsole;
 }
 
 /** What the scenario measured; the runner adds the safety, cleanup check and comparison. */
@@ -45,6 +48,8 @@ export interface ScenarioOutcome {
   runbook: RunbookCheck;
   /** what the scenario itself saw go wrong (an expected finding missing, ...) */
   failures: string[];
+  /** team mode: the runbook shown, the steps the team marked done, when the symptom cleared */
+  team?: TeamRecord;
   /** the sandbox server the scenario started, to check nothing of it is left after cleanup */
   sandbox: { dir: string; pid: number | null } | null;
   /**

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
 import type { AlertTimes } from './alerts.js';
+import type { TeamRecord } from './team.js';
 
 // The drill's scorecard: what was measured, never guessed (a time that was not measured is
 // null, with a note). Its shape is a versioned JSON Schema in the repository
@@ -67,6 +68,8 @@ export interface Scorecard {
   alertNote?: string;
   /** each expected rule's pending and firing time on the drill's Prometheus (when one ran) */
   alerts?: AlertTimes;
+  /** team mode: the runbook shown, each step the team marked done, when the symptom cleared */
+  team?: TeamRecord;
   findings: { kind: string; object: string; severity: string }[];
   mitigation: { applied: boolean; actions: AppliedActionView[] };
   symptom: {

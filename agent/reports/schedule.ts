@@ -7,20 +7,27 @@ import type { Logger } from '../log.js';
 // the agent was down (a fire time between the schedule's last stored run and now) is made once
 // at start, and the report says so.
 
-export interface ScheduleRun {
-  schedule: ReportSchedule;
+/** What the scheduler needs of a schedule (reports', drills'). */
+export interface CronSchedule {
+  name: string;
+  cron: string;
+  timeZone?: string | undefined;
+}
+
+export interface ScheduleRun<S extends CronSchedule = ReportSchedule> {
+  schedule: S;
   /** the fire time (epoch ms, to the second) */
   at: number;
   /** caught up at start */
   missed: boolean;
 }
 
-export interface SchedulerOptions {
-  schedules: readonly ReportSchedule[];
+export interface SchedulerOptions<S extends CronSchedule = ReportSchedule> {
+  schedules: readonly S[];
   timeZone: string;
   log: Logger;
   /** makes and delivers one report */
-  run(run: ScheduleRun): Promise<void>;
+  run(run: ScheduleRun<S>): Promise<void>;
   /** when the schedule last ran (its latest stored report's fire time), or null */
   lastRun(schedule: string): Promise<number | null>;
 }
@@ -36,13 +43,13 @@ export function lastFireBetween(task: ScheduledTask, after: number, before: numb
   return null;
 }
 
-export class ReportScheduler {
-  private readonly tasks: { schedule: ReportSchedule; task: ScheduledTask }[] = [];
+export class ReportScheduler<S extends CronSchedule = ReportSchedule> {
+  private readonly tasks: { schedule: S; task: ScheduledTask }[] = [];
   private readonly running = new Map<string, Promise<void>>();
   /** runs skipped because the previous one was still going, per schedule */
   readonly overlapsSkipped = new Map<string, number>();
 
-  constructor(private readonly options: SchedulerOptions) {
+  constructor(private readonly options: SchedulerOptions<S>) {
     for (const schedule of options.schedules) {
       if (!cron.validate(schedule.cron))
         throw new Error(
@@ -86,7 +93,7 @@ export class ReportScheduler {
     for (const { task } of this.tasks) await task.start();
   }
 
-  private fire(schedule: ReportSchedule, at: number, missed: boolean): Promise<void> {
+  private fire(schedule: S, at: number, missed: boolean): Promise<void> {
     if (this.running.has(schedule.name)) {
       this.overlapsSkipped.set(schedule.name, (this.overlapsSkipped.get(schedule.name) ?? 0) + 1);
       this.options.log.warn(

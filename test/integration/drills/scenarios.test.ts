@@ -31,6 +31,12 @@ const REMAINS: Record<EngineName, string> = {
 };
 
 const ENGINES: EngineName[] = ['postgres', 'mysql'];
+/**
+ * The alert rule each scenario must really fire on the drill's real Prometheus (evaluating
+ * dashboards/prometheus/dbdiag.rules.yml with every for: scaled by 0.1, which the scorecard
+ * says): one per engine, the rest of the rule -> scenario contract is test/contracts/alert-drills.
+ */
+const FIRES: Record<string, string> = { 'connection-leak': 'DbdiagConnectionSaturationCritical' };
 const log = componentLogger('drill-test');
 
 describe.each(ENGINES)('drill scenarios on a shared %s sandbox (auto)', (engine) => {
@@ -64,6 +70,7 @@ describe.each(ENGINES)('drill scenarios on a shared %s sandbox (auto)', (engine)
       // alert timing on a real Prometheus has its own test (test/contracts); these drills are short
       alerts: false,
       server,
+      alertForScale: 0.1,
     });
     const story = `${lines.join('\n')}\n${JSON.stringify(card.failures)}`;
     expect(await scorecardErrors(card)).toEqual([]);
@@ -81,6 +88,14 @@ describe.each(ENGINES)('drill scenarios on a shared %s sandbox (auto)', (engine)
     expect(card.times.recoverSeconds as number).toBeGreaterThanOrEqual(card.times.mitigateSeconds as number);
     expect(card.symptom.recoveryErrors).toBe(0);
     expect(card.runbook).toMatchObject({ resolved: true, diagnosisRan: true });
+    const fires = FIRES[name];
+    if (fires !== undefined) {
+      const rule = card.alerts?.rules.find((r) => r.name === fires);
+      expect(card.alertNote, story).toContain('SCALED by 0.1');
+      expect(rule?.pendingSeconds, `${fires}: ${card.alertNote}`).not.toBeNull();
+      expect(rule?.firingSeconds, `${fires}: ${card.alertNote}`).not.toBeNull();
+      expect(card.times.alertSeconds as number).toBeLessThanOrEqual(rule?.firingSeconds as number);
+    }
     // nothing left, as the drill says and as the server says
     expect(card.cleanup).toMatchObject({ ok: true, leftovers: [] });
     const [left] = await server.query(REMAINS[engine]);
