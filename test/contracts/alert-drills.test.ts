@@ -99,7 +99,6 @@ const NOT_DRILLED: Record<string, NotDrilled> = {
  * the rule moves to NOT_DRILLED with the reason.
  */
 const AWAITING_SCENARIO: Record<string, string> = {
-  DbdiagCacheHitRatioLow: 'cache-thrash',
   DbdiagSlowQueryRateSpike: 'slow-query-storm',
 };
 
