@@ -54,7 +54,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     const kind = args.kind ?? 'custom';
     const now = Date.now();
     const { from, to } = resolvePeriod(kind, args, now);
-    const { store } = await openStoreFrom(args);
+    const { store, config } = await openStoreFrom(args);
     const tty = process.stderr.isTTY ? process.stderr : null;
     tty?.write('reading the state store ...');
     try {
@@ -65,6 +65,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         now,
         target: args.target,
         compareTo: args.compareTo,
+        dataLimits: config.reports.dataLimits,
       });
       tty?.write('\r\x1b[K');
       const text = render.renderReport(report, args.format);

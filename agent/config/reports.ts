@@ -57,6 +57,12 @@ export const reportsSchema = z
       .min(1)
       .default(['html', 'json', 'md'])
       .describe('files written per report'),
+    dataLimits: z
+      .record(z.string().min(1), z.number().positive())
+      .default({})
+      .describe(
+        'per target name: the data size (bytes) it must stay under, e.g. the disk or a quota; reports give the days until it at the period growth rate',
+      ),
     publicUrl: z
       .string()
       .url()

@@ -18,6 +18,8 @@ export interface MakeReportOptions {
   /** a report file (JSON) or a stored report's id */
   compareTo?: string | undefined;
   trigger?: Trigger;
+  /** reports.dataLimits: bytes per target */
+  dataLimits?: Readonly<Record<string, number>>;
 }
 
 async function comparedReport(store: Store, compareTo: string): Promise<Report> {
@@ -51,6 +53,7 @@ export async function makeReport(store: Store, options: MakeReportOptions): Prom
     target: options.target,
     baseline,
     history: earlier,
+    ...(options.dataLimits ? { dataLimits: options.dataLimits } : {}),
     ...(options.trigger ? { trigger: options.trigger } : {}),
   });
   await saveReport(store, report, options.target);

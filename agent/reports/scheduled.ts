@@ -68,6 +68,7 @@ export async function runScheduledReport(
     to: run.at,
     now,
     target: schedule.target,
+    dataLimits: config.reports.dataLimits,
     trigger: { schedule: schedule.name, scheduledFor: isoSecond(run.at), missed: run.missed },
   });
   const directory = reportsDirectory(config);
