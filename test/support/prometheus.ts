@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
@@ -346,4 +346,20 @@ export function metricProblems(expr: string, exported: ReadonlyMap<string, Expor
       problems.push(`${use.fn}() over ${use.metric}, which is not a counter (_total)`);
   }
   return [...new Set(problems)];
+}
+
+/**
+ * The alert rules as a test can wait for them: every `for:` cut to 0s and the named literal
+ * thresholds swapped (each must occur), written to `dir`; returns the file. The expressions are
+ * otherwise the real ones, evaluated by a real Prometheus against the real agent.
+ */
+export function rulesForTest(dir: string, swaps: Readonly<Record<string, string>>): string {
+  let text = readFileSync(RULES_FILE, 'utf8').replace(/^(\s+)for: \S+$/gm, '$1for: 0s');
+  for (const [from, to] of Object.entries(swaps)) {
+    if (!text.includes(from)) throw new Error(`rulesForTest: "${from}" is not in ${RULES_FILE}`);
+    text = text.replaceAll(from, to);
+  }
+  const file = join(dir, 'dbdiag.rules.test-copy.yml');
+  writeFileSync(file, text);
+  return file;
 }
