@@ -75,8 +75,7 @@ describe('dbdiag apply on a real MariaDB', () => {
     try {
       const sample = await session.sample('statements');
       const statements = sample.status === 'ok' ? (sample.signals.statements?.statements ?? []) : [];
-      statementId =
-        statements.find((s) => /select\s*count.*customer_id/i.test(s.fingerprint))?.id ?? '';
+      statementId = statements.find((s) => /select\s*count.*customer_id/i.test(s.fingerprint))?.id ?? '';
     } finally {
       await session.close();
     }
