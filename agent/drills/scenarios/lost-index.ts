@@ -9,18 +9,16 @@ import { faultDrill, insertRows } from '../fault-drill.js';
 
 const ROWS = { small: 30_000, default: 200_000 };
 const WORK_ORDERS = 3000;
-const INDEX = 'history_work_order_idx';
+/** not the name the proposal will take, so the new index never collides with the lost one */
+const INDEX = 'history_lookup';
 /** statement statistics and table statistics every 2 s, the index evidence, then two intervals */
 const THRESHOLD_SECONDS = 10;
 
 export const lostIndex = faultDrill({
   name: 'lost-index',
   summary:
-    'the index the lookups need is made unusable (PostgreSQL: dropped in the sandbox) under load; expects missing-index; mitigation: its create-index action, online',
-  // MariaDB next: tried, after ALTER INDEX ... IGNORED the agent raised slow-query but no
-  // missing-index: the MySQL index facts (INDEX_FACTS_SQL) still list the ignored index
-  // (STATISTICS.IGNORED = 'YES'), so servedBy takes the lookup as served
-  engines: ['postgres'],
+    'the index the lookups need is made unusable (MariaDB IGNORED, PostgreSQL dropped in the sandbox) under load; expects missing-index; mitigation: its create-index action, online',
+  engines: ['postgres', 'mysql'],
   findingKinds: ['missing-index'],
   alertRules: [],
   thresholdSeconds: THRESHOLD_SECONDS,

@@ -27,9 +27,14 @@ export const COLUMNS_SQL = `/* dbdiag:catalog-facts */ SELECT dbdiag_c.COLUMN_NA
 FROM information_schema.COLUMNS AS dbdiag_c
 WHERE dbdiag_c.TABLE_SCHEMA = ? AND dbdiag_c.TABLE_NAME = ? ORDER BY dbdiag_c.ORDINAL_POSITION`;
 
+/**
+ * Index columns with their statistics. `dbdiag_s.*` brings MariaDB 10.6+'s IGNORED and MySQL
+ * 8's IS_VISIBLE where the server has them (one statement for every version): an index the
+ * optimizer may not use serves no lookup.
+ */
 export const INDEX_FACTS_SQL = `/* dbdiag:catalog-facts */ SELECT dbdiag_s.INDEX_NAME AS index_name, dbdiag_s.SEQ_IN_INDEX AS seq,
   dbdiag_s.COLUMN_NAME AS column_name, dbdiag_s.SUB_PART AS sub_part, dbdiag_s.NON_UNIQUE AS non_unique,
-  dbdiag_s.CARDINALITY AS cardinality
+  dbdiag_s.CARDINALITY AS cardinality, dbdiag_s.*
 FROM information_schema.STATISTICS AS dbdiag_s
 WHERE dbdiag_s.TABLE_SCHEMA = ? AND dbdiag_s.TABLE_NAME = ?
 ORDER BY dbdiag_s.INDEX_NAME, dbdiag_s.SEQ_IN_INDEX`;
@@ -220,20 +225,27 @@ export function createMysqlVerifier(
         sub_part: number | null;
         non_unique: number;
         cardinality: number | null;
+        IGNORED?: string;
+        IS_VISIBLE?: string;
       }>(INDEX_FACTS_SQL, [t.table_schema, t.table_name]);
+      // an IGNORED (MariaDB) / INVISIBLE (MySQL) index is not one the optimizer can use
+      const usable = stats.filter((s) => s.IGNORED !== 'YES' && s.IS_VISIBLE !== 'NO');
       const byName = new Map<string, ExistingIndex>();
       const leadingCardinality = new Map<string, number>();
       for (const s of stats) {
-        const idx = byName.get(s.index_name) ?? {
-          name: s.index_name,
-          columns: [],
-          unique: num(s.non_unique) === 0,
-          primary: s.index_name === 'PRIMARY',
-          where: null,
-        };
         const col = s.column_name ?? '?';
-        idx.columns.push(s.sub_part ? `${col}(${s.sub_part})` : col);
-        byName.set(s.index_name, idx);
+        // its statistics still tell the column's distinct values; as an index it serves nothing
+        if (usable.includes(s)) {
+          const idx = byName.get(s.index_name) ?? {
+            name: s.index_name,
+            columns: [],
+            unique: num(s.non_unique) === 0,
+            primary: s.index_name === 'PRIMARY',
+            where: null,
+          };
+          idx.columns.push(s.sub_part ? `${col}(${s.sub_part})` : col);
+          byName.set(s.index_name, idx);
+        }
         if (
           num(s.seq) === 1 &&
           num(s.non_unique) === 0 &&
