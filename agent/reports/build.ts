@@ -297,8 +297,9 @@ function capacity(hours: readonly RollupHourPoint[], dataLimit: number | null): 
         const rate = perDay(c.first, c.last);
         return {
           name,
-          value: count(c.last.value),
-          max: sig(c.max) ?? c.max,
+          // exact: how close a counter is to its maximum is the point
+          value: Math.round(c.last.value),
+          max: c.max,
           usedPercent: sig((c.last.value / c.max) * 100, 2) ?? 0,
           perDay: sig(rate),
           daysToMax: daysLeft(c.max - c.last.value, rate),

@@ -42,7 +42,9 @@ export function change(percent: number | null): string {
   return `${percent > 0 ? '+' : ''}${percent}%`;
 }
 
-function days(value: number | null): string {
+/** days left; 'not growing' when the rate is known and not positive, 'rate n/a' without a rate (samples less than an hour apart) */
+function days(value: number | null, rate: number | null): string {
+  if (rate === null) return 'rate n/a';
   return value === null ? 'not growing' : `${value} days`;
 }
 
@@ -55,19 +57,22 @@ export function capacityRows(c: Capacity): [string, string][] {
   rows.push([what, `${bytes(c.dataBytes)} (${growth} over the period)`]);
   if (c.dataGrowthPerDayBytes !== null) rows.push(['growth per day', bytes(c.dataGrowthPerDayBytes)]);
   if (c.dataLimitBytes !== null)
-    rows.push([`days until the limit of ${bytes(c.dataLimitBytes)}`, days(c.daysToDataLimit)]);
+    rows.push([
+      `days until the limit of ${bytes(c.dataLimitBytes)}`,
+      days(c.daysToDataLimit, c.dataGrowthPerDayBytes),
+    ]);
   const x = c.transactionIds;
   if (x) {
     rows.push([
       `transaction-ID age (${x.database})`,
       `${x.age} of ${x.limit} (${x.usedPercent}%), ${x.perDay === null ? 'rate n/a' : `${x.perDay} per day`}`,
     ]);
-    rows.push(['days to the wraparound stop at this rate', days(x.daysToLimit)]);
+    rows.push(['days to the wraparound stop at this rate', days(x.daysToLimit, x.perDay)]);
   }
   for (const k of c.counters)
     rows.push([
       `counter ${k.name}`,
-      `${k.value} of ${k.max} (${k.usedPercent}%), ${k.perDay === null ? 'rate n/a' : `${k.perDay} per day, ${days(k.daysToMax)} left`}`,
+      `${k.value} of ${k.max} (${k.usedPercent}%), ${k.perDay === null ? 'rate n/a' : `${k.perDay} per day, ${days(k.daysToMax, k.perDay)} left`}`,
     ]);
   return rows;
 }
