@@ -1,14 +1,21 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replicationBroken } from '../../../agent/advisors/replication-broken.js';
+import { loadConfig } from '../../../agent/config/load.js';
 import { DEFAULT_THRESHOLDS } from '../../../agent/config/thresholds.js';
 import type { EngineSession, SamplingLimits, TargetSpec } from '../../../agent/engines/engine.js';
 import { mysqlDriver } from '../../../agent/engines/mysql/driver.js';
 import { mysqlGrants } from '../../../agent/engines/mysql/grants.js';
 import { rootLogger } from '../../../agent/log.js';
+import { type RunningAgent, startAgent } from '../../../agent/runtime/agent.js';
+import { runnerOptionsFor } from '../../../agent/runtime/runner-options.js';
 import { loadSandboxEngine } from '../../../agent/sandbox/engines.js';
 import type { SandboxReplicaPair } from '../../../agent/sandbox/server.js';
 import type { ReplicationSignals } from '../../../agent/snapshot/signals.js';
 import type { Snapshot } from '../../../agent/snapshot/snapshot.js';
+import { rulesForTest, startPrometheus } from '../../support/prometheus.js';
 
 // A real MariaDB primary with a GTID replica (two mariadbd from the installed binaries): the
 // replication probe as the account `dbdiag grants` creates, on both. The replica's SQL thread
@@ -180,4 +187,101 @@ describe('MariaDB replication probe on a real primary + GTID replica', () => {
       { payload: 'written on the primary' },
     ]);
   });
+
+  it('a real agent and a real Prometheus: the replica linked to its primary, lag and an apply error raise findings and fire their rules, which clear after the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dbdiag-h16-maria-replication-'));
+    let agent: RunningAgent | undefined;
+    let prometheus: Awaited<ReturnType<typeof startPrometheus>> | undefined;
+    const dsn = (server: SandboxReplicaPair['primary']) =>
+      server.dsn({ user: MONITOR, password: PASSWORD, database: 'plant' });
+    try {
+      writeFileSync(
+        join(dir, 'dbdiag.json'),
+        JSON.stringify({
+          thresholds: { replicaLagWarningSeconds: 1, replicaLagWindowSeconds: 2, resolveAfterSeconds: 2 },
+          targets: [
+            { name: 'maria-primary', dsn: dsn(pair.primary) },
+            { name: 'maria-replica', dsn: dsn(pair.replica), replicaOf: 'maria-primary' },
+          ],
+        }),
+      );
+      const config = loadConfig(join(dir, 'dbdiag.json'), { listen: '127.0.0.1:0', intervalSeconds: 1 });
+      agent = await startAgent(config, { log, runnerOptions: runnerOptionsFor(config, log) });
+      prometheus = await startPrometheus({
+        scrapeTarget: new URL(agent.url).host,
+        job: 'dbdiag',
+        scrapeIntervalSeconds: 1,
+        ruleFiles: [
+          rulesForTest(dir, {
+            'dbdiag_replication_lag_seconds > 300': 'dbdiag_replication_lag_seconds > 600',
+            'dbdiag_replication_lag_seconds > 30': 'dbdiag_replication_lag_seconds > 1',
+          }),
+        ],
+      });
+      const running = agent;
+      const prom = prometheus;
+      const findings = (kind: string) =>
+        running.runners
+          .find((r) => r.spec.name === 'maria-replica')
+          ?.findings.filter((f) => f.kind === kind) ?? [];
+      const firing = async (alert: string) =>
+        (
+          await prom.api<{ alerts: { labels: Record<string, string>; state: string }[] }>('/api/v1/alerts')
+        ).alerts
+          .filter((a) => a.labels.alertname === alert && a.state === 'firing')
+          .map((a) => `${a.labels.target}/${a.labels.replica ?? ''}`);
+      const within = async (what: string, ok: () => Promise<boolean> | boolean) => {
+        const deadline = Date.now() + 60_000;
+        while (!(await ok())) {
+          if (Date.now() > deadline) throw new Error(`not within 60 s: ${what}`);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      };
+
+      // linked: the primary's target carries the replica's lag, labelled with the replica's target
+      await within(
+        'the linked series on the primary',
+        async () =>
+          (await prom.query('dbdiag_replication_lag_seconds{target="maria-primary",replica="maria-replica"}'))
+            .length === 1,
+      );
+
+      await pair.replica.query('STOP REPLICA SQL_THREAD');
+      try {
+        await pair.primary.query("INSERT INTO plant.ticks SELECT 10000 + seq, 'lag' FROM plant.seq_1_to_200");
+        await within('the replica-lag finding', () => findings('replica-lag').length === 1);
+        expect(findings('replica-lag')[0]?.fix?.statements[0]).toBe('START REPLICA SQL_THREAD;');
+        await within('DbdiagReplicaLagWarning on the replica and on its primary', async () => {
+          const alerts = await firing('DbdiagReplicaLagWarning');
+          return (
+            alerts.includes('maria-replica/maria-replica') && alerts.includes('maria-primary/maria-replica')
+          );
+        });
+      } finally {
+        await pair.replica.query('START REPLICA SQL_THREAD');
+      }
+
+      await pair.replica.query("INSERT INTO plant.ticks VALUES (6001, 'written on the replica')");
+      await pair.primary.query("INSERT INTO plant.ticks VALUES (6001, 'written on the primary')");
+      await within('the replication-broken finding', () => findings('replication-broken').length === 1);
+      expect(findings('replication-broken')[0]?.severity).toBe('critical');
+      await within('DbdiagReplicationBroken firing', async () =>
+        (await firing('DbdiagReplicationBroken')).includes('maria-replica/'),
+      );
+      await pair.replica.query('DELETE FROM plant.ticks WHERE id = 6001');
+      await pair.replica.query('START REPLICA');
+      await within(
+        'the findings resolved and the alerts cleared',
+        async () =>
+          findings('replication-broken').length === 0 &&
+          findings('replica-lag').length === 0 &&
+          (await firing('DbdiagReplicationBroken')).length === 0 &&
+          (await firing('DbdiagReplicaLagWarning')).length === 0,
+      );
+    } finally {
+      await prometheus?.stop();
+      await agent?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
