@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EngineName } from '../engines/names.js';
+import { byEngine, type EngineName } from '../engines/names.js';
 import { RUNBOOKS_DIR } from '../package-root.js';
 import type { RunbookCheck } from './scorecard.js';
 
@@ -8,11 +8,8 @@ import type { RunbookCheck } from './scorecard.js';
 // the runbook gives for the engine run on the faulty server while the fault is on. The
 // Diagnosis section gives one ```sql block per engine, after a line naming the engine.
 
-/** How a runbook's Diagnosis section names each engine before its SQL block. */
-const RUNBOOK_ENGINE_HEADINGS = {
-  postgres: /PostgreSQL/,
-  mysql: /MySQL|MariaDB/,
-} satisfies Record<EngineName, RegExp>;
+/** How a runbook's Diagnosis section names each engine before its SQL block (each engine's descriptor says). */
+const RUNBOOK_ENGINE_HEADINGS: Record<EngineName, RegExp> = byEngine((engine) => engine.runbookHeading);
 
 function section(text: string, name: string): string {
   const start = text.indexOf(`\n## ${name}\n`);

@@ -1,6 +1,7 @@
 import type { StatementShape } from '../evidence/shape.js';
 import type { FixAction, NeutralSetting, SettingApply } from '../findings/actions.js';
 import type { Logger } from '../log.js';
+import type { PlantSql } from '../sandbox/plant.js';
 import type { SandboxEngine } from '../sandbox/server.js';
 import type { SqlLexicon } from '../slowlog/redact.js';
 import type { EngineName, Signals } from '../snapshot/signals.js';
@@ -16,7 +17,8 @@ import type { GrantsOptions } from './grants.js';
 //   index.ts      its EngineDescriptor (below): name, DSN schemes, SQL lexicon, dialect, grants,
 //                 and loaders for its driver and its sandbox servers. list.ts lists it; EngineName,
 //                 the config's `engine` values, drivers.ts, dialects.ts, grants.ts, the redaction
-//                 lexicons (agent/slowlog/lexicons.ts) and agent/sandbox/engines.ts derive from it.
+//                 lexicons (agent/slowlog/lexicons.ts), agent/sandbox/engines.ts, the plant's SQL
+//                 (agent/sandbox/plant.ts) and the drills' runbook headings derive from it.
 //                 No other file outside the folder changes.
 //   driver.ts     an EngineDriver: connect() opens the ONE long-lived session per target
 //                 (statement timeout on every query, the agent's own session excluded from
@@ -41,6 +43,7 @@ import type { GrantsOptions } from './grants.js';
 //                 agent/engines/apply-actions.ts with the engine's lock-timeout error), pure:
 //                 loading it loads no driver.
 //   grants.ts     the set-up script `dbdiag grants` prints (monitoring role, grants, helper).
+//   sandbox-plant.ts   the plant application's SQL in its dialect (demo, drills).
 //   sandbox-server.ts   a SandboxEngine (agent/sandbox/server.ts): throw-away servers of the
 //                 engine for the demo, drills and tests, and the engine's steps of the fault
 //                 primitives (terminate sessions, lock a table, idle in a transaction).
@@ -59,6 +62,10 @@ export interface EngineDescriptor<N extends string = string> {
   readonly dialect: EngineDialect;
   /** `dbdiag grants`: the set-up script for the monitoring role */
   grants(options: GrantsOptions): string;
+  /** how a runbook's Diagnosis section names this engine before its SQL block (drills check it) */
+  readonly runbookHeading: RegExp;
+  /** the plant's schema, load and requests in this engine's SQL (agent/sandbox/plant.ts; pure text) */
+  readonly plant: PlantSql;
   /** its driver module, loaded on first use (it loads the client library) */
   loadDriver(): Promise<EngineDriver>;
   /** its sandbox servers (agent/sandbox/), loaded on first use */

@@ -1,6 +1,4 @@
-import { mysqlPlant } from '../engines/mysql/sandbox-plant.js';
-import { postgresPlant } from '../engines/postgres/sandbox-plant.js';
-import type { EngineName } from '../snapshot/signals.js';
+import { byEngine, type EngineName } from '../engines/names.js';
 import type { AppRequests } from './app-load.js';
 import type { PooledSession } from './app-pool.js';
 import type { SandboxServer, SandboxSession } from './server.js';
@@ -49,11 +47,8 @@ export interface PlantSql {
   releaseEvent: string;
 }
 
-/** The plant's SQL for every engine; the compiler checks each engine has it. */
-export const plantSql = {
-  postgres: postgresPlant,
-  mysql: mysqlPlant,
-} satisfies Record<EngineName, PlantSql>;
+/** The plant's SQL for every engine, from each engine's descriptor (agent/engines/list.ts). */
+export const plantSql: Record<EngineName, PlantSql> = byEngine((engine) => engine.plant);
 
 export interface PlantLoadReport {
   workOrders: number;

@@ -1,6 +1,7 @@
 import type { EngineDescriptor } from '../engine.js';
 import { postgresDialect } from './dialect.js';
 import { postgresGrants } from './grants.js';
+import { postgresPlant } from './sandbox-plant.js';
 
 // PostgreSQL as agent/engines/list.ts lists it: everything the rest of dbdiag reaches this
 // engine through. Pure: the driver (pg) and the sandbox servers load on first use.
@@ -16,6 +17,8 @@ export const postgresEngine: EngineDescriptor<'postgres'> = {
   },
   dialect: postgresDialect,
   grants: postgresGrants,
+  runbookHeading: /PostgreSQL/,
+  plant: postgresPlant,
   loadDriver: async () => (await import('./driver.js')).postgresDriver,
   loadSandbox: async () => (await import('./sandbox-server.js')).postgresSandbox,
 };
