@@ -678,6 +678,11 @@ function start(): void {
       const name = select.name as FilterName;
       location.hash = stateHash({ ...current, filters: { ...current.filters, [name]: select.value } });
     });
+  // the skip link moves the focus without touching the URL (the hash holds the view's state)
+  document.querySelector('a.skip')?.addEventListener('click', (event) => {
+    event.preventDefault();
+    $('#findings-heading').focus();
+  });
   window.addEventListener('hashchange', () => void refresh('navigate'));
   void refresh('load');
   setInterval(() => void refresh('timer'), REFRESH_MS);

@@ -184,6 +184,14 @@ describe('web console on a real agent and PostgreSQL 15 (duplicate index, satura
 
     await page.getByLabel('Kind').selectOption('duplicate-index');
     await page.waitForURL(/kind=duplicate-index/);
+    // keyboard: the first Tab reaches the skip link, Enter puts the focus on the findings and keeps the URL
+    const before = page.url();
+    await page.locator('body').focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to findings');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate('document.activeElement.id')).toBe('findings-heading');
+    expect(page.url()).toBe(before);
     await expect.poll(() => page.locator('#findings tbody tr', { hasText: SATURATION }).count()).toBe(0);
     expect(await page.locator('#findings tbody tr', { hasText: duplicateId }).count()).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'console-filtered.png'), fullPage: true });
