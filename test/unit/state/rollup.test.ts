@@ -124,4 +124,57 @@ describe('hourly rollup', () => {
     const restarted = new SettingsWatcher('db', { max_connections: '150' });
     expect(restarted.observe(s(T0 + 2, { max_connections: '150' }))).toEqual([]);
   });
+
+  it('slow-log classes per hour: deltas of the digest from the first look on, a follower that restarted counts whole; gauges last seen', () => {
+    const b = new HourlyRollupBuilder('db', OPTIONS);
+    const cls = (count: number, totalSeconds: number) => ({
+      id: 'k1',
+      fingerprint: 'SELECT * FROM history WHERE order_id = ?',
+      count,
+      totalSeconds,
+      maxSeconds: 2,
+      lockSeconds: 0,
+      rowsSent: 1,
+      rowsExamined: count * 1000,
+      databases: ['app'],
+      sample: null,
+      firstSeenAt: null,
+      lastSeenAt: null,
+    });
+    const slow = (at: number, count: number, totalSeconds: number) => ({
+      slowlog: { at, path: '/var/log/slow.log', classes: [cls(count, totalSeconds)], linesSkipped: 0 },
+    });
+    const none: Rates = { cache: null, statements: null, tables: null };
+    // what the follower counted before this hour began is not this hour's
+    b.observe(snapshot(T0, slow(T0, 100, 50)), none);
+    b.observe(snapshot(T0 + 15_000, { ...slow(T0 + 15_000, 104, 58) }), none);
+    // the follower restarted: its counts start again from zero, and all of them are new
+    b.observe(snapshot(T0 + 30_000, slow(T0 + 30_000, 3, 6)), none);
+    b.observe(
+      snapshot(T0 + 45_000, {
+        ...slow(T0 + 45_000, 3, 6),
+        settings: { at: T0 + 45_000, serverStartedAt: T0 - 5000, values: {}, hostMemoryBytes: null },
+        runway: {
+          at: T0 + 45_000,
+          transactionIds: null,
+          counters: [{ name: 's', column: null, value: 9, max: 10 }],
+          hidden: 0,
+        },
+      }),
+      none,
+    );
+    const extra = b.current()!.extra!;
+    expect(extra.slowQueries).toEqual([
+      {
+        id: 'k1',
+        fingerprint: 'SELECT * FROM history WHERE order_id = ?',
+        count: 7,
+        totalSeconds: 14,
+        maxSeconds: 2,
+        rowsExamined: 7000,
+      },
+    ]);
+    expect(extra.serverStartedAt).toBe(T0 - 5000);
+    expect(extra.counters).toEqual([{ name: 's', value: 9, max: 10 }]);
+  });
 });
