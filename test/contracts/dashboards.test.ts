@@ -41,6 +41,7 @@ describe('Grafana dashboards', () => {
       'dbdiag-connections',
       'dbdiag-overview',
       'dbdiag-queries',
+      'dbdiag-replication',
       'dbdiag-tables',
     ]);
     for (const d of dashboards) {

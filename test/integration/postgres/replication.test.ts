@@ -11,7 +11,13 @@ import { runnerOptionsFor } from '../../../agent/runtime/runner-options.js';
 import { loadSandboxEngine } from '../../../agent/sandbox/engines.js';
 import type { SandboxReplicaPair } from '../../../agent/sandbox/server.js';
 import type { ReplicationSignals } from '../../../agent/snapshot/signals.js';
-import { rulesForTest, startPrometheus } from '../../support/prometheus.js';
+import {
+  loadDashboards,
+  panelQueries,
+  rulesForTest,
+  startPrometheus,
+  substituteVariables,
+} from '../../support/prometheus.js';
 
 // A real PostgreSQL 15 primary with a streaming replica (pg_basebackup -R): the replication
 // probe as a pg_monitor-only role on both. Replay is paused on the replica for real while the
@@ -265,6 +271,26 @@ describe('PostgreSQL 15 replication probe on a real primary + streaming replica'
         await within('DbdiagReplicaLagWarning firing for the replica', async () =>
           (await firing('DbdiagReplicaLagWarning')).some((a) => a.labels.target === 'pg-replica'),
         );
+        // every panel of the replication dashboard has data now (a slot, a paused replica, both roles)
+        const panels = panelQueries(loadDashboards().filter((d) => d.uid === 'dbdiag-replication')).map(
+          (q) => ({
+            ...q,
+            expr: substituteVariables(q.expr, { target: '(pg-primary|pg-replica)' }),
+          }),
+        );
+        expect(panels.length).toBeGreaterThan(5);
+        let empty = panels;
+        await within('every replication panel query returns data', async () => {
+          const results = await Promise.all(
+            empty.map(async (q) => ({ q, n: (await prom.query(q.expr)).length })),
+          );
+          empty = results.filter((r) => r.n === 0).map((r) => r.q);
+          return empty.length === 0;
+        }).catch((error: unknown) => {
+          throw new Error(
+            `${String(error)}: ${empty.map((q) => `${q.panel} ${q.refId}: ${q.expr}`).join('; ')}`,
+          );
+        });
         await within('DbdiagReplicaLagCritical firing (lag growing)', async () =>
           (await firing('DbdiagReplicaLagCritical')).some((a) => a.labels.target === 'pg-replica'),
         );

@@ -145,6 +145,9 @@ async function fillMariadb(server: TestMysqlServer): Promise<mysql.Connection[]>
 
 // ------------------------------------------------------------------ the test
 
+/** Every dashboard but the replication one (its series need a replica pair: see its own test). */
+const incidentDashboards = () => loadDashboards().filter((d) => !(d.tags ?? []).includes('replication'));
+
 describe('dashboards and alert rules against a real Prometheus scraping a real agent', () => {
   let postgres: PostgresServer;
   let bouncer: PgBouncer;
@@ -287,7 +290,9 @@ describe('dashboards and alert rules against a real Prometheus scraping a real a
   });
 
   it('fills every panel query of every dashboard with at least one series', async () => {
-    const queries: PanelQuery[] = panelQueries(loadDashboards()).map((q) => ({
+    // the replication dashboard needs a primary + replica pair: its panels are proven on real
+    // pairs in test/integration/postgres/replication.test.ts
+    const queries: PanelQuery[] = panelQueries(incidentDashboards()).map((q) => ({
       ...q,
       expr: substituteVariables(q.expr, VARIABLES),
     }));
@@ -340,7 +345,7 @@ describe('dashboards and alert rules against a real Prometheus scraping a real a
   });
 
   it('offers both targets in the target variable', async () => {
-    for (const d of loadDashboards()) {
+    for (const d of incidentDashboards()) {
       const variable = d.templating.list.find((v) => v.name === 'target')!;
       const series = await prometheus.query(variableExpr(variable)!);
       expect(new Set(series.map((s) => s.metric.target)), d.title).toEqual(
