@@ -57,18 +57,25 @@ WHERE dbdiag_t.TABLE_SCHEMA = ? AND dbdiag_t.TABLE_NAME IN (?)`;
  * Index columns in order. MySQL 8.0.13+ has functional key parts (COLUMN_NAME NULL, the
  * expression in EXPRESSION); MariaDB and MySQL before 8.0.13 have no EXPRESSION column.
  */
-function indexColumnsSql(expression: 'NULL' | 'dbdiag_s.EXPRESSION'): string {
+function indexColumnsSql(expression: 'NULL' | 'dbdiag_s.EXPRESSION', usable = ''): string {
   return `/* dbdiag:tables */ SELECT dbdiag_s.TABLE_NAME AS table_name, dbdiag_s.INDEX_NAME AS index_name,
   dbdiag_s.NON_UNIQUE AS non_unique, dbdiag_s.SEQ_IN_INDEX AS seq, dbdiag_s.COLUMN_NAME AS column_name,
   dbdiag_s.SUB_PART AS sub_part, dbdiag_s.COLLATION AS collation, ${expression} AS expression
 FROM information_schema.STATISTICS AS dbdiag_s
-WHERE dbdiag_s.TABLE_SCHEMA = ? AND dbdiag_s.TABLE_NAME IN (?)
+WHERE dbdiag_s.TABLE_SCHEMA = ? AND dbdiag_s.TABLE_NAME IN (?)${usable}
 ORDER BY dbdiag_s.TABLE_NAME, dbdiag_s.INDEX_NAME, dbdiag_s.SEQ_IN_INDEX`;
 }
 
+/** an index the optimizer may not use (MySQL 8 INVISIBLE, MariaDB 10.6+ IGNORED) is left out */
+const VISIBLE_ONLY = " AND dbdiag_s.IS_VISIBLE = 'YES'";
+const NOT_IGNORED = " AND dbdiag_s.IGNORED = 'NO'";
+
 export const INDEX_COLUMNS_SQL: VersionedSql = {
-  mysql: { '8.0': indexColumnsSql('NULL'), '8.0.13': indexColumnsSql('dbdiag_s.EXPRESSION') },
-  mariadb: { '10.5': indexColumnsSql('NULL') },
+  mysql: {
+    '8.0': indexColumnsSql('NULL', VISIBLE_ONLY),
+    '8.0.13': indexColumnsSql('dbdiag_s.EXPRESSION', VISIBLE_ONLY),
+  },
+  mariadb: { '10.5': indexColumnsSql('NULL'), '10.6': indexColumnsSql('NULL', NOT_IGNORED) },
 };
 
 export const FOREIGN_KEYS_SQL = `/* dbdiag:tables */ SELECT dbdiag_k.TABLE_NAME AS table_name, dbdiag_k.CONSTRAINT_NAME AS name,
