@@ -10,6 +10,7 @@ import {
   renderActions,
   rollbackText,
   round,
+  traits,
 } from './context.js';
 import { indexProposal } from './index-proposal.js';
 import { DEFAULT_RANDOM_PAGE_COST, estimateIndexScanCost } from './index-scan-estimate.js';
@@ -198,6 +199,103 @@ export function wrongIndexReason(
 }
 
 /**
+ * The negatives a DBA checks before the proof counts (Use The Index, Luke "Insert/Delete/Update";
+ * MySQL manual 8.3.1): the statements return a large share of the table (a full read is
+ * cheaper than one page visit per row), or the key columns are rewritten far more often than
+ * the statements run. Returns why the candidate is not worth an index, or null.
+ */
+export function notWorthIt(v: VerifiedCandidate, thresholds: AdvisorInput['thresholds']): string | null {
+  const reads = v.candidate.statements.reduce((s, x) => s + x.calls, 0);
+  const writes = v.candidate.keyWrites;
+  if (writes > 0 && writes > thresholds.indexMaxWritesPerRead * Math.max(1, reads))
+    return `write-heavy: its key columns are rewritten ${writes.toLocaleString('en-US')} times for ${reads.toLocaleString('en-US')} execution(s) it would serve`;
+  // the share of the table each statement returns from it; only statements on this one table
+  // (the scan node of a join's inner side returns what the join needs, not what a filter keeps)
+  if (v.candidate.limited) return null;
+  const tableRows = Math.max(1, v.facts.rows);
+  let smallest: number | null = null;
+  for (const p of v.verification?.plans ?? []) {
+    const statement = v.candidate.statements.find((s) => s.id === p.statementId);
+    if (statement?.shape.tables.length !== 1) return null;
+    for (const a of p.before?.accesses ?? []) {
+      if (!accessMatches(v.candidate, a.table)) continue;
+      const rows = a.returned;
+      if (typeof rows === 'number' && (smallest === null || rows < smallest)) smallest = rows;
+    }
+  }
+  if (smallest !== null && smallest / tableRows > thresholds.indexMaxFetchShare)
+    return `unselective: each execution returns ~${Math.round(smallest).toLocaleString('en-US')} of ${Math.round(tableRows).toLocaleString('en-US')} rows (${percent(smallest / tableRows)}%), read faster in full`;
+  return null;
+}
+
+/**
+ * Key columns too long for the engine to index in full get the prefix length the engine chose
+ * from the data (MySQL manual 8.3.5; High Performance MySQL §5.3), with why.
+ */
+export function keyPrefixes(
+  facts: TableFacts,
+  columns: readonly string[],
+): { prefix: Record<string, number>; reasons: string[] } {
+  const prefix: Record<string, number> = {};
+  const reasons: string[] = [];
+  for (const c of columns) {
+    const p = facts.columns.find((f) => f.name.toLowerCase() === c.toLowerCase())?.keyPrefix;
+    if (!p) continue;
+    prefix[c] = p.length;
+    reasons.push(
+      `prefix: ${c} is too long to index in full; its first ${p.length} characters keep ${p.prefixDistinct.toLocaleString('en-US')} of the full column's ${p.fullDistinct.toLocaleString('en-US')} distinct values in a ${p.sampled.toLocaleString('en-US')}-row sample`,
+    );
+  }
+  return { prefix, reasons };
+}
+
+export interface Covering {
+  include: string[];
+  reason: string;
+}
+
+/**
+ * A covering index (Use The Index, Luke: "Index-Only Scan"; PostgreSQL manual 11.9; InnoDB
+ * secondary indexes carry the primary key): when each execution fetches many rows through the
+ * index, every one is a visit to the table; carrying the few narrow columns the statements
+ * also read lets the index answer alone. Not when a LIMIT bounds the fetch, when a statement
+ * reads every column, or when the payload is wide.
+ */
+export function covering(
+  input: AdvisorInput,
+  v: VerifiedCandidate,
+  columns: readonly string[],
+): Covering | null {
+  const t = input.thresholds;
+  const payload = v.candidate.payload;
+  if (t.indexCoverMaxColumns <= 0 || payload === null || v.candidate.limited) return null;
+  const key = columns.map((c) => c.toLowerCase());
+  const primary = traits(input).secondaryIndexesCarryPrimaryKey
+    ? (v.facts.indexes.find((i) => i.primary)?.columns ?? []).map((c) => c.toLowerCase())
+    : [];
+  // key columns the proof dropped are read too
+  const wanted = [...v.candidate.columns.filter((c) => !key.includes(c.toLowerCase())), ...payload];
+  const include = [...new Set(wanted)].filter(
+    (c) => !key.includes(c.toLowerCase()) && !primary.includes(c.toLowerCase()) && !c.includes('('),
+  );
+  if (include.length === 0 || include.length > t.indexCoverMaxColumns) return null;
+  for (const c of include) {
+    const width = v.facts.columns.find((f) => f.name.toLowerCase() === c.toLowerCase())?.avgWidth ?? null;
+    if (width === null || width > t.indexCoverMaxWidthBytes) return null;
+  }
+  // Only a lookup by equalities has a match count the statistics tell (rows per key); behind a
+  // range the rows fetched depend on the bound, which a normalized statement does not show.
+  if (v.candidate.equalityCount !== v.candidate.columns.length || key.length !== v.candidate.columns.length)
+    return null;
+  const fetched = v.candidate.rowsPerKey;
+  if (fetched < t.indexCoverMinRows) return null;
+  return {
+    include,
+    reason: `covering: each lookup matches ~${Math.round(fetched).toLocaleString('en-US')} rows of ${v.candidate.table} (statistics); with (${include.join(', ')}) in the index they are answered from the index alone (index-only scan), without a visit to the table per row`,
+  };
+}
+
+/**
  * The arithmetic a DBA audits before adding an index: how often the statements run and how much
  * of their time the index saves (planner cost ratio applied to the measured time), against the
  * writes the table takes (rows modified since its last ANALYZE, from the statistics), the index's
@@ -241,6 +339,9 @@ export function costBenefit(
     indexBytesEstimate: sizeBytes,
     cacheBytes,
     cacheShare: cacheBytes && cacheBytes > 0 ? round(sizeBytes / cacheBytes, 4) : null,
+    // executions of statements rewriting the key columns (each maintains the index), per execution served
+    keyColumnWrites: v.candidate.keyWrites,
+    keyColumnWritesPerCall: calls > 0 ? round(v.candidate.keyWrites / calls, 2) : null,
   };
 }
 
@@ -254,27 +355,34 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
   );
   for (const v of ordered) {
     const reason = proven(v, input.thresholds);
-    if (!reason || !v.verification) continue;
+    if (!reason || !v.verification || notWorthIt(v, input.thresholds) !== null) continue;
     const columns = v.verification.columns;
-    const key = candidateKey({ table: v.candidate.table, columns });
+    const cover = covering(input, v, columns);
+    const include = cover?.include ?? [];
+    const prefixes = keyPrefixes(v.facts, columns);
+    const key = `${candidateKey({ table: v.candidate.table, columns })}${include.length > 0 ? ` include(${include.join(',')})` : ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const before = sumCost(v.verification.plans.map((p) => p.before));
     const after = sumCost(v.verification.plans.map((p) => p.after));
-    const size = estimateIndexBytes(v.facts, columns);
+    const size = estimateIndexBytes(v.facts, [...columns, ...include]);
     const whatIf = whatIfOf(v.verification);
     const estimate = scanEstimate(input, v);
-    const because = estimate
-      ? `${reason}; an index scan would cost ~${round(estimate.indexScanEstimate, 0)} instead of the scan's ${round(estimate.scanCost, 0)} (estimate from statistics, not proven)`
-      : reason;
+    const because = `${
+      estimate
+        ? `${reason}; an index scan would cost ~${round(estimate.indexScanEstimate, 0)} instead of the scan's ${round(estimate.scanCost, 0)} (estimate from statistics, not proven)`
+        : reason
+    }${cover ? `; ${cover.reason}` : ''}${prefixes.reasons.map((r) => `; ${r}`).join('')}`;
     const statements = v.candidate.statements;
     const totalSeconds = statements.reduce((s, x) => s + x.totalSeconds, 0);
     const scans = input.history.at(-1)?.signals.tables?.tables.find((t) => t.table === v.candidate.table);
     const writeOverhead = `Write overhead: every INSERT, DELETE and UPDATE of these columns also maintains this index (${v.facts.indexes.length} index(es) today). Disk: about ${formatBytes(size)}.`;
     const create = createIndexAction({
       table: v.candidate.table,
-      name: indexName(v.candidate.table, columns),
+      name: indexName(v.candidate.table, [...columns, ...include]),
       columns,
+      include,
+      prefix: prefixes.prefix,
       lockTimeoutSeconds: INDEX_LOCK_TIMEOUT_SECONDS,
       risk: writeOverhead,
       tableBytes: v.facts.dataBytes,
@@ -284,10 +392,11 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
       makeFinding(input, 'missing-index', {
         severity: 'warning',
         object: key,
-        summary: `${v.candidate.table} needs an index on (${columns.join(', ')}): ${statements.length} statement(s), ${round(totalSeconds, 1)} s total; ${because}`,
+        summary: `${v.candidate.table} needs an index on (${columns.join(', ')})${include.length > 0 ? ` carrying (${include.join(', ')})` : ''}: ${statements.length} statement(s), ${round(totalSeconds, 1)} s total; ${because}`,
         evidence: {
           table: v.candidate.table,
           columns,
+          include,
           tableRows: Math.round(v.facts.rows),
           rowsPerLookup: Math.round(v.candidate.rowsPerKey),
           proof: because,
@@ -312,12 +421,12 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
           tableSeqRowsRead: scans?.seqRowsRead ?? null,
         },
         fix: {
-          summary: `Create index (${columns.join(', ')}) on ${v.candidate.table}, about ${formatBytes(size)}`,
+          summary: `Create index (${columns.join(', ')})${include.length > 0 ? ` carrying (${include.join(', ')})` : ''} on ${v.candidate.table}, about ${formatBytes(size)}`,
           actions: [create],
           statements: rendered.statements,
           risk: `${rendered.risk} ${writeOverhead}`,
           rollback: rollbackText(input, [create], 'None needed.'),
-          index: indexProposal(v.candidate.table, columns),
+          index: indexProposal(v.candidate.table, columns, { include, prefix: prefixes.prefix }),
           details: {
             costBefore: before === null ? null : round(before, 2),
             costAfter: after === null ? null : round(after, 2),

@@ -130,6 +130,43 @@ export const thresholdsSchema = z
       .describe(
         "a shorter prefix of the candidate is preferred when its cost is within this share of the full candidate's",
       ),
+    indexCoverMinRows: z
+      .number()
+      .min(0)
+      .default(500)
+      .describe(
+        'a covering index (INCLUDE on PostgreSQL, trailing key columns on InnoDB) is proposed when one equality lookup matches at least this many rows (planner statistics): each is a table visit the index-only scan avoids (Use The Index, Luke: "Index-Only Scan"). 500 was chosen on the tuning half of the advisor cases',
+      ),
+    indexCoverMaxColumns: z
+      .number()
+      .int()
+      .min(0)
+      .default(3)
+      .describe(
+        'at most this many payload columns are carried for a covering index (0: never propose covering)',
+      ),
+    indexCoverMaxWidthBytes: z
+      .number()
+      .min(0)
+      .default(16)
+      .describe(
+        'payload columns wider than this on average (bytes) are not carried: a wide payload makes every leaf page hold fewer keys',
+      ),
+    indexMaxFetchShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.1)
+      .describe(
+        'a statement that returns more than this share of its table is read faster in full than through an index, one page visit per row (the common 5-10% rule; MySQL manual 8.3.1: large fractions are scanned). The share is the planner estimate: for an open range on a parameter that is its default third',
+      ),
+    indexMaxWritesPerRead: z
+      .number()
+      .min(0)
+      .default(100)
+      .describe(
+        'an index whose columns are rewritten more than this many times per execution of the statements it serves costs more in maintenance than it saves (Use The Index, Luke: "Insert/Delete/Update")',
+      ),
     indexMaxStatements: z
       .number()
       .int()

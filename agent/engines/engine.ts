@@ -132,6 +132,17 @@ export interface ColumnFacts {
   nullFraction: number | null;
   /** average stored width in bytes (PostgreSQL pg_stats.avg_width), null when unknown */
   avgWidth: number | null;
+  /**
+   * The column is too long for this engine to index in full (InnoDB: over the 3,072-byte key
+   * limit; TEXT/BLOB): the leading characters to index instead, chosen from a sample — the
+   * shortest prefix whose distinct count is close to the full column's.
+   */
+  keyPrefix?: { length: number; prefixDistinct: number; fullDistinct: number; sampled: number } | null;
+  /**
+   * The operator class a btree on this column needs to serve LIKE 'prefix%' (PostgreSQL
+   * text_pattern_ops in a non-C collation); null or absent: a plain btree serves it.
+   */
+  patternOpclass?: string | null;
 }
 
 export interface ExistingIndex {
@@ -159,6 +170,12 @@ export interface IndexSpec {
   table: string;
   columns: string[];
   where?: string;
+  /** payload columns of a covering index: INCLUDE where the engine has it, else trailing key columns */
+  include?: string[];
+  /** operator class per key column (e.g. text_pattern_ops), where the engine has them */
+  opclass?: Record<string, string>;
+  /** index only this many leading characters of a key column (engines with prefix indexes) */
+  prefix?: Record<string, number>;
 }
 
 /** One table access in a plan. */
@@ -170,6 +187,12 @@ export interface PlanAccess {
   rows: number | null;
   /** the planner's total cost of this scan node alone, per execution (PostgreSQL), when known */
   cost?: number | null;
+  /**
+   * rows the access yields after its own filter, per execution, when the planner estimated it
+   * (PostgreSQL: a scan node's rows; MySQL: rows x filtered when the optimizer estimated the
+   * filter); absent when unknown — MariaDB without condition statistics says filtered 100
+   */
+  returned?: number | null;
 }
 
 export interface PlanCost {
@@ -274,6 +297,11 @@ export interface EngineRemedies {
 export interface EngineTraits {
   /** the server creates an index for every foreign key itself (InnoDB): nothing to propose */
   foreignKeysIndexedByServer: boolean;
+  /**
+   * every secondary index carries the primary key columns (InnoDB): a covering index need not
+   * list them
+   */
+  secondaryIndexesCarryPrimaryKey: boolean;
 }
 
 /** How an executed action went. */

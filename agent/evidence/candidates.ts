@@ -27,6 +27,20 @@ export interface Candidate {
   statements: SourceStatement[];
   /** estimated rows one lookup of the equality prefix returns */
   rowsPerKey: number;
+  /** how many leading columns are equalities (the rest: one range, or the sort of a LIMIT) */
+  equalityCount: number;
+  /**
+   * Every column its statements read from the table besides the key: what a covering index
+   * would carry. null when some statement reads every column (`*`) or one that cannot be placed.
+   */
+  payload: string[] | null;
+  /** some statement stops after a LIMIT: it fetches only a few rows whatever the key matches */
+  limited: boolean;
+  /**
+   * executions of statements (UPDATE) that rewrite one of the key columns, from the statement
+   * statistics: each one maintains the index too
+   */
+  keyWrites: number;
 }
 
 export type FactsLookup = (database: string | null, table: string) => TableFacts | undefined;
@@ -102,6 +116,25 @@ export function servedBy(
     }
   }
   return null;
+}
+
+/**
+ * The columns a statement reads from one table (select list, filters, sort, join keys), to
+ * find what a covering index must carry; null when it reads them all (`*`).
+ */
+export function readsFrom(shape: StatementShape, tableAsNamed: string, facts: TableFacts): string[] | null {
+  const out: string[] = [];
+  for (const use of shape.uses) {
+    if (use.kind !== 'read') continue;
+    if (use.column === '*') {
+      if (use.table === null || use.table === tableAsNamed) return null;
+      continue;
+    }
+    if (!isMine(use, tableAsNamed, facts)) continue;
+    const name = columnFacts(facts, use.column)?.name ?? use.column;
+    if (!out.includes(name)) out.push(name);
+  }
+  return out;
 }
 
 interface Uses {
@@ -300,6 +333,7 @@ export function generateCandidates(
         (t) => lookup(statement.database, t),
         thresholds,
       );
+      const reads = readsFrom(statement.shape, named, facts);
       for (const c of candidatesFor(statement.shape, named, facts, thresholds, driven)) {
         if (servedBy(c.columns, c.equalityCount, facts, thresholds)) continue;
         raw.push({
@@ -307,6 +341,10 @@ export function generateCandidates(
           columns: c.columns,
           statements: [statement],
           rowsPerKey: c.rowsPerKey,
+          equalityCount: c.equalityCount,
+          payload: reads === null ? null : reads.filter((r) => !c.columns.map(norm).includes(norm(r))),
+          limited: statement.shape.limit,
+          keyWrites: 0,
         });
       }
     }
@@ -318,9 +356,34 @@ export function generateCandidates(
     const into = merged.find((m) => m.table === c.table && c.columns.every((col, i) => m.columns[i] === col));
     if (into) {
       for (const s of c.statements) if (!into.statements.some((x) => x.id === s.id)) into.statements.push(s);
-    } else merged.push({ ...c, statements: [...c.statements] });
+      into.payload =
+        into.payload === null || c.payload === null
+          ? null
+          : [...into.payload, ...c.payload.filter((p) => !into.payload?.includes(p))].filter(
+              (p) => !into.columns.map(norm).includes(norm(p)),
+            );
+      into.limited ||= c.limited;
+    } else merged.push({ ...c, statements: [...c.statements], payload: c.payload && [...c.payload] });
   }
+  for (const c of merged) c.keyWrites = keyWrites(statements, lookup, c);
   return merged;
+}
+
+/** Executions of the statements that rewrite one of the candidate's key columns. */
+function keyWrites(statements: readonly SourceStatement[], lookup: FactsLookup, c: Candidate): number {
+  const keys = c.columns.map((k) => norm(baseColumn(k)));
+  let calls = 0;
+  for (const s of statements) {
+    const writes = s.shape.tables.some((named) => {
+      const facts = lookup(s.database, named);
+      return (
+        facts?.table === c.table &&
+        s.shape.uses.some((u) => u.kind === 'set' && isMine(u, named, facts) && keys.includes(norm(u.column)))
+      );
+    });
+    if (writes) calls += s.calls;
+  }
+  return calls;
 }
 
 export function candidateKey(c: { table: string; columns: readonly string[] }): string {

@@ -1,7 +1,12 @@
 // What a statement does with each table's columns, whatever the SQL dialect: the input of
 // index candidate generation. Produced by each engine's parser (agent/engines/<engine>/parse.ts).
 
-export type UseKind = 'eq' | 'range' | 'join' | 'sort' | 'group';
+/**
+ * `read`: any column the statement reads from the table, wherever (select list, filters,
+ * sort): what a covering index must carry; column `*` when it reads every column.
+ * `set`: a column an UPDATE writes (an index on it is maintained on every such write).
+ */
+export type UseKind = 'eq' | 'range' | 'join' | 'sort' | 'group' | 'read' | 'set';
 
 export interface ColumnUse {
   /** the table as the statement names it (possibly schema-qualified); null when unqualified among several tables */

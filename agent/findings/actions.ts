@@ -56,6 +56,12 @@ export interface CreateIndexAction extends ActionBase {
   columns: string[];
   unique?: boolean;
   where?: string;
+  /** payload columns of a covering index (INCLUDE on PostgreSQL, trailing key columns on InnoDB) */
+  include?: string[];
+  /** operator class per key column (PostgreSQL, e.g. text_pattern_ops for LIKE 'x%' in a non-C collation) */
+  opclass?: Record<string, string>;
+  /** leading characters indexed per key column (MySQL/MariaDB prefix index) */
+  prefix?: Record<string, number>;
   /** re-creating an index that exists today: its definition as the engine's catalog gives it */
   definition?: string | null;
   /** wait at most this long for the lock before giving up (the statement fails, nothing blocks behind it) */
@@ -182,6 +188,9 @@ export function createIndexAction(parts: {
   name: string;
   columns: readonly string[];
   where?: string;
+  include?: readonly string[];
+  opclass?: Readonly<Record<string, string>>;
+  prefix?: Readonly<Record<string, number>>;
   lockTimeoutSeconds?: number;
   risk: string;
   /** the table's data size, when known: the build's expected time is estimated from it */
@@ -193,6 +202,9 @@ export function createIndexAction(parts: {
     name: parts.name,
     columns: [...parts.columns],
     ...(parts.where !== undefined ? { where: parts.where } : {}),
+    ...(parts.include?.length ? { include: [...parts.include] } : {}),
+    ...(parts.opclass && Object.keys(parts.opclass).length > 0 ? { opclass: { ...parts.opclass } } : {}),
+    ...(parts.prefix && Object.keys(parts.prefix).length > 0 ? { prefix: { ...parts.prefix } } : {}),
     ...(parts.lockTimeoutSeconds !== undefined ? { lockTimeoutSeconds: parts.lockTimeoutSeconds } : {}),
     lock: 'brief',
     expectedSeconds: expectedSecondsFor('create-index', parts.tableBytes),

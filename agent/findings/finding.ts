@@ -42,6 +42,12 @@ export interface IndexProposal {
   table: string;
   columns: string[];
   where?: string;
+  /** payload columns of a covering index (INCLUDE on PostgreSQL, trailing key columns on InnoDB) */
+  include?: string[];
+  /** operator class per key column (PostgreSQL) */
+  opclass?: Record<string, string>;
+  /** leading characters indexed per key column (MySQL/MariaDB prefix index), chosen from the data */
+  prefix?: Record<string, number>;
 }
 
 export interface Fix {

@@ -13,7 +13,7 @@ function errnoOf(error: unknown): unknown {
 export const mysqlDialect: EngineDialect = {
   engine: 'mysql',
   remedies: mysqlRemedies,
-  traits: { foreignKeysIndexedByServer: true },
+  traits: { foreignKeysIndexedByServer: true, secondaryIndexesCarryPrimaryKey: true },
   parse: async (statement) => (await import('./parse.js')).parseMysql(statement),
   applyActions: (connection, actions, options) =>
     applyWithRules(

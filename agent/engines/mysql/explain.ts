@@ -23,7 +23,10 @@ export const TABLE_FACTS_SQL = `/* dbdiag:catalog-facts */ SELECT dbdiag_t.TABLE
 FROM information_schema.TABLES AS dbdiag_t
 WHERE dbdiag_t.TABLE_SCHEMA = COALESCE(?, DATABASE()) AND dbdiag_t.TABLE_NAME = ?`;
 
-export const COLUMNS_SQL = `/* dbdiag:catalog-facts */ SELECT dbdiag_c.COLUMN_NAME AS column_name
+export const COLUMNS_SQL = `/* dbdiag:catalog-facts */ SELECT dbdiag_c.COLUMN_NAME AS column_name,
+  dbdiag_c.DATA_TYPE AS data_type, dbdiag_c.CHARACTER_OCTET_LENGTH AS octet_length,
+  dbdiag_c.CHARACTER_MAXIMUM_LENGTH AS char_length,
+  dbdiag_c.NUMERIC_PRECISION AS numeric_precision
 FROM information_schema.COLUMNS AS dbdiag_c
 WHERE dbdiag_c.TABLE_SCHEMA = ? AND dbdiag_c.TABLE_NAME = ? ORDER BY dbdiag_c.ORDINAL_POSITION`;
 
@@ -43,6 +46,89 @@ export const SAMPLE_ROWS = 10_000;
 
 function quote(name: string): string {
   return `\`${name.replaceAll('`', '``')}\``;
+}
+
+/** Stored width in bytes of a fixed-width type; null for strings and blobs (measured from the sample). */
+export function fixedWidth(dataType: string, numericPrecision: number | null): number | null {
+  const t = dataType.toLowerCase();
+  const widths: Record<string, number> = {
+    tinyint: 1,
+    smallint: 2,
+    mediumint: 3,
+    int: 4,
+    integer: 4,
+    bigint: 8,
+    float: 4,
+    double: 8,
+    date: 3,
+    time: 3,
+    year: 1,
+    datetime: 8,
+    timestamp: 4,
+    bit: 8,
+  };
+  if (t in widths) return widths[t] ?? null;
+  if (t === 'decimal' || t === 'numeric') return Math.ceil((numericPrecision ?? 10) / 2);
+  return null;
+}
+
+const STRING_TYPES = /char|text|binary|blob|enum|set/i;
+
+/** InnoDB's key limit with the DYNAMIC/COMPRESSED row formats (the default since MySQL 5.7 / MariaDB 10.2). */
+export const INNODB_MAX_KEY_BYTES = 3072;
+
+/** Prefix lengths tried (characters), shortest first. */
+const PREFIX_LADDER = [
+  8, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 255, 320, 384, 512, 640, 768,
+];
+
+/**
+ * The shortest prefix whose distinct count in the sample reaches this share of the full
+ * column's (High Performance MySQL §5.3 "Prefix Indexes and Index Selectivity": a prefix
+ * "selective enough" approaches the full column's selectivity).
+ */
+export const PREFIX_SELECTIVITY_SHARE = 0.95;
+
+/** Does the column need a prefix to be indexed at all (over the key limit, or TEXT/BLOB)? */
+export function needsPrefix(dataType: string, octetLength: number | null): boolean {
+  return /text|blob/i.test(dataType) || (octetLength !== null && octetLength > INNODB_MAX_KEY_BYTES);
+}
+
+/** Prefix lengths worth trying for a column of `chars` characters and `bytesPerChar`: under the key limit. */
+export function prefixLadder(chars: number | null, bytesPerChar: number): number[] {
+  const limit = Math.floor(INNODB_MAX_KEY_BYTES / Math.max(1, bytesPerChar));
+  return PREFIX_LADDER.filter((n) => n <= limit && (chars === null || n < chars));
+}
+
+/** The prefix length for sampled values: distinct counts per length of the ladder, the shortest close enough. */
+export function prefixFromSample(
+  values: readonly (string | null)[],
+  ladder: readonly number[],
+): { length: number; prefixDistinct: number; fullDistinct: number; sampled: number } | null {
+  const present = values.filter((v): v is string => v !== null);
+  if (present.length === 0 || ladder.length === 0) return null;
+  const fullDistinct = new Set(present).size;
+  const byLength = ladder.map((length) => ({
+    length,
+    distinct: new Set(present.map((v) => [...v].slice(0, length).join(''))).size,
+  }));
+  const length = choosePrefix(fullDistinct, byLength);
+  if (length === null) return null;
+  return {
+    length,
+    prefixDistinct: byLength.find((p) => p.length === length)?.distinct ?? 0,
+    fullDistinct,
+    sampled: values.length,
+  };
+}
+
+/** Chosen from sampled distinct counts per prefix length (ladder order): the shortest close enough to the full column. */
+export function choosePrefix(
+  full: number,
+  byLength: readonly { length: number; distinct: number }[],
+): number | null {
+  for (const p of byLength) if (p.distinct >= PREFIX_SELECTIVITY_SHARE * full) return p.length;
+  return byLength.at(-1)?.length ?? null;
 }
 
 function num(v: string | number | null | undefined): number {
@@ -85,6 +171,7 @@ function collect(node: unknown, out: PlanAccess[], limited: boolean, sorted = fa
   if (typeof o.table_name === 'string' && typeof o.access_type === 'string') {
     const type = o.access_type;
     const rows = Number(o.rows_examined_per_scan ?? o.rows ?? Number.NaN);
+    const filtered = Number(o.filtered ?? Number.NaN);
     const stopsEarly = type === 'index' && limited && !sorted;
     out.push({
       table: o.table_name,
@@ -96,6 +183,10 @@ function collect(node: unknown, out: PlanAccess[], limited: boolean, sorted = fa
             : 'index',
       index: typeof o.key === 'string' ? o.key : null,
       rows: Number.isFinite(rows) ? rows : null,
+      // filtered 100 on a scan with a condition is "not estimated" (MariaDB without condition statistics)
+      ...(Number.isFinite(rows) && Number.isFinite(filtered) && filtered < 100
+        ? { returned: (rows * filtered) / 100 }
+        : {}),
     });
   }
   for (const [key, value] of Object.entries(o))
@@ -215,9 +306,15 @@ export function createMysqlVerifier(
       }>(TABLE_FACTS_SQL, [schema, name]);
       if (!t) return null;
       const rows = num(t.table_rows);
-      const columnNames = (
-        await query<{ column_name: string }>(COLUMNS_SQL, [t.table_schema, t.table_name])
-      ).map((r) => r.column_name);
+      const columnRows = await query<{
+        column_name: string;
+        data_type: string | null;
+        octet_length: number | null;
+        char_length: number | null;
+        numeric_precision: number | null;
+      }>(COLUMNS_SQL, [t.table_schema, t.table_name]);
+      const columnNames = columnRows.map((r) => r.column_name);
+      const typeOf = new Map(columnRows.map((r) => [r.column_name.toLowerCase(), r]));
       const stats = await query<{
         index_name: string;
         seq: number;
@@ -260,16 +357,46 @@ export function createMysqlVerifier(
         }
       }
       const want = new Set(wanted.map((w) => w.replace(/^[a-z_0-9]+\((.+)\)$/i, '$1').toLowerCase()));
-      const columns: ColumnFacts[] = columnNames.map((c) => ({
-        name: c,
-        distinct: leadingCardinality.get(c.toLowerCase()) ?? null,
-        nullFraction: null,
-        avgWidth: null,
-      }));
+      const columns: ColumnFacts[] = columnNames.map((c) => {
+        const type = typeOf.get(c.toLowerCase());
+        return {
+          name: c,
+          distinct: leadingCardinality.get(c.toLowerCase()) ?? null,
+          nullFraction: null,
+          avgWidth: type?.data_type ? fixedWidth(type.data_type, type.numeric_precision) : null,
+        };
+      });
+      // columns too long to index in full: distinct counts of their prefixes from the same sample
+      const long = columns
+        .filter((c) => want.has(c.name.toLowerCase()))
+        .map((c) => {
+          const type = typeOf.get(c.name.toLowerCase());
+          if (
+            !type?.data_type ||
+            !needsPrefix(type.data_type, type.octet_length === null ? null : num(type.octet_length))
+          )
+            return null;
+          const chars = type.char_length === null ? null : num(type.char_length);
+          const perChar =
+            chars && type.octet_length ? Math.max(1, Math.round(num(type.octet_length) / chars)) : 4;
+          return { column: c, ladder: prefixLadder(chars, perChar) };
+        })
+        .filter((x): x is { column: ColumnFacts; ladder: number[] } => x !== null && x.ladder.length > 0);
       const missing = columns.filter((c) => c.distinct === null && want.has(c.name.toLowerCase()));
-      if (missing.length > 0) {
-        const list = missing.map((c, i) => `COUNT(DISTINCT ${quote(c.name)}) AS dbdiag_d${i}`).join(', ');
-        const sql = `/* dbdiag:catalog-facts */ SELECT ${list}, COUNT(*) AS dbdiag_n FROM (SELECT ${missing
+      // strings: their average stored length, from the same bounded sample
+      const strings = columns.filter(
+        (c) =>
+          c.avgWidth === null &&
+          want.has(c.name.toLowerCase()) &&
+          STRING_TYPES.test(typeOf.get(c.name.toLowerCase())?.data_type ?? ''),
+      );
+      if (missing.length > 0 || strings.length > 0) {
+        const sampledColumns = [...new Set([...missing, ...strings])];
+        const list = [
+          ...missing.map((c, i) => `COUNT(DISTINCT ${quote(c.name)}) AS dbdiag_d${i}`),
+          ...strings.map((c, i) => `AVG(LENGTH(${quote(c.name)})) AS dbdiag_w${i}`),
+        ].join(', ');
+        const sql = `/* dbdiag:catalog-facts */ SELECT ${list}, COUNT(*) AS dbdiag_n FROM (SELECT ${sampledColumns
           .map((c) => quote(c.name))
           .join(
             ', ',
@@ -281,6 +408,25 @@ export function createMysqlVerifier(
           const d = num(sample?.[`dbdiag_d${i}`]);
           c.distinct = sampled > 0 && d / sampled > 0.5 ? Math.max(d, (d / sampled) * total) : d;
         });
+        strings.forEach((c, i) => {
+          const w = sample?.[`dbdiag_w${i}`];
+          // stored length plus its length byte(s)
+          c.avgWidth = w === null || w === undefined ? null : num(w as number) + 1;
+        });
+      }
+      // the sampled values (up to the longest prefix tried), counted here: many COUNT(DISTINCT
+      // LEFT(...)) of long strings in one statement make the server spill temporary tables
+      for (const l of long) {
+        const longest = l.ladder.at(-1) ?? 0;
+        const values = await query<{ dbdiag_v: string | null }>(
+          `/* dbdiag:catalog-facts */ SELECT LEFT(${quote(l.column.name)}, ${longest + 1}) AS dbdiag_v FROM (SELECT ${quote(
+            l.column.name,
+          )} FROM ${quote(t.table_schema)}.${quote(t.table_name)} LIMIT ${SAMPLE_ROWS}) AS dbdiag_s`,
+        );
+        l.column.keyPrefix = prefixFromSample(
+          values.map((v) => v.dbdiag_v),
+          l.ladder,
+        );
       }
       return {
         table: `${t.table_schema}.${t.table_name}`,

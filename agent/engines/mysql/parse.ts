@@ -69,6 +69,24 @@ function mentionsColumn(expr: unknown): boolean {
 
 const RANGE_OPS = new Set(['<', '>', '<=', '>=']);
 
+/** Every column reference in an expression (not inside a subquery): `*` for `t.*` / `*`. */
+function columnRefs(expr: unknown, out: ColumnRef[] = []): ColumnRef[] {
+  if (Array.isArray(expr)) {
+    for (const e of expr) columnRefs(e, out);
+    return out;
+  }
+  if (!isNode(expr)) return out;
+  if ('ast' in expr) return out;
+  if (expr.type === 'column_ref') {
+    const column = text(expr.column);
+    const table = text(expr.table);
+    if (column) out.push({ qualifier: table && table.length > 0 ? table : null, column });
+    return out;
+  }
+  for (const value of Object.values(expr)) columnRefs(value, out);
+  return out;
+}
+
 /**
  * `LIKE 'abc%'` (a real sample's literal) is a range scan on a btree; a leading wildcard, or
  * a digest's `?` whose pattern is unknown, is not.
@@ -86,6 +104,11 @@ class Collector {
 
   private use(ref: ColumnRef, kind: UseKind, or: OrTag | null = null): void {
     this.pending.push({ ref, kind, or });
+  }
+
+  /** every column an expression reads, as `read` uses */
+  private reads(expr: unknown): void {
+    for (const ref of columnRefs(expr)) this.use(ref, 'read');
   }
 
   /** The branches of a chain of ORs: `a OR b OR c` parses as ((a OR b) OR c). */
@@ -179,6 +202,15 @@ class Collector {
         if (isNode(cte) && isNode(cte.stmt)) this.statement(cte.stmt.ast ?? cte.stmt);
       this.from(ast.from);
       this.predicate(ast.where);
+      const columns = ast.columns === '*' ? [{ type: 'column_ref', table: null, column: '*' }] : ast.columns;
+      this.reads([
+        columns,
+        ast.where,
+        ast.having,
+        ast.orderby,
+        ast.groupby,
+        list(ast.from).map((f) => (isNode(f) ? f.on : null)),
+      ]);
       if (isNode(ast.limit) && list(ast.limit.value).length > 0) this.shape.limit = true;
       for (const o of list(ast.orderby)) {
         const ref = isNode(o) ? columnOf(o.expr) : null;
@@ -194,6 +226,11 @@ class Collector {
       this.from(ast.table);
       this.from(ast.from);
       this.predicate(ast.where);
+      for (const s of list(ast.set)) {
+        const column = isNode(s) ? text(s.column) : null;
+        const table = isNode(s) ? text(s.table) : null;
+        if (column) this.use({ qualifier: table && table.length > 0 ? table : null, column }, 'set');
+      }
     } else if (type === 'delete') {
       this.from(ast.from);
       this.predicate(ast.where);

@@ -93,9 +93,17 @@ function render(action: FixAction): RenderedAction {
     case 'create-index': {
       const table = quoteQualified(action.table);
       // re-creating an index read from the catalog: its key parts are DDL text already
+      // a covering payload is trailing key columns on InnoDB (no INCLUDE); a prefix index keys
+      // only the leading characters of a long column
       const columns = action.definition
         ? action.columns.join(', ')
-        : action.columns.map((c) => (c.includes('(') ? `(${c})` : quoteIdent(c))).join(', ');
+        : [...action.columns, ...(action.include ?? [])]
+            .map((c) => {
+              if (c.includes('(')) return `(${c})`;
+              const length = action.prefix?.[c];
+              return length ? `${quoteIdent(c)}(${length})` : quoteIdent(c);
+            })
+            .join(', ');
       const unique = action.unique ? 'UNIQUE ' : '';
       // no partial indexes in MySQL: the predicate is shown, not silently dropped
       const where = action.where

@@ -34,7 +34,7 @@ function cleanupAfterFailure(action: FixAction): FixAction[] {
 export const postgresDialect: EngineDialect = {
   engine: 'postgres',
   remedies: postgresRemedies,
-  traits: { foreignKeysIndexedByServer: false },
+  traits: { foreignKeysIndexedByServer: false, secondaryIndexesCarryPrimaryKey: false },
   parse: async (statement) => (await import('./parse.js')).parsePostgres(statement),
   applyActions: (connection, actions, options) =>
     applyWithRules(

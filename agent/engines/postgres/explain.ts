@@ -43,7 +43,15 @@ function collectAccesses(node: PlanNode, out: PlanAccess[]): void {
   if (table !== null) {
     if (type === 'Seq Scan') {
       const cost = node['Total Cost'];
-      out.push({ table, method: 'seq', index: null, rows, ...(typeof cost === 'number' ? { cost } : {}) });
+      // a scan node's row estimate is what it returns after its filter
+      out.push({
+        table,
+        method: 'seq',
+        index: null,
+        rows,
+        returned: rows,
+        ...(typeof cost === 'number' ? { cost } : {}),
+      });
     } else if (type === 'Index Scan' || type === 'Index Only Scan')
       out.push({ table, method: 'index', index: String(node['Index Name'] ?? ''), rows });
     else if (type === 'Bitmap Heap Scan') {

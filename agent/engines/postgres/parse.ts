@@ -74,6 +74,28 @@ function mentionsColumn(expr: unknown): boolean {
 
 const RANGE_OPS = new Set(['<', '>', '<=', '>=']);
 
+/** Every column reference in an expression (not inside a subquery): `*` for `t.*` / `*`. */
+function columnRefs(expr: unknown, out: ColumnRef[] = []): ColumnRef[] {
+  if (Array.isArray(expr)) {
+    for (const e of expr) columnRefs(e, out);
+    return out;
+  }
+  if (!isNode(expr)) return out;
+  if ('ColumnRef' in expr) {
+    const fields = list(child(expr.ColumnRef, 'fields'));
+    const names = fields.map(sval);
+    const star = fields.some((f) => isNode(f) && 'A_Star' in f);
+    const qualifier = names.slice(0, -1).filter((f): f is string => f !== null);
+    const column = star ? '*' : names.at(-1);
+    if (column) out.push({ qualifier: qualifier.length > 0 ? qualifier.join('.') : null, column });
+    return out;
+  }
+  if ('SubLink' in expr) return columnRefs(child(expr.SubLink, 'testexpr'), out);
+  if ('RangeSubselect' in expr || 'SelectStmt' in expr) return out;
+  for (const value of Object.values(expr)) columnRefs(value, out);
+  return out;
+}
+
 class Collector {
   readonly shape: StatementShape = emptyShape();
   private readonly pending: { ref: ColumnRef; kind: UseKind; or: OrTag | null }[] = [];
@@ -81,6 +103,11 @@ class Collector {
 
   use(ref: ColumnRef, kind: UseKind, or: OrTag | null = null): void {
     this.pending.push({ ref, kind, or });
+  }
+
+  /** every column an expression reads, as `read` uses */
+  reads(expr: unknown): void {
+    for (const ref of columnRefs(expr)) this.use(ref, 'read');
   }
 
   relation(node: unknown): void {
@@ -178,6 +205,15 @@ class Collector {
       }
       for (const item of list(child(s, 'fromClause'))) this.from(item);
       this.predicate(child(s, 'whereClause'));
+      for (const key of [
+        'targetList',
+        'whereClause',
+        'havingClause',
+        'sortClause',
+        'groupClause',
+        'fromClause',
+      ])
+        this.reads(child(s, key));
       if (child(s, 'limitCount') !== undefined) this.shape.limit = true;
       for (const sort of list(child(s, 'sortClause'))) {
         const ref = columnOf(child(child(sort, 'SortBy'), 'node'));
@@ -193,6 +229,22 @@ class Collector {
       this.relation(child(u, 'relation'));
       for (const item of list(child(u, 'fromClause'))) this.from(item);
       this.predicate(child(u, 'whereClause'));
+      const rv = child(u, 'relation');
+      const alias = child(child(rv, 'alias'), 'aliasname');
+      const name = child(rv, 'relname');
+      const schema = child(rv, 'schemaname');
+      const qualifier =
+        typeof alias === 'string'
+          ? alias
+          : typeof name === 'string'
+            ? typeof schema === 'string'
+              ? `${schema}.${name}`
+              : name
+            : null;
+      for (const target of list(child(u, 'targetList'))) {
+        const column = child(child(target, 'ResTarget'), 'name');
+        if (typeof column === 'string') this.use({ qualifier, column }, 'set');
+      }
     } else if ('DeleteStmt' in stmt) {
       const d = stmt.DeleteStmt;
       this.relation(child(d, 'relation'));

@@ -18,9 +18,18 @@ export function quoteQualified(name: string): string {
   return name.split('.').map(quoteIdent).join('.');
 }
 
-/** Key columns as in the DDL: names quoted, expressions (anything with a parenthesis) wrapped. */
-function keyColumns(columns: readonly string[]): string {
-  return columns.map((c) => (c.includes('(') ? `(${c})` : quoteIdent(c))).join(', ');
+/**
+ * Key columns as in the DDL: names quoted, expressions (anything with a parenthesis) wrapped,
+ * each followed by its operator class when it has one (text_pattern_ops).
+ */
+function keyColumns(columns: readonly string[], opclass: Readonly<Record<string, string>> = {}): string {
+  return columns
+    .map((c) => {
+      const key = c.includes('(') ? `(${c})` : quoteIdent(c);
+      const op = opclass[c];
+      return op ? `${key} ${quoteIdent(op)}` : key;
+    })
+    .join(', ');
 }
 
 /** The schema prefix of a qualified table ("public." for "public.t"), "" when unqualified. */
@@ -42,7 +51,9 @@ export function indexDdl(spec: IndexSpec, options: IndexDdlOptions = {}): string
   const concurrently = options.concurrently ? 'CONCURRENTLY ' : '';
   const name = options.name === undefined ? '' : `${quoteIdent(options.name)} `;
   const where = spec.where ? ` WHERE ${spec.where}` : '';
-  return `CREATE ${unique}INDEX ${concurrently}${name}ON ${quoteQualified(spec.table)} (${keyColumns(spec.columns)})${where}`;
+  // INCLUDE (PostgreSQL 11+, below the supported minimum 13): payload for index-only scans
+  const include = spec.include?.length ? ` INCLUDE (${spec.include.map(quoteIdent).join(', ')})` : '';
+  return `CREATE ${unique}INDEX ${concurrently}${name}ON ${quoteQualified(spec.table)} (${keyColumns(spec.columns, spec.opclass)})${include}${where}`;
 }
 
 function quoteLiteral(text: string): string {
@@ -145,6 +156,8 @@ function render(action: FixAction): RenderedAction {
               table: action.table,
               columns: action.columns,
               ...(action.where ? { where: action.where } : {}),
+              ...(action.include ? { include: action.include } : {}),
+              ...(action.opclass ? { opclass: action.opclass } : {}),
             },
             { name: action.name, unique: action.unique === true, concurrently: true },
           );

@@ -6,8 +6,14 @@ import { parsePostgres } from '../../../agent/engines/postgres/parse.js';
 import {
   candidateFor,
   generateCandidates,
+  readsFrom,
   type SourceStatement,
 } from '../../../agent/evidence/candidates.js';
+import type { StatementShape } from '../../../agent/evidence/shape.js';
+
+/** The uses an index key is built from (`read`/`set` are what covering and write cost look at). */
+const keyUses = (shape: StatementShape | null | undefined) =>
+  shape?.uses.filter((u) => u.kind !== 'read' && u.kind !== 'set');
 
 const orders: TableFacts = {
   table: 'public.orders',
@@ -148,7 +154,7 @@ describe('statement parsers', () => {
     const shape = await parsePostgres(
       'SELECT o.id FROM public.orders o JOIN items i ON i.order_id = o.id WHERE o.customer_id = $1 AND lower(o.email) = $2 AND o.created_at BETWEEN $3 AND $4 AND o.region IN ($5, $6) ORDER BY o.created_at',
     );
-    expect(shape?.uses).toEqual([
+    expect(keyUses(shape)).toEqual([
       { table: 'items', column: 'order_id', kind: 'join' },
       { table: 'public.orders', column: 'id', kind: 'join' },
       { table: 'public.orders', column: 'customer_id', kind: 'eq' },
@@ -160,7 +166,7 @@ describe('statement parsers', () => {
   });
   it('PostgreSQL: OR branches are kept apart from the AND part; DDL is not a statement to index', async () => {
     const shape = await parsePostgres('SELECT * FROM t WHERE c = $3 AND (a = $1 OR b > $2)');
-    expect(shape?.uses).toEqual([{ table: 't', column: 'c', kind: 'eq' }]);
+    expect(keyUses(shape)).toEqual([{ table: 't', column: 'c', kind: 'eq' }]);
     expect(shape?.orGroups).toEqual([
       [[{ table: 't', column: 'a', kind: 'eq' }], [{ table: 't', column: 'b', kind: 'range' }]],
     ]);
@@ -168,15 +174,15 @@ describe('statement parsers', () => {
   });
   it('MySQL digest text with elided lists and UPDATE/DELETE', () => {
     expect(
-      parseMysql('SELECT * FROM `shop` . `orders` WHERE `customer_id` = ? AND `status` IN (...)')?.uses,
+      keyUses(parseMysql('SELECT * FROM `shop` . `orders` WHERE `customer_id` = ? AND `status` IN (...)')),
     ).toEqual([
       { table: 'shop.orders', column: 'customer_id', kind: 'eq' },
       { table: 'shop.orders', column: 'status', kind: 'eq' },
     ]);
-    expect(parseMysql("UPDATE sessions SET hits = hits + 1 WHERE token = 'x'")?.uses).toEqual([
+    expect(keyUses(parseMysql("UPDATE sessions SET hits = hits + 1 WHERE token = 'x'"))).toEqual([
       { table: 'sessions', column: 'token', kind: 'eq' },
     ]);
-    expect(parseMysql('DELETE FROM logs WHERE created_at < ?')?.uses).toEqual([
+    expect(keyUses(parseMysql('DELETE FROM logs WHERE created_at < ?'))).toEqual([
       { table: 'logs', column: 'created_at', kind: 'range' },
     ]);
   });
@@ -186,15 +192,39 @@ describe('statement parsers', () => {
       { table: null, column: 'a_id', kind: 'join' },
       { table: null, column: 'handle', kind: 'eq' },
     ];
-    expect(parseMysql(sql)?.uses).toEqual(want);
-    expect((await parsePostgres(sql.replace('?', '$1')))?.uses).toEqual(want);
+    expect(keyUses(parseMysql(sql))).toEqual(want);
+    expect(keyUses(await parsePostgres(sql.replace('?', '$1')))).toEqual(want);
   });
   it('MySQL: LIKE with a literal prefix is a range; a leading wildcard or an unknown pattern is not', () => {
-    expect(parseMysql("SELECT id FROM t WHERE name LIKE 'abc%'")?.uses).toEqual([
+    expect(keyUses(parseMysql("SELECT id FROM t WHERE name LIKE 'abc%'"))).toEqual([
       { table: 't', column: 'name', kind: 'range' },
     ]);
-    expect(parseMysql("SELECT id FROM t WHERE name LIKE '%abc%'")?.uses).toEqual([]);
-    expect(parseMysql('SELECT id FROM t WHERE name LIKE ?')?.uses).toEqual([]);
+    expect(keyUses(parseMysql("SELECT id FROM t WHERE name LIKE '%abc%'"))).toEqual([]);
+    expect(keyUses(parseMysql('SELECT id FROM t WHERE name LIKE ?'))).toEqual([]);
     expect(parseMysql("SELECT id FROM t WHERE a = 'x' OR b = 'y' OR c = 'z'")?.orGroups).toHaveLength(1);
+  });
+  it('what a statement reads from a table (a covering index carries it) and what an UPDATE writes', async () => {
+    const pg = await parsePostgres('SELECT sum(o.status), count(*) FROM orders o WHERE o.customer_id = $1');
+    expect(pg && readsFrom(pg, 'orders', orders)).toEqual(['status', 'customer_id']);
+    const my = parseMysql('SELECT SUM(status) FROM orders WHERE customer_id = 7 ORDER BY created_at');
+    expect(my && readsFrom(my, 'orders', orders)).toEqual(['status', 'customer_id', 'created_at']);
+    // every column: nothing short of the table covers it
+    const star = await parsePostgres('SELECT * FROM orders WHERE customer_id = $1');
+    expect(star && readsFrom(star, 'orders', orders)).toBeNull();
+    expect(
+      parseMysql('SELECT o.* FROM orders o WHERE customer_id = 7') &&
+        readsFrom(
+          parseMysql('SELECT o.* FROM orders o WHERE customer_id = 7') as StatementShape,
+          'orders',
+          orders,
+        ),
+    ).toBeNull();
+    const set = (await parsePostgres('UPDATE orders SET status = $1 WHERE id = $2'))?.uses.filter(
+      (u) => u.kind === 'set',
+    );
+    expect(set).toEqual([{ table: 'orders', column: 'status', kind: 'set' }]);
+    expect(
+      parseMysql("UPDATE orders SET status = 'x' WHERE id = 2")?.uses.filter((u) => u.kind === 'set'),
+    ).toEqual([{ table: 'orders', column: 'status', kind: 'set' }]);
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { missingIndex, proven, type VerifiedCandidate } from '../../../agent/advisors/missing-index.js';
+import {
+  missingIndex,
+  notWorthIt,
+  proven,
+  type VerifiedCandidate,
+} from '../../../agent/advisors/missing-index.js';
 import { DEFAULT_THRESHOLDS } from '../../../agent/config/thresholds.js';
 import type { PlanCost, TableFacts } from '../../../agent/engines/engine.js';
 import type { Candidate } from '../../../agent/evidence/candidates.js';
@@ -27,6 +32,10 @@ const candidate: Candidate = {
   table: TABLE,
   columns: ['work_order_id', 'operation_seq'],
   rowsPerKey: 40,
+  equalityCount: 2,
+  payload: ['event'],
+  limited: false,
+  keyWrites: 0,
   statements: [
     {
       id: 'q1',
@@ -145,5 +154,106 @@ describe('missing-index proof', () => {
       plans: [{ statementId: 'q1', before: seqPlan, after: plan(20_000, '<sandbox>x', 'sandbox-build') }],
     });
     expect(missingIndex(input([snapshot(T0, {})]), [v])).toEqual([]);
+  });
+
+  describe('covering (Use The Index, Luke: index-only scan)', () => {
+    const wide: TableFacts = {
+      ...facts,
+      columns: [
+        ...facts.columns,
+        { name: 'qty', distinct: 100, nullFraction: 0, avgWidth: 4 },
+        { name: 'note', distinct: 100_000, nullFraction: 0, avgWidth: 120 },
+      ],
+    };
+    const many = (payload: string[] | null, rowsPerKey: number, limited = false): VerifiedCandidate => ({
+      candidate: { ...candidate, columns: ['work_order_id'], equalityCount: 1, rowsPerKey, payload, limited },
+      facts: wide,
+      verification: {
+        method: 'explain',
+        columns: ['work_order_id'],
+        companions: [],
+        plans: [
+          {
+            statementId: 'q1',
+            before: seqPlan,
+            after: null,
+          },
+        ],
+      },
+    });
+
+    it('carries a narrow column the statement reads when each execution fetches many rows: INCLUDE on PostgreSQL', () => {
+      const [f] = missingIndex(input([snapshot(T0, {})]), [many(['qty'], 2_000)]);
+      expect(f?.fix?.index).toMatchObject({ columns: ['work_order_id'], include: ['qty'] });
+      expect(f?.fix?.statements.join('\n')).toContain('(work_order_id) INCLUDE (qty)');
+      expect(f?.evidence.proof).toMatch(/covering: each lookup matches ~2,000 rows/);
+    });
+
+    it('on InnoDB the payload is trailing key columns, and the primary key (carried by every secondary index) is left out', () => {
+      const v = many(['qty', 'id'], 2_000);
+      const [f] = missingIndex(input([snapshot(T0, {})], { engine: 'mysql' }), [v]);
+      expect(f?.fix?.index?.include).toEqual(['qty']);
+      expect(f?.fix?.statements.join('\n')).toMatch(/ADD INDEX \S+ \(`?work_order_id`?, `?qty`?\)/);
+    });
+
+    it('no payload: a few rows per lookup, a LIMIT, a wide column, or a statement reading every column', () => {
+      const none = (v: VerifiedCandidate) =>
+        missingIndex(input([snapshot(T0, {})]), [v])[0]?.fix?.index?.include;
+      expect(none(many(['qty'], 12))).toBeUndefined();
+      expect(none(many(['qty'], 2_000, true))).toBeUndefined();
+      expect(none(many(['note'], 2_000))).toBeUndefined();
+      expect(none(many(null, 2_000))).toBeUndefined();
+    });
+  });
+
+  describe('the negatives a DBA checks (cost against benefit)', () => {
+    const single = (rows: number, keyWrites = 0, calls = 5000): VerifiedCandidate => ({
+      candidate: {
+        ...candidate,
+        keyWrites,
+        statements: candidate.statements.map((s) => ({
+          ...s,
+          calls,
+          shape: { ...s.shape, tables: [TABLE] },
+        })),
+      },
+      facts,
+      verification: {
+        method: 'explain',
+        columns: candidate.columns,
+        companions: [],
+        plans: [
+          {
+            statementId: 'q1',
+            before: {
+              ...seqPlan,
+              accesses: [{ table: TABLE, method: 'seq', index: null, rows, returned: rows }],
+            },
+            after: null,
+          },
+        ],
+      },
+    });
+
+    it('write-heavy: key columns rewritten far more often than the statements run', () => {
+      expect(notWorthIt(single(41, 3_000, 1), DEFAULT_THRESHOLDS)).toMatch(
+        /^write-heavy: its key columns are rewritten 3,000 times for 1 execution/,
+      );
+      expect(missingIndex(input([snapshot(T0, {})]), [single(41, 3_000, 1)])).toEqual([]);
+      // the same writes against many reads: worth it, and the arithmetic is in the evidence
+      const [f] = missingIndex(input([snapshot(T0, {})]), [single(41, 3_000, 5_000)]);
+      expect(f?.evidence.costBenefit).toMatchObject({ keyColumnWrites: 3_000, keyColumnWritesPerCall: 0.6 });
+    });
+
+    it('unselective: a statement on one table returning a large share of it is read in full', () => {
+      expect(notWorthIt(single(400_000), DEFAULT_THRESHOLDS)).toMatch(
+        /^unselective: each execution returns ~400,000 of 1,200,000 rows \(33%\)/,
+      );
+      expect(notWorthIt(single(41), DEFAULT_THRESHOLDS)).toBeNull();
+      // a LIMIT stops early whatever the filter matches
+      const limited = single(400_000);
+      limited.candidate.limited = true;
+      expect(notWorthIt(limited, DEFAULT_THRESHOLDS)).toBeNull();
+    });
   });
 });

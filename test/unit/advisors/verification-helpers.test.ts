@@ -109,7 +109,7 @@ describe('engine-side plan helpers', () => {
     );
     expect(plan?.cost).toBe(120.5);
     expect(plan?.accesses).toEqual([
-      { table: 'public.wo_history', method: 'seq', index: null, rows: 10, cost: 98.25 },
+      { table: 'public.wo_history', method: 'seq', index: null, rows: 10, returned: 10, cost: 98.25 },
       { table: 'public.orders', method: 'index', index: '<1234>btree_orders_a', rows: 5 },
     ]);
   });

@@ -23,7 +23,16 @@ function facts(index: string[]): TableFacts {
 
 function verified(index: string[], rowsPerKey: number): VerifiedCandidate {
   return {
-    candidate: { table: 'public.events', columns: ['account_id', 'created_at'], statements: [], rowsPerKey },
+    candidate: {
+      table: 'public.events',
+      columns: ['account_id', 'created_at'],
+      statements: [],
+      rowsPerKey,
+      payload: null,
+      limited: false,
+      keyWrites: 0,
+      equalityCount: 1,
+    },
     facts: facts(index),
     verification: {
       method: 'explain',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dialects } from '../../../agent/engines/dialects.js';
+import { choosePrefix, needsPrefix, prefixLadder } from '../../../agent/engines/mysql/explain.js';
 import {
   createIndexAction,
   dropIndexAction,
@@ -125,5 +126,54 @@ describe('mysql remedies', () => {
         rollback: null,
       }).statements[0],
     ).toMatch(/^SET GLOBAL wait_timeout = 300;/);
+  });
+});
+
+describe('index shapes each engine renders (issue #12): covering, operator class, prefix', () => {
+  const shaped = createIndexAction({
+    table: 'shop.referrers',
+    name: 'referrers_referrer_idx',
+    columns: ['referrer'],
+    include: ['visits'],
+    opclass: { referrer: 'text_pattern_ops' },
+    prefix: { referrer: 40 },
+    risk: 'r',
+  });
+
+  it('PostgreSQL: INCLUDE for the payload and the operator class after its key column (no prefix indexes)', () => {
+    expect(dialects.postgres.remedies.render(shaped).statements).toEqual([
+      'CREATE INDEX CONCURRENTLY referrers_referrer_idx ON shop.referrers (referrer text_pattern_ops) INCLUDE (visits);',
+    ]);
+  });
+
+  it('MySQL/MariaDB: the payload as trailing key columns and the prefix length on its column (no operator classes)', () => {
+    expect(dialects.mysql.remedies.render(shaped).statements).toEqual([
+      'ALTER TABLE shop.referrers ADD INDEX referrers_referrer_idx (referrer(40), visits), ALGORITHM=INPLACE, LOCK=NONE;',
+    ]);
+  });
+
+  it('MySQL/MariaDB prefix length: only for columns over the 3,072-byte key limit or TEXT, shortest prefix near the full selectivity', () => {
+    expect(needsPrefix('varchar', 4096)).toBe(true);
+    expect(needsPrefix('varchar', 400)).toBe(false);
+    expect(needsPrefix('text', null)).toBe(true);
+    // utf8mb4 VARCHAR(1024): at most 768 characters fit the key
+    expect(prefixLadder(1024, 4).at(-1)).toBe(768);
+    expect(prefixLadder(100, 1).at(-1)).toBe(96);
+    // 'https://partners.example.com/r/' + a number: 32 characters tell 10 values apart, 40 all of them
+    expect(
+      choosePrefix(10_000, [
+        { length: 24, distinct: 1 },
+        { length: 32, distinct: 10 },
+        { length: 40, distinct: 10_000 },
+        { length: 48, distinct: 10_000 },
+      ]),
+    ).toBe(40);
+    // never close enough: the longest tried
+    expect(
+      choosePrefix(100, [
+        { length: 8, distinct: 3 },
+        { length: 16, distinct: 50 },
+      ]),
+    ).toBe(16);
   });
 });
