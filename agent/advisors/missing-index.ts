@@ -129,15 +129,18 @@ export function proven(v: VerifiedCandidate, thresholds: AdvisorInput['threshold
       p.after?.accesses.some((a) => a.method === 'index' && (a.index ?? '').startsWith('<')),
     );
     const reduction = 1 - after / before;
-    if (!usesIt || reduction < thresholds.indexMinCostReduction) return null;
+    if (!usesIt || reduction < thresholds.indexMinCostReduction) {
+      // LIKE on a parameter: the generic plan cannot use any index for an unknown pattern (the
+      // custom plans of prefix patterns can); the evidence is the full scan of today
+      if (v.candidate.assumedPrefix?.length) return fullScanProof(v);
+      return null;
+    }
     const label = whatIfOf(ver) === 'sandbox-build' ? 'sandbox build, rolled back' : 'HypoPG';
     return `${label}: plan cost ${round(before, 1)} -> ${round(after, 1)} (-${percent(reduction)}%)`;
   }
   // EXPLAIN evidence: some targeted statement reads the whole table today.
-  for (const p of ver.plans) {
-    const full = p.before?.accesses.find((a) => a.method === 'seq' && accessMatches(v.candidate, a.table));
-    if (full) return fullScanReason(v.candidate.table, v.facts.rows, full.rows);
-  }
+  const full = fullScanProof(v);
+  if (full) return full;
   const wrong = wrongIndexReason(v, thresholds);
   if (wrong) return wrong;
   // A selective filter on this table whose statement scans the other side of its JOIN in
@@ -151,6 +154,15 @@ export function proven(v: VerifiedCandidate, thresholds: AdvisorInput['threshold
       if (other)
         return `EXPLAIN: the JOIN scans ${other.table} in full; with the companion index it starts from this filter`;
     }
+  }
+  return null;
+}
+
+/** Some targeted statement reads the whole table today (EXPLAIN): the reason, or null. */
+function fullScanProof(v: VerifiedCandidate): string | null {
+  for (const p of v.verification?.plans ?? []) {
+    const full = p.before?.accesses.find((a) => a.method === 'seq' && accessMatches(v.candidate, a.table));
+    if (full) return fullScanReason(v.candidate.table, v.facts.rows, full.rows);
   }
   return null;
 }
@@ -360,7 +372,21 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
     const cover = covering(input, v, columns);
     const include = cover?.include ?? [];
     const prefixes = keyPrefixes(v.facts, columns);
-    const key = `${candidateKey({ table: v.candidate.table, columns })}${include.length > 0 ? ` include(${include.join(',')})` : ''}`;
+    const opclass = Object.fromEntries(
+      Object.entries(v.candidate.opclass ?? {}).filter(([c]) => columns.includes(c)),
+    );
+    const patternReasons = Object.entries(opclass).map(
+      ([c, op]) =>
+        `LIKE 'prefix%': the collation of ${c} does not sort by byte, so a plain btree cannot serve it; ${op} can (PostgreSQL manual 11.10)${
+          v.candidate.assumedPrefix?.includes(c)
+            ? ' — the pattern is a parameter the statistics do not show: this assumes the application sends prefixes (abc%), not %abc%'
+            : ''
+        }`,
+    );
+    const key = `${candidateKey({
+      table: v.candidate.table,
+      columns: columns.map((c) => (v.candidate.opclass?.[c] ? `${c} ${v.candidate.opclass[c]}` : c)),
+    })}${include.length > 0 ? ` include(${include.join(',')})` : ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const before = sumCost(v.verification.plans.map((p) => p.before));
@@ -372,7 +398,7 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
       estimate
         ? `${reason}; an index scan would cost ~${round(estimate.indexScanEstimate, 0)} instead of the scan's ${round(estimate.scanCost, 0)} (estimate from statistics, not proven)`
         : reason
-    }${cover ? `; ${cover.reason}` : ''}${prefixes.reasons.map((r) => `; ${r}`).join('')}`;
+    }${cover ? `; ${cover.reason}` : ''}${[...prefixes.reasons, ...patternReasons].map((r) => `; ${r}`).join('')}`;
     const statements = v.candidate.statements;
     const totalSeconds = statements.reduce((s, x) => s + x.totalSeconds, 0);
     const scans = input.history.at(-1)?.signals.tables?.tables.find((t) => t.table === v.candidate.table);
@@ -383,6 +409,7 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
       columns,
       include,
       prefix: prefixes.prefix,
+      opclass,
       lockTimeoutSeconds: INDEX_LOCK_TIMEOUT_SECONDS,
       risk: writeOverhead,
       tableBytes: v.facts.dataBytes,
@@ -426,7 +453,7 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
           statements: rendered.statements,
           risk: `${rendered.risk} ${writeOverhead}`,
           rollback: rollbackText(input, [create], 'None needed.'),
-          index: indexProposal(v.candidate.table, columns, { include, prefix: prefixes.prefix }),
+          index: indexProposal(v.candidate.table, columns, { include, prefix: prefixes.prefix, opclass }),
           details: {
             costBefore: before === null ? null : round(before, 2),
             costAfter: after === null ? null : round(after, 2),

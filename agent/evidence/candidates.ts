@@ -29,6 +29,10 @@ export interface Candidate {
   rowsPerKey: number;
   /** how many leading columns are equalities (the rest: one range, or the sort of a LIMIT) */
   equalityCount: number;
+  /** operator class per key column (LIKE 'prefix%' where the collation needs one) */
+  opclass?: Record<string, string>;
+  /** key columns filtered by LIKE with a parameter: the pattern is assumed a prefix */
+  assumedPrefix?: string[];
   /**
    * Every column its statements read from the table besides the key: what a covering index
    * would carry. null when some statement reads every column (`*`) or one that cannot be placed.
@@ -144,6 +148,10 @@ interface Uses {
   join: string[];
   range: string[];
   sort: string[];
+  /** range columns filtered by LIKE 'prefix%' (a pattern operator class where the collation needs one) */
+  like: string[];
+  /** of those, the ones whose pattern is a parameter (assumed a prefix) */
+  likeParam: string[];
 }
 
 function isMine(use: ColumnUse, tableAsNamed: string, facts: TableFacts): boolean {
@@ -151,7 +159,7 @@ function isMine(use: ColumnUse, tableAsNamed: string, facts: TableFacts): boolea
 }
 
 function usesFor(shape: StatementShape, tableAsNamed: string, facts: TableFacts): Uses {
-  const out: Uses = { eq: [], join: [], range: [], sort: [] };
+  const out: Uses = { eq: [], join: [], range: [], sort: [], like: [], likeParam: [] };
   const add = (into: string[], c: string) => {
     if (!into.includes(c)) into.push(c);
   };
@@ -163,6 +171,18 @@ function usesFor(shape: StatementShape, tableAsNamed: string, facts: TableFacts)
     if (use.kind === 'eq') add(out.eq, use.column);
     else if (use.kind === 'join') add(out.join, use.column);
     else if (use.kind === 'range') add(out.range, use.column);
+    else if (use.kind === 'like') {
+      add(out.range, use.column);
+      add(out.like, use.column);
+    } else if (use.kind === 'like-param' && columnFacts(facts, use.column)?.patternOpclass) {
+      // The pattern of `col LIKE $1` is not in the normalized text. Where the collation makes a
+      // plain btree useless for every LIKE, the manual's advice is a pattern operator class,
+      // assuming prefix patterns (the finding says so); in a byte-sorted collation nothing is
+      // proposed from a pattern nobody has seen ('%x%' would not use it).
+      add(out.range, use.column);
+      add(out.like, use.column);
+      add(out.likeParam, use.column);
+    }
     // GROUP BY alone: hashing the rows a filter found is cheap, an index order adds little
     else if (use.kind === 'sort' && !sortsOnOtherTables) add(out.sort, use.column);
   }
@@ -177,6 +197,10 @@ export interface TableCandidate {
   columns: string[];
   equalityCount: number;
   rowsPerKey: number;
+  /** operator class per key column (LIKE 'prefix%' in a collation that does not sort by byte) */
+  opclass?: Record<string, string>;
+  /** key columns filtered by LIKE with a parameter: the pattern is assumed a prefix */
+  assumedPrefix?: string[];
 }
 
 function build(
@@ -215,7 +239,19 @@ function build(
   const prefixRows = equalityCount > 0 ? rowsPerKey(facts, columns) : rows;
   if (prefixRows > thresholds.indexExtendMinRows) columns.push(...tail);
   if (columns.length === 0) return null;
-  return { columns, equalityCount, rowsPerKey: prefixRows };
+  const opclass: Record<string, string> = {};
+  for (const c of columns) {
+    const op = uses.like.includes(c) ? columnFacts(facts, c)?.patternOpclass : null;
+    if (op) opclass[c] = op;
+  }
+  const assumed = columns.filter((c) => uses.likeParam.includes(c));
+  return {
+    columns,
+    equalityCount,
+    rowsPerKey: prefixRows,
+    ...(Object.keys(opclass).length > 0 ? { opclass } : {}),
+    ...(assumed.length > 0 ? { assumedPrefix: assumed } : {}),
+  };
 }
 
 /**
@@ -262,7 +298,7 @@ function orCandidates(
       const mine = branch.filter((u) => isMine(u, tableAsNamed, facts));
       const eq = mine.filter((u) => u.kind === 'eq').map((u) => u.column);
       const range = mine.filter((u) => u.kind === 'range').map((u) => u.column);
-      const uses: Uses = { eq, join: [], range, sort: [] };
+      const uses: Uses = { eq, join: [], range, sort: [], like: [], likeParam: [] };
       const c =
         eq.length + range.length > 0
           ? build([...eq, ...base.eq], uses, { ...shape, limit: false }, facts, thresholds)
@@ -335,13 +371,17 @@ export function generateCandidates(
       );
       const reads = readsFrom(statement.shape, named, facts);
       for (const c of candidatesFor(statement.shape, named, facts, thresholds, driven)) {
-        if (servedBy(c.columns, c.equalityCount, facts, thresholds)) continue;
+        // an existing index serves a pattern column only with the same operator class
+        const asIndexed = c.columns.map((k) => (c.opclass?.[k] ? `${k} ${c.opclass[k]}` : k));
+        if (servedBy(asIndexed, c.equalityCount, facts, thresholds)) continue;
         raw.push({
           table: facts.table,
           columns: c.columns,
           statements: [statement],
           rowsPerKey: c.rowsPerKey,
           equalityCount: c.equalityCount,
+          ...(c.opclass ? { opclass: c.opclass } : {}),
+          ...(c.assumedPrefix ? { assumedPrefix: c.assumedPrefix } : {}),
           payload: reads === null ? null : reads.filter((r) => !c.columns.map(norm).includes(norm(r))),
           limited: statement.shape.limit,
           keyWrites: 0,
@@ -353,7 +393,11 @@ export function generateCandidates(
   raw.sort((a, b) => b.columns.length - a.columns.length);
   const merged: Candidate[] = [];
   for (const c of raw) {
-    const into = merged.find((m) => m.table === c.table && c.columns.every((col, i) => m.columns[i] === col));
+    const into = merged.find(
+      (m) =>
+        m.table === c.table &&
+        c.columns.every((col, i) => m.columns[i] === col && m.opclass?.[col] === c.opclass?.[col]),
+    );
     if (into) {
       for (const s of c.statements) if (!into.statements.some((x) => x.id === s.id)) into.statements.push(s);
       into.payload =

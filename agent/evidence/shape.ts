@@ -5,8 +5,11 @@
  * `read`: any column the statement reads from the table, wherever (select list, filters,
  * sort): what a covering index must carry; column `*` when it reads every column.
  * `set`: a column an UPDATE writes (an index on it is maintained on every such write).
+ * `like`: LIKE with a pattern a btree range can serve ('abc%'): a range for candidates; in a
+ * collation that does not sort by byte it needs a pattern operator class.
+ * `like-param`: LIKE with a parameter whose pattern the normalized text does not show.
  */
-export type UseKind = 'eq' | 'range' | 'join' | 'sort' | 'group' | 'read' | 'set';
+export type UseKind = 'eq' | 'range' | 'join' | 'sort' | 'group' | 'read' | 'set' | 'like' | 'like-param';
 
 export interface ColumnUse {
   /** the table as the statement names it (possibly schema-qualified); null when unqualified among several tables */

@@ -111,7 +111,14 @@ export class VerificationCache {
     const tried: { columns: string[]; after: (PlanCost | null)[] }[] = [];
     for (let n = candidate.columns.length; n >= 1; n--) {
       const columns = candidate.columns.slice(0, n);
-      const spec: IndexSpec = { table: candidate.table, columns };
+      const opclass = Object.fromEntries(
+        Object.entries(candidate.opclass ?? {}).filter(([c]) => columns.includes(c)),
+      );
+      const spec: IndexSpec = {
+        table: candidate.table,
+        columns,
+        ...(Object.keys(opclass).length > 0 ? { opclass } : {}),
+      };
       const after: (PlanCost | null)[] = [];
       for (const s of statements)
         after.push(await verifier.explain(s.database, s.text, [spec, ...companions]));

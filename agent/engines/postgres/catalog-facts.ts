@@ -28,11 +28,28 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
 WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p', 'm')`;
 
+/**
+ * Columns with their statistics, and the operator class a btree needs to serve LIKE 'prefix%'
+ * on them: text_pattern_ops (varchar_/bpchar_) unless the collation sorts by byte (libc C or
+ * POSIX, the builtin provider). The database's own collation is read through to_jsonb so the
+ * same text runs before and after PostgreSQL 15 added datlocprovider (ICU defaults).
+ */
 export const COLUMN_FACTS_SQL = `/* dbdiag:catalog-facts */ SELECT a.attname AS name, s.n_distinct::float8 AS n_distinct,
   s.null_frac::float8 AS null_frac, s.avg_width::float8 AS avg_width,
+  CASE WHEN coll.provider IS NULL OR coll.provider = 'b' OR (coll.provider = 'c' AND coll.lc IN ('C', 'POSIX')) THEN NULL
+    WHEN a.atttypid = 'pg_catalog.bpchar'::pg_catalog.regtype THEN 'bpchar_pattern_ops'
+    WHEN a.atttypid = 'pg_catalog.varchar'::pg_catalog.regtype THEN 'varchar_pattern_ops'
+    WHEN a.atttypid = 'pg_catalog.text'::pg_catalog.regtype THEN 'text_pattern_ops' END AS pattern_opclass,
   has_column_privilege(a.attrelid, a.attnum, 'SELECT') AS readable
 FROM pg_attribute a
 LEFT JOIN pg_stats s ON s.schemaname = $2 AND s.tablename = $3 AND s.attname = a.attname
+LEFT JOIN LATERAL (
+  SELECT CASE WHEN co.collname = 'default' THEN COALESCE(db.d ->> 'datlocprovider', 'c') ELSE co.collprovider::text END AS provider,
+    CASE WHEN co.collname = 'default' THEN db.d ->> 'datcollate' ELSE co.collcollate END AS lc
+  FROM pg_catalog.pg_collation co,
+    (SELECT pg_catalog.to_jsonb(dd) AS d FROM pg_catalog.pg_database dd WHERE dd.datname = pg_catalog.current_database()) db
+  WHERE co.oid = a.attcollation
+) coll ON true
 WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped`;
 
 export const INDEX_FACTS_SQL = `/* dbdiag:catalog-facts */ SELECT ic.relname AS name,
@@ -89,6 +106,7 @@ export async function postgresTableFacts(
     n_distinct: number | null;
     null_frac: number | null;
     avg_width: number | null;
+    pattern_opclass: string | null;
     readable: boolean;
   }>(options.columnStatsHelper ? HELPER_COLUMN_FACTS_SQL : COLUMN_FACTS_SQL, [t.oid, t.schema, t.name]);
   const readable = new Set(columnRows.filter((c) => c.readable).map((c) => c.name));
@@ -97,6 +115,7 @@ export async function postgresTableFacts(
     distinct: c.n_distinct === null ? null : c.n_distinct < 0 ? -c.n_distinct * rows : c.n_distinct,
     nullFraction: c.null_frac,
     avgWidth: c.avg_width,
+    patternOpclass: c.pattern_opclass,
   }));
   const lower = new Set(wanted.map((w) => w.replace(/^[a-z_0-9]+\((.+)\)$/i, '$1').toLowerCase()));
   const missing = columns.filter(

@@ -53,9 +53,20 @@ export function helperFacts(row: HelperFactsRow | undefined): HelperFacts {
 /** Column statistics through the helper: pg_stats as its owner sees it, no values. */
 export const HELPER_COLUMN_FACTS_SQL = `/* dbdiag:catalog-facts */ SELECT a.attname AS name, s.n_distinct::float8 AS n_distinct,
   s.null_frac::float8 AS null_frac, s.avg_width::float8 AS avg_width,
+  CASE WHEN coll.provider IS NULL OR coll.provider = 'b' OR (coll.provider = 'c' AND coll.lc IN ('C', 'POSIX')) THEN NULL
+    WHEN a.atttypid = 'pg_catalog.bpchar'::pg_catalog.regtype THEN 'bpchar_pattern_ops'
+    WHEN a.atttypid = 'pg_catalog.varchar'::pg_catalog.regtype THEN 'varchar_pattern_ops'
+    WHEN a.atttypid = 'pg_catalog.text'::pg_catalog.regtype THEN 'text_pattern_ops' END AS pattern_opclass,
   pg_catalog.has_column_privilege(a.attrelid, a.attnum, 'SELECT') AS readable
 FROM pg_catalog.pg_attribute a
 LEFT JOIN ${HELPER_SCHEMA}.${HELPER_FUNCTIONS.columnStats.name}($2, $3) s ON s.column_name = a.attname
+LEFT JOIN LATERAL (
+  SELECT CASE WHEN co.collname = 'default' THEN COALESCE(db.d ->> 'datlocprovider', 'c') ELSE co.collprovider::text END AS provider,
+    CASE WHEN co.collname = 'default' THEN db.d ->> 'datcollate' ELSE co.collcollate END AS lc
+  FROM pg_catalog.pg_collation co,
+    (SELECT pg_catalog.to_jsonb(dd) AS d FROM pg_catalog.pg_database dd WHERE dd.datname = pg_catalog.current_database()) db
+  WHERE co.oid = a.attcollation
+) coll ON true
 WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped`;
 
 /** EXPLAIN (FORMAT JSON) through the helper; names resolve with this session's search_path. */

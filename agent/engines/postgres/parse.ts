@@ -74,6 +74,14 @@ function mentionsColumn(expr: unknown): boolean {
 
 const RANGE_OPS = new Set(['<', '>', '<=', '>=']);
 
+/** The pattern of a LIKE a btree range can serve: a constant without a leading wildcard ('abc%'). */
+function likePrefix(pattern: unknown): boolean {
+  if (!isNode(pattern)) return false;
+  if ('TypeCast' in pattern) return likePrefix(child(pattern.TypeCast, 'arg'));
+  const value = child(child(child(pattern, 'A_Const'), 'sval'), 'sval');
+  return typeof value === 'string' && value.length > 1 && /^[^%_]+%$/.test(value);
+}
+
 /** Every column reference in an expression (not inside a subquery): `*` for `t.*` / `*`. */
 function columnRefs(expr: unknown, out: ColumnRef[] = []): ColumnRef[] {
   if (Array.isArray(expr)) {
@@ -170,6 +178,9 @@ class Collector {
       } else if (kind === 'AEXPR_IN' && op === '=' && l) this.use(l, 'eq', or);
       else if (kind === 'AEXPR_OP_ANY' && op === '=' && l) this.use(l, 'eq', or);
       else if ((kind === 'AEXPR_BETWEEN' || kind === 'AEXPR_BETWEEN_SYM') && l) this.use(l, 'range', or);
+      else if (kind === 'AEXPR_LIKE' && op === '~~' && l && isNode(right) && 'ParamRef' in right)
+        this.use(l, 'like-param', or);
+      else if (kind === 'AEXPR_LIKE' && op === '~~' && l && likePrefix(right)) this.use(l, 'like', or);
       this.subqueries(expr);
       return;
     }

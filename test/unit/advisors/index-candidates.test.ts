@@ -227,4 +227,34 @@ describe('statement parsers', () => {
       parseMysql("UPDATE orders SET status = 'x' WHERE id = 2")?.uses.filter((u) => u.kind === 'set'),
     ).toEqual([{ table: 'orders', column: 'status', kind: 'set' }]);
   });
+  it("PostgreSQL LIKE: a prefix constant is a 'like' range, a parameter 'like-param', a leading wildcard nothing", async () => {
+    expect(keyUses(await parsePostgres("SELECT id FROM t WHERE name LIKE 'abc%'"))).toEqual([
+      { table: 't', column: 'name', kind: 'like' },
+    ]);
+    expect(keyUses(await parsePostgres('SELECT id FROM t WHERE name LIKE $1'))).toEqual([
+      { table: 't', column: 'name', kind: 'like-param' },
+    ]);
+    expect(keyUses(await parsePostgres("SELECT id FROM t WHERE name LIKE '%abc%'"))).toEqual([]);
+  });
+  it('LIKE in a collation that does not sort by byte: text_pattern_ops; a parameter only there (its pattern is unknown)', async () => {
+    const cities = (op: string | null): TableFacts => ({
+      ...orders,
+      table: 'public.cities',
+      columns: [{ name: 'name', distinct: 100_000, nullFraction: 0, avgWidth: 10, patternOpclass: op }],
+    });
+    const of = async (sql: string, facts: TableFacts) => {
+      const shape = await parsePostgres(sql);
+      return shape && candidateFor(shape, 'cities', facts, DEFAULT_THRESHOLDS);
+    };
+    expect(await of('SELECT id FROM cities WHERE name LIKE $1', cities('text_pattern_ops'))).toMatchObject({
+      columns: ['name'],
+      opclass: { name: 'text_pattern_ops' },
+      assumedPrefix: ['name'],
+    });
+    // byte-sorted (C): nothing from an unknown pattern; a known prefix needs no operator class
+    expect(await of('SELECT id FROM cities WHERE name LIKE $1', cities(null))).toBeNull();
+    const known = await of("SELECT id FROM cities WHERE name LIKE 'ab%'", cities(null));
+    expect(known?.columns).toEqual(['name']);
+    expect(known?.opclass).toBeUndefined();
+  });
 });
