@@ -243,7 +243,7 @@ export async function controllableMysqlServers(): Promise<MysqlServerKind[]> {
   return kinds;
 }
 
-/** Creates the least-privilege monitoring account of README (PROCESS, REPLICATION CLIENT, SELECT on performance_schema). */
+/** Creates the least-privilege monitoring account of README (PROCESS, REPLICATION CLIENT, MariaDB's SLAVE MONITOR, SELECT on performance_schema). */
 export async function createMonitorUser(
   server: TestMysqlServer,
   name = 'dbdiag',
@@ -252,6 +252,7 @@ export async function createMonitorUser(
   await server.exec(
     `DROP USER IF EXISTS '${name}'@'%'; CREATE USER '${name}'@'%' IDENTIFIED BY '${password}';
      GRANT PROCESS, REPLICATION CLIENT ON *.* TO '${name}'@'%';
+     /*M!100509 GRANT SLAVE MONITOR ON *.* TO '${name}'@'%' */;
      GRANT SELECT ON performance_schema.* TO '${name}'@'%';`,
   );
   return server.urlFor(name, password);
