@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ENGINE_NAMES } from '../engines/names.js';
+import { drillsSchema } from './drills.js';
 import { parseListen } from './listen.js';
 import { reportsSchema } from './reports.js';
 import { thresholdsSchema } from './thresholds.js';
@@ -239,6 +240,7 @@ export const configSchema = z.object({
     .prefault({})
     .describe('what statement text from the servers and logs may show (README, Redaction)'),
   reports: reportsSchema,
+  drills: drillsSchema,
   apply: z
     .object({
       enabled: z

@@ -247,6 +247,16 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
     }
   }
 
+  let drillScheduler: { stop(): Promise<void> } | null = null;
+  if ((config.drills.schedules ?? []).length > 0) {
+    if (!recorder) {
+      log.warn({ component: 'drills' }, 'drills are scheduled but the agent keeps no state store: no drills');
+    } else {
+      const { startDrillSchedules } = await import('../drills/schedule.js');
+      drillScheduler = await startDrillSchedules(recorder.store, config, log.child({ component: 'drills' }));
+    }
+  }
+
   const find = (target: string): TargetRunner => {
     const entry = entries.find((e) => e.runner.spec.name === target);
     if (!entry) throw new Error(`no target named "${target}"`);
@@ -288,6 +298,7 @@ export async function startAgent(config: Config, options: StartAgentOptions = {}
     async stop() {
       await reloading;
       await reportScheduler?.stop();
+      await drillScheduler?.stop();
       await Promise.all(entries.map((e) => e.runner.stop()));
       await recorder?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
