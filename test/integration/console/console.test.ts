@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { freePort } from '../../support/free-port.js';
 import { type PostgresServer, startPostgres } from '../../support/postgres.js';
+import { until } from '../../support/until.js';
 
 // The web console in headless Debian Chromium against a real agent watching a real PostgreSQL 15
 // with two real findings: a duplicate index (its fix is a copy-ready DROP INDEX) and the
@@ -22,25 +23,6 @@ const ARTIFACTS = join(ROOT, 'test-artifacts');
 const MAX_CONNECTIONS = 12;
 const RESERVED = 2;
 const SATURATION = 'pool-saturation:plant:connections';
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  log: () => string,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('web console on a real agent and PostgreSQL 15 (duplicate index, saturated pool)', () => {
   let server: PostgresServer;

@@ -11,6 +11,7 @@ import type { Report, ReportFinding } from '../../../agent/reports/model.js';
 import { validateReport } from '../../../agent/reports/schema.js';
 import { freePort } from '../../support/free-port.js';
 import { type PostgresServer, startPostgres } from '../../support/postgres.js';
+import { until } from '../../support/until.js';
 
 // Two report periods on a real PostgreSQL watched by a real agent (SQLite store). Period 1:
 // the application holds every ordinary slot (pool-saturation raised and left active) while a
@@ -28,25 +29,6 @@ const CHROMIUM = process.env.DBDIAG_CHROMIUM ?? '/usr/bin/chromium';
 /** screenshots a person looks at after the run (git-ignored) */
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const LOOKUP = 'SELECT count(*) FROM items WHERE order_id = $1';
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  log: () => string,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const iso = (ms: number) => new Date(ms).toISOString();

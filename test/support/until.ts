@@ -1,0 +1,22 @@
+/**
+ * Polls `probe` every 250 ms until it returns a value (a throw counts as "not yet"); after
+ * `timeoutMs` fails naming `what`, with the tail of `log()` (the agent's output) for the reader.
+ */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  log: () => string = () => '',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
