@@ -20,3 +20,22 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/**
+ * Reads every 100 ms until `ok(value)`; after `timeoutMs` fails naming `what` with the last value
+ * read (a throw from `read` fails at once: the thing read must work).
+ */
+export async function untilValue<T>(
+  read: () => Promise<T>,
+  ok: (value: T) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: last value ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

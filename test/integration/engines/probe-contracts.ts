@@ -17,6 +17,7 @@ import type {
   TableSignals,
 } from '../../../agent/snapshot/signals.js';
 import type { ProbeName } from '../../../agent/snapshot/snapshot.js';
+import { untilValue as until } from '../../support/until.js';
 
 // Probe contracts every engine keeps, written once (as kysely runs one suite per dialect):
 // held connections and saturation, idle-in-transaction / lock waits / the oldest transaction, a
@@ -149,16 +150,6 @@ async function sample<K extends keyof Sampled>(session: EngineSession, probe: K)
 }
 
 const statements = (session: EngineSession) => sample(session, 'statements');
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Plain sessions on the server (not the agent's): for the faults, closed at the end. */
 async function withSessions<T>(

@@ -16,6 +16,7 @@ import type { SandboxReplicaPair } from '../../../agent/sandbox/server.js';
 import type { ReplicationSignals } from '../../../agent/snapshot/signals.js';
 import type { Snapshot } from '../../../agent/snapshot/snapshot.js';
 import { rulesForTest, startPrometheus } from '../../support/prometheus.js';
+import { untilValue as until } from '../../support/until.js';
 
 // A real MariaDB primary with a GTID replica (two mariadbd from the installed binaries): the
 // replication probe as the account `dbdiag grants` creates, on both. The replica's SQL thread
@@ -42,16 +43,6 @@ async function replication(session: EngineSession): Promise<ReplicationSignals> 
   const signals = outcome.signals.replication;
   if (!signals) throw new Error('replication probe returned no signals');
   return signals;
-}
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 function asSnapshot(r: ReplicationSignals): Snapshot {

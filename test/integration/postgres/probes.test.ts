@@ -7,6 +7,7 @@ import { rootLogger } from '../../../agent/log.js';
 import type { ProbeName, Snapshot } from '../../../agent/snapshot/snapshot.js';
 import { startPgBouncer } from '../../support/pgbouncer.js';
 import { PG_VERSIONS, type PostgresServer, startPostgres } from '../../support/postgres.js';
+import { untilValue } from '../../support/until.js';
 import { probeContracts } from '../engines/probe-contracts.js';
 
 // Probe-level behaviour against real servers, the same suite on every major version.
@@ -44,15 +45,9 @@ async function snapshot(session: EngineSession, probes: readonly ProbeName[]): P
   return snap;
 }
 
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** the probe contracts' wait, with this file's 15 s */
+const until = <T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> =>
+  untilValue(read, ok, what, 15_000);
 
 /** Makes a workload session's table and I/O counters visible to the statistics views now. */
 async function flushStats(client: pg.Client): Promise<void> {

@@ -18,6 +18,7 @@ import {
   startPrometheus,
   substituteVariables,
 } from '../../support/prometheus.js';
+import { untilValue as until } from '../../support/until.js';
 
 // A real PostgreSQL 15 primary with a streaming replica (pg_basebackup -R): the replication
 // probe as a pg_monitor-only role on both. Replay is paused on the replica for real while the
@@ -42,16 +43,6 @@ async function replication(session: EngineSession): Promise<ReplicationSignals> 
   const signals = outcome.signals.replication;
   if (!signals) throw new Error('replication probe returned no signals');
   return signals;
-}
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('PostgreSQL 15 replication probe on a real primary + streaming replica', () => {
