@@ -58,15 +58,18 @@ FROM t JOIN picked p ON p.relid = t.relid`,
 };
 
 // Key columns only (INCLUDE columns cannot serve a lookup); each as pg_get_indexdef renders it,
-// so an expression column reads as in the DDL.
+// so an expression column reads as in the DDL. Valid indexes only, as the catalog facts read
+// them: an index that CREATE INDEX CONCURRENTLY is still building serves nothing yet, and
+// listing it under the same name before and after the build would leave the index advice
+// with facts read mid-build (the table's version would not change when the build ends).
 export const INDEXES_SQL: VersionedSql = {
   130000: `/* dbdiag:tables */ WITH chosen AS (
-  SELECT i.indexrelid FROM pg_index i WHERE i.indrelid = ANY($1::oid[])
+  SELECT i.indexrelid FROM pg_index i WHERE i.indrelid = ANY($1::oid[]) AND i.indisvalid
   UNION
   (SELECT i.indexrelid FROM pg_index i
     JOIN pg_class c ON c.oid = i.indexrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE NOT i.indisprimary AND NOT i.indisunique
+    WHERE NOT i.indisprimary AND NOT i.indisunique AND i.indisvalid
       AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
       AND pg_stat_get_numscans(i.indexrelid) = 0
     ORDER BY c.relpages DESC, i.indexrelid LIMIT $2)
