@@ -238,7 +238,11 @@ describe('PostgreSQL 15 replication probe on a real primary + streaming replica'
         (x) => x.fingerprint,
       );
       expect(named).toEqual(['SELECT status FROM orders_rs WHERE id = $1']);
-      expect(split?.evidence.stalenessSeconds).toBe(0);
+      // the staleness is the replica's measured lag: the primary writes meanwhile (the UPDATE of
+      // the workload), so a streaming replica that keeps up may be a fraction of a second behind
+      const staleness = split?.evidence.stalenessSeconds as number;
+      expect(staleness).toBeGreaterThanOrEqual(0);
+      expect(staleness).toBeLessThan(2);
       expect(((split?.evidence.tables ?? []) as { table: string }[]).map((t) => t.table)).toEqual([
         'orders_rs',
       ]);
