@@ -190,7 +190,9 @@ describe('verification off the sampling path', () => {
         const listed = (latest as Snapshot | null)?.signals.tables?.indexes.map((i) => i.index) ?? [];
         expect(listed).toContain('t1_pkey');
         expect(listed).not.toContain('t2_k_idx');
-        expect(runner.findings.some((f) => f.kind === 'missing-index' && f.object.includes('t2('))).toBe(true);
+        expect(runner.findings.some((f) => f.kind === 'missing-index' && f.object.includes('t2('))).toBe(
+          true,
+        );
         await d.query('DROP INDEX t2_k_idx');
         await d.query('CREATE INDEX t2_k_idx ON t2 (k)');
       } finally {
@@ -202,9 +204,9 @@ describe('verification off the sampling path', () => {
         Date.now() < resolveBy
       )
         await new Promise((r) => setTimeout(r, 200));
-      expect(runner.findings.filter((f) => f.kind === 'missing-index').map((f) => f.object)).not.toContainEqual(
-        expect.stringContaining('t2('),
-      );
+      expect(
+        runner.findings.filter((f) => f.kind === 'missing-index').map((f) => f.object),
+      ).not.toContainEqual(expect.stringContaining('t2('));
     } finally {
       await runner.stop();
     }
