@@ -1,5 +1,6 @@
 import type { VerifiedCandidate } from '../evidence/verify.js';
 import type { Finding, FindingKind } from '../findings/finding.js';
+import { auditPosture } from './audit-posture.js';
 import type { AdvisorInput } from './context.js';
 import { duplicateIndex } from './duplicate-index.js';
 import { extensionMissing } from './extension-missing.js';
@@ -64,6 +65,7 @@ export const ADVISORS: Readonly<Record<FindingKind, Advisor>> = {
   'replication-broken': { explainedBy: [], advise: replicationBroken },
   'inactive-slot': { explainedBy: [], advise: inactiveSlot },
   'read-split-candidate': { explainedBy: [], advise: readSplitCandidate },
+  'audit-posture': { explainedBy: [], advise: auditPosture },
 };
 
 /** The kinds in an order where every advisor comes after those that explain it. */

@@ -363,6 +363,15 @@ export const thresholdsSchema = z
         "a read statement must cost at least this share of the primary's statement time to be worth moving",
       ),
     readSplitMax: z.number().int().min(1).default(10).describe('read-split statements named at most'),
+
+    // --- audit-posture ---
+    auditRetentionDays: z
+      .number()
+      .min(0)
+      .default(180)
+      .describe(
+        "days the audit trail must be kept: below it, or when the server's settings cannot show it, an info finding (the plant's preventive plan: key operations audited, logs kept 180 days)",
+      ),
   })
   .superRefine((t, ctx) => {
     for (const [warning, critical] of WARNING_BELOW_CRITICAL) {

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { PlantSql } from '../sandbox/plant.js';
 import type { SandboxEngine } from '../sandbox/server.js';
 import type { SqlLexicon } from '../slowlog/redact.js';
-import type { EngineName, Signals } from '../snapshot/signals.js';
+import type { AuditedOperations, AuditSignals, EngineName, Signals } from '../snapshot/signals.js';
 import type { ProbeName } from '../snapshot/snapshot.js';
 import type { GrantsOptions } from './grants.js';
 
@@ -291,6 +291,29 @@ export interface EngineRemedies {
   };
   /** what statement statistics are on this engine: the finding object and the one-line fix */
   statementStatistics: { object: string; enableSummary: string };
+  /** the audit posture (agent/advisors/audit-posture.ts): the settings that close a gap, and the query that shows the posture */
+  audit: {
+    fix(posture: AuditSignals, gap: AuditGap): AuditRemedy;
+    /** runs under the least-privilege monitoring account */
+    diagnosis: string;
+  };
+}
+
+/** What an audit posture falls short of. */
+export interface AuditGap {
+  /** operations the server does not log */
+  missing: (keyof AuditedOperations)[];
+  /** the server's settings do not show the trail kept `targetDays` */
+  retentionShort: boolean;
+  targetDays: number;
+}
+
+/** Settings to copy (there is no neutral action for them): in order, what they risk, how to undo them. */
+export interface AuditRemedy {
+  summary: string;
+  statements: string[];
+  risk: string;
+  rollback: string;
 }
 
 /** What an engine does by itself, which changes what advice makes sense (never its name). */

@@ -23,6 +23,7 @@ export const FINDING_KINDS = [
   'replication-broken',
   'inactive-slot',
   'read-split-candidate',
+  'audit-posture',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -9,6 +9,7 @@ export function probeIntervalSeconds(probe: ProbeName, config: Config): number {
     case 'settings':
     case 'privileges':
     case 'runway':
+    case 'audit':
       return config.settingsIntervalSeconds;
     default:
       return config.intervalSeconds;

@@ -286,6 +286,36 @@ export interface RunwaySignals {
   hidden: number;
 }
 
+/** The operations an audit asks to be logged: schema changes, role and privilege changes, data changes, logins. */
+export interface AuditedOperations {
+  /** CREATE / ALTER / DROP of schema objects */
+  ddl: boolean;
+  /** roles, users and privileges: CREATE/ALTER/DROP ROLE or USER, GRANT, REVOKE */
+  roles: boolean;
+  /** INSERT / UPDATE / DELETE and the like */
+  writes: boolean;
+  /** logins (and their failures where the mechanism logs them) */
+  connections: boolean;
+}
+
+/**
+ * What the server records for an audit and how long its own settings keep it: the audit
+ * posture (PostgreSQL log_statement / log_connections / pgaudit and the log collector's
+ * rotation; MariaDB server_audit; MySQL audit_log; general_log on both).
+ */
+export interface AuditSignals {
+  at: number;
+  /** what writes the trail, by the server's names, e.g. "log_statement=ddl", "pgaudit", "server_audit"; empty: nothing */
+  sources: string[];
+  logs: AuditedOperations;
+  /** days the server's own log settings keep the trail at least; null: the server does not show it (kept outside it, or by size) */
+  retentionDays: number | null;
+  /** how the retention was read, one line */
+  retention: string;
+  /** the settings read, by the server's names, as the server shows them (plugin status as plugin:<name>) */
+  settings: Record<string, string>;
+}
+
 export interface Signals {
   connections?: ConnectionSignals;
   pooler?: PoolerSignals;
@@ -297,6 +327,7 @@ export interface Signals {
   privileges?: PrivilegeSignals;
   replication?: ReplicationSignals;
   runway?: RunwaySignals;
+  audit?: AuditSignals;
 }
 
 export type SignalName = keyof Signals;

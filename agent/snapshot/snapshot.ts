@@ -9,7 +9,8 @@ export type ProbeName =
   | 'settings'
   | 'privileges'
   | 'replication'
-  | 'runway';
+  | 'runway'
+  | 'audit';
 
 /** 'partial': it ran, but a missing privilege hid part of what it reads (message says what and the GRANT) */
 export type ProbeStatus = 'ok' | 'partial' | 'unsupported' | 'error' | 'not-due';

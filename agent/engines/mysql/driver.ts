@@ -17,6 +17,7 @@ import { connectionOptions, DsnError, parseMysqlDsn } from './dsn.js';
 import { classifyMysqlError } from './errors.js';
 import { createMysqlVerifier } from './explain.js';
 import { ACCOUNT_SQL, GrantMissing, lacking, OWN_GRANTS_SQL, ownGrants } from './privileges.js';
+import { sampleAudit } from './probes/audit.js';
 import { sampleCache } from './probes/cache.js';
 import { sampleConnections } from './probes/connections.js';
 import { samplePrivileges } from './probes/privileges.js';
@@ -66,6 +67,7 @@ export const MYSQL_PROBES = [
   'cache',
   'replication',
   'runway',
+  'audit',
 ] as const satisfies readonly ProbeName[];
 
 type Probe = (ctx: ProbeContext) => Promise<ProbeOutcome>;
@@ -79,6 +81,7 @@ const PROBES = {
   privileges: samplePrivileges,
   replication: sampleReplication,
   runway: sampleRunway,
+  audit: sampleAudit,
 } satisfies Record<(typeof MYSQL_PROBES)[number], Probe>;
 
 /** Caches and estimators per target name: they outlive a session, so a reconnect does not reset them. */

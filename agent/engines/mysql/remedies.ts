@@ -1,5 +1,6 @@
 import type { FixAction, NeutralSetting, SetSettingAction } from '../../findings/actions.js';
-import type { EngineRemedies, RenderedAction, SettingInfo } from '../engine.js';
+import type { AuditSignals } from '../../snapshot/signals.js';
+import type { AuditGap, AuditRemedy, EngineRemedies, RenderedAction, SettingInfo } from '../engine.js';
 
 // The one place MySQL/MariaDB index DDL and maintenance statements are written: fix actions
 // rendered for people (fix.statements) and for the executor (apply.ts). Online forms: InnoDB
@@ -172,6 +173,108 @@ function render(action: FixAction): RenderedAction {
   }
 }
 
+/** server_audit events that log the missing operations, added to those set (an empty list with logging off logs nothing). */
+function serverAuditEvents(current: string, missing: AuditGap['missing']): string {
+  const events = new Set(
+    current
+      .toUpperCase()
+      .split(',')
+      .map((e) => e.trim())
+      .filter((e) => e !== ''),
+  );
+  const add: Record<AuditGap['missing'][number], string> = {
+    ddl: 'QUERY_DDL',
+    roles: 'QUERY_DCL',
+    writes: 'QUERY_DML_NO_SELECT',
+    connections: 'CONNECT',
+  };
+  for (const op of missing) events.add(add[op]);
+  // the order the server shows them in (its set's order)
+  const order = ['CONNECT', 'QUERY', 'TABLE', 'QUERY_DDL', 'QUERY_DML', 'QUERY_DCL', 'QUERY_DML_NO_SELECT'];
+  return [...events].sort((a, b) => order.indexOf(a) - order.indexOf(b)).join(',');
+}
+
+/**
+ * The audit fix. MariaDB: the server_audit plugin it ships, logging logins, DDL and GRANT/REVOKE
+ * (SET GLOBAL now, the option file for the next start), its file rotated by size. MySQL: the
+ * audit_log plugin of MySQL Enterprise / Percona Server (untested here: no MySQL 8 server runs
+ * in the tests); Community MySQL has none.
+ */
+function auditFix(posture: AuditSignals, gap: AuditGap): AuditRemedy {
+  const s = posture.settings;
+  const mariadb =
+    /mariadb/i.test(s.version ?? '') ||
+    s['plugin:SERVER_AUDIT'] !== undefined ||
+    s.server_audit_logging !== undefined;
+  const statements: string[] = [];
+  const rollback: string[] = [];
+  const risks: string[] = [];
+  const steps: string[] = [];
+  if (mariadb) {
+    if (gap.missing.length > 0) {
+      const events = serverAuditEvents(s.server_audit_events ?? '', gap.missing);
+      if (s['plugin:SERVER_AUDIT'] !== 'ACTIVE') {
+        statements.push("INSTALL SONAME 'server_audit';");
+        rollback.push("UNINSTALL SONAME 'server_audit';");
+      }
+      statements.push(
+        `SET GLOBAL server_audit_events = '${events}';`,
+        'SET GLOBAL server_audit_logging = ON;',
+      );
+      statements.push(
+        `-- and in the server's option file, [mariadb] section, so it survives a restart: plugin_load_add = server_audit, server_audit = FORCE_PLUS_PERMANENT, server_audit_logging = ON, server_audit_events = ${events}`,
+      );
+      rollback.push('SET GLOBAL server_audit_logging = OFF;');
+      steps.push(`log ${gap.missing.join(', ')} with the server_audit plugin (events ${events})`);
+      risks.push(
+        'server_audit writes every matching event to server_audit.log in the data directory; FORCE_PLUS_PERMANENT keeps it from being uninstalled at runtime',
+      );
+    }
+    if (gap.retentionShort) {
+      statements.push(
+        'SET GLOBAL server_audit_file_rotate_size = 104857600;',
+        'SET GLOBAL server_audit_file_rotations = 999;',
+        `-- the server rotates by size only: copy the rotated files (server_audit.log.N) to storage that keeps them ${gap.targetDays} days, or SET GLOBAL server_audit_output_type = 'syslog' and keep ${gap.targetDays} days there`,
+      );
+      rollback.push(
+        'SET GLOBAL server_audit_file_rotate_size = DEFAULT; SET GLOBAL server_audit_file_rotations = DEFAULT;',
+      );
+      steps.push(
+        `keep the audit files ${gap.targetDays} days (up to 1,000 files of 100 MB on the server, and a copy where they are kept)`,
+      );
+      risks.push(
+        'up to 100 GB of audit files in the data directory: size its disk, or lower the rotations once the copies are kept elsewhere',
+      );
+    }
+  } else {
+    if (gap.missing.length > 0) {
+      if (s['plugin:AUDIT_LOG'] !== 'ACTIVE')
+        statements.push(
+          "INSTALL PLUGIN audit_log SONAME 'audit_log.so';  -- MySQL Enterprise (or its audit_log_filter_linux_install.sql) / Percona Server; Community MySQL has no audit plugin",
+        );
+      statements.push(
+        '-- in the option file: audit_log_policy = ALL (or LOGINS plus QUERIES filtered to DDL and GRANT with audit_log_filter)',
+      );
+      rollback.push('UNINSTALL PLUGIN audit_log;');
+      steps.push(`log ${gap.missing.join(', ')} with the audit_log plugin`);
+      risks.push('untested here (no MySQL 8 server in the tests): check the plugin of your edition');
+    }
+    if (gap.retentionShort) {
+      statements.push(
+        `SET GLOBAL audit_log_prune_seconds = ${gap.targetDays * 86_400};  -- MySQL Enterprise 8.0.24+`,
+      );
+      rollback.push('SET GLOBAL audit_log_prune_seconds = 0;');
+      steps.push(`keep the audit files ${gap.targetDays} days`);
+    }
+  }
+  return {
+    summary: steps.length > 0 ? steps.join('; ') : 'nothing to change',
+    statements,
+    risk: risks.join('; '),
+    rollback: rollback.length > 0 ? rollback.join(' ') : 'none needed',
+  };
+}
+
 export const mysqlRemedies: EngineRemedies = {
   render,
   quoteQualified,
@@ -200,5 +303,10 @@ export const mysqlRemedies: EngineRemedies = {
   statementStatistics: {
     object: 'performance_schema',
     enableSummary: 'Turn on performance_schema and its statement digests',
+  },
+  audit: {
+    fix: auditFix,
+    diagnosis:
+      "SELECT PLUGIN_NAME, PLUGIN_STATUS FROM information_schema.PLUGINS WHERE UPPER(PLUGIN_NAME) IN ('SERVER_AUDIT', 'AUDIT_LOG'); SHOW GLOBAL VARIABLES WHERE Variable_name LIKE 'server_audit%' OR Variable_name LIKE 'audit_log%' OR Variable_name IN ('general_log', 'log_output');",
   },
 };

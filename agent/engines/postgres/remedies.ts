@@ -1,5 +1,14 @@
 import type { FixAction, NeutralSetting, SetSettingAction } from '../../findings/actions.js';
-import type { EngineRemedies, IndexSpec, RenderedAction, SettingInfo } from '../engine.js';
+import type { AuditSignals } from '../../snapshot/signals.js';
+import type {
+  AuditGap,
+  AuditRemedy,
+  EngineRemedies,
+  IndexSpec,
+  RenderedAction,
+  SettingInfo,
+} from '../engine.js';
+import { pgauditClasses } from './probes/audit.js';
 
 // The one place PostgreSQL index DDL and maintenance statements are written: fix actions
 // rendered for people (fix.statements), for the executor (apply.ts) and the what-if
@@ -227,6 +236,91 @@ function render(action: FixAction): RenderedAction {
   }
 }
 
+/** log_filename whose name comes back after at least `days` (with truncation on a daily rotation), or null past a year. */
+function cyclingLogFilename(days: number): string | null {
+  if (days <= 7) return 'postgresql-%a.log';
+  if (days <= 28) return 'postgresql-%d.log';
+  if (days <= 365) return 'postgresql-%j.log';
+  return null;
+}
+
+/**
+ * The audit fix: log DDL and role changes (pgaudit's ddl and role classes when pgaudit is
+ * preloaded, else log_statement = 'ddl', which covers GRANT / REVOKE / CREATE ROLE too), log
+ * connections, and keep the collector's files for the target days (a name that comes back
+ * after a year, truncated on a daily rotation). All reload-only except logging_collector.
+ */
+function auditFix(posture: AuditSignals, gap: AuditGap): AuditRemedy {
+  const s = posture.settings;
+  const statements: string[] = [];
+  const rollback: string[] = [];
+  const risks: string[] = [];
+  const steps: string[] = [];
+  const pgaudit = posture.sources.some((x) => x.startsWith('pgaudit')) || s['pgaudit.log'] !== undefined;
+  if (gap.missing.includes('ddl') || gap.missing.includes('roles')) {
+    if (pgaudit) {
+      const classes = pgauditClasses(s['pgaudit.log']);
+      classes.add('ddl');
+      classes.add('role');
+      statements.push(`ALTER SYSTEM SET pgaudit.log = ${quoteLiteral([...classes].sort().join(', '))};`);
+      rollback.push('ALTER SYSTEM RESET pgaudit.log;');
+      steps.push('log DDL and role changes with pgaudit');
+    } else {
+      statements.push("ALTER SYSTEM SET log_statement = 'ddl';");
+      rollback.push('ALTER SYSTEM RESET log_statement;');
+      steps.push("log DDL, GRANT/REVOKE and role changes (log_statement = 'ddl')");
+      risks.push(
+        'log_statement writes the statement text: CREATE/ALTER ROLE ... PASSWORD with a clear-text password lands in the log (send passwords already hashed, or use pgaudit)',
+      );
+    }
+  }
+  if (gap.missing.includes('connections')) {
+    statements.push('ALTER SYSTEM SET log_connections = on;', 'ALTER SYSTEM SET log_disconnections = on;');
+    rollback.push('ALTER SYSTEM RESET log_connections;', 'ALTER SYSTEM RESET log_disconnections;');
+    steps.push('log connections');
+    risks.push('one log line per connection and disconnection: a busy pool without a pooler logs a lot');
+  }
+  if (gap.retentionShort) {
+    const filename = cyclingLogFilename(gap.targetDays);
+    if (filename !== null) {
+      if (s.logging_collector !== 'on') {
+        statements.push(
+          'ALTER SYSTEM SET logging_collector = on;  -- WARNING: takes effect at the next server restart',
+        );
+        rollback.push('ALTER SYSTEM RESET logging_collector;');
+        risks.push('WARNING: logging_collector needs a server restart');
+      }
+      statements.push(
+        `ALTER SYSTEM SET log_filename = ${quoteLiteral(filename)};`,
+        'ALTER SYSTEM SET log_truncate_on_rotation = on;',
+        "ALTER SYSTEM SET log_rotation_age = '1d';",
+      );
+      rollback.push(
+        'ALTER SYSTEM RESET log_filename;',
+        'ALTER SYSTEM RESET log_truncate_on_rotation;',
+        'ALTER SYSTEM RESET log_rotation_age;',
+      );
+      steps.push(
+        `keep ${gap.targetDays} days of log files on the server (${filename}, one a day, overwritten after a year at most)`,
+      );
+      risks.push(
+        `the server keeps up to a year of daily log files in log_directory (${s.log_directory ?? 'log'}): size its disk for it, or ship them and keep ${gap.targetDays} days where they land`,
+      );
+    } else
+      steps.push(
+        `keep the log ${gap.targetDays} days where it is shipped (the server's own rotation keeps a year at most)`,
+      );
+  }
+  if (statements.length > 0) statements.push('SELECT pg_reload_conf();');
+  if (rollback.length > 0) rollback.push('SELECT pg_reload_conf();');
+  return {
+    summary: steps.length > 0 ? `${steps.join('; ')}` : 'nothing to change',
+    statements,
+    risk: risks.join('; '),
+    rollback: rollback.length > 0 ? rollback.join(' ') : 'none needed',
+  };
+}
+
 export const postgresRemedies: EngineRemedies = {
   render,
   quoteQualified,
@@ -254,4 +348,9 @@ export const postgresRemedies: EngineRemedies = {
       'Route them to a replica: a read-only connection pool in the application (a second DSN pointing at the replica, used by the read-only code paths), or a proxy that splits by statement (Pgpool-II, HAProxy with a read port); PgBouncer pools but does not split reads from writes',
   },
   statementStatistics: { object: 'pg_stat_statements', enableSummary: 'Load and create pg_stat_statements' },
+  audit: {
+    fix: auditFix,
+    diagnosis:
+      "SELECT name, setting, unit FROM pg_settings WHERE name IN ('log_statement', 'log_connections', 'log_disconnections', 'shared_preload_libraries', 'logging_collector', 'log_destination', 'log_directory', 'log_filename', 'log_rotation_age', 'log_truncate_on_rotation') OR name LIKE 'pgaudit.%' ORDER BY name;",
+  },
 };

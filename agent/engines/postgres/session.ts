@@ -20,6 +20,7 @@ import {
   PgQueryError,
   unsupported,
 } from './probe.js';
+import { createAuditProbe } from './probes/audit.js';
 import { createCacheProbe } from './probes/cache.js';
 import { createConnectionsProbe } from './probes/connections.js';
 import { createPoolerProbe } from './probes/pooler.js';
@@ -42,6 +43,7 @@ export const POSTGRES_PROBES = {
   privileges: createPrivilegesProbe,
   replication: createReplicationProbe,
   runway: createRunwayProbe,
+  audit: createAuditProbe,
 } satisfies Record<ProbeName, PgProbeFactory>;
 
 /** The order probes run in a cycle: the cheap, urgent ones first. */
@@ -55,6 +57,7 @@ export const POSTGRES_PROBE_ORDER: readonly ProbeName[] = [
   'settings',
   'privileges',
   'runway',
+  'audit',
 ];
 
 export interface ServerFacts {
@@ -95,6 +98,7 @@ export class PostgresSession implements EngineSession {
       privileges: POSTGRES_PROBES.privileges(),
       replication: POSTGRES_PROBES.replication(),
       runway: POSTGRES_PROBES.runway(),
+      audit: POSTGRES_PROBES.audit(),
     };
     // Without a listener, a backend terminated while idle would crash the process.
     client.on('error', (error) => this.markLost(error));

@@ -112,6 +112,7 @@ describe.each(kinds)('MySQL/MariaDB probes on $label', (kind) => {
       'cache',
       'replication',
       'runway',
+      'audit',
     ]);
   });
 
