@@ -134,7 +134,12 @@ export function poolSaturation(input: AdvisorInput, explaining: readonly Finding
   // Without interval rates (first cycle of a check), every explaining finding is a suspect.
   if (slow.length === 0) related.push(...explaining.map((f) => f.id));
 
-  const oversized = needed !== null && needed * t.heldToNeededRatio < held;
+  // Pools are oversized (or leaking) when neither the interval's demand nor the window's busiest
+  // sample needed the connections held: app pools that grew during a burst of slow statements
+  // hold idle sessions between the bursts, and one quiet interval must not turn the slow
+  // statements' incident into a pool-sizing one.
+  const peakActive = Math.max(...samples.map((s) => s.connections.byState.active));
+  const oversized = needed !== null && Math.max(needed, peakActive) * t.heldToNeededRatio < held;
   const newMax = stopGapMaxConnections(peak, c.max, t.connectionHeadroomFactor);
   const perConn = perConnectionBytes(input, c);
   const extraMemory = perConn === null ? null : (newMax - c.max) * perConn;
@@ -222,6 +227,7 @@ export function poolSaturation(input: AdvisorInput, explaining: readonly Finding
         waitingLock: states.waitingLock,
         poolerClientsWaiting: waiting,
         neededConcurrency: needed === null ? null : round(needed, 2),
+        peakActiveInWindow: peakActive,
         diagnosis: oversized
           ? 'oversized-or-leaking-pools'
           : related.length > 0

@@ -58,6 +58,38 @@ describe('pool-saturation', () => {
     expect(poolSaturation(input(history), [])).toEqual([]);
   });
 
+  it('keeps slow statements as the cause when the pools, grown in a burst, hold idle sessions for one quiet interval', () => {
+    // the plant at small scale: 90 active in the window's first samples, then a quiet interval
+    // in which the application pools hold the server's 100 connections idle
+    const sample = (d: number, active: number) =>
+      snapshot(T0 + d, {
+        connections: connections(T0 + d, 100, {
+          byState: { active, idle: 100 - active, idleInTransaction: 0, waitingLock: 0, other: 0 },
+        }),
+      });
+    const history = [sample(0, 90), sample(5_000, 88), sample(10_000, 2)];
+    // the last interval: 10 calls/s x 0.1 s = 1 connection needed
+    const quiet: Rates = {
+      ...slowRates,
+      statements: {
+        ...(slowRates.statements as NonNullable<Rates['statements']>),
+        seconds: 5,
+        items: [
+          {
+            ...(slowRates.statements as NonNullable<Rates['statements']>).items[0],
+            calls: 50,
+            totalSeconds: 5,
+            meanSeconds: 0.1,
+          } as NonNullable<Rates['statements']>['items'][number],
+        ],
+      },
+    };
+    const [f] = poolSaturation(input(history, { rates: quiet }), [indexFinding]);
+    expect(f?.evidence.peakActiveInWindow).toBe(90);
+    expect(f?.evidence.diagnosis).toBe('slow-statements');
+    expect(f?.related).toEqual([indexFinding.id]);
+  });
+
   it('calls idle-held connections an oversized or leaking pool, not a capacity problem', () => {
     const held = (at: number) =>
       connections(at, 95, {
