@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Argv, CommandModule } from 'yargs';
 import type { FormatChoice } from '../slowlog/formats.js';
@@ -124,8 +125,46 @@ export function parseDigestFast(argv: readonly string[]): DigestArgs | null {
   return args as unknown as DigestArgs;
 }
 
+/**
+ * Plain (not gzip) inputs up to this many bytes in total are digested without TurboFan, V8's
+ * optimising compiler. Such a digest is over before compiling the parser and the fingerprinter
+ * pays off: on a 1 MB MySQL slow log the optimiser's compile work is ~45 ms of the ~125 ms the
+ * digest costs in CPU, and the run takes ~80 ms without it (baseline code only); from ~2 MB on
+ * the optimised code wins (2 MB: 129 vs 144 ms, 4 MB: 154 vs 278 ms). Measured with
+ * test/bench/startup.ts and a per-phase harness, see README "bench:startup".
+ */
+export const SHORT_DIGEST_BYTES = 1536 * 1024;
+
+/** True when every input is a plain file and together they are at most SHORT_DIGEST_BYTES. */
+export function isShortDigest(files: readonly string[]): boolean {
+  let total = 0;
+  const head = Buffer.alloc(2);
+  for (const file of files) {
+    if (file === '-') return false; // stdin: the size is unknown
+    try {
+      total += statSync(file).size;
+      if (total > SHORT_DIGEST_BYTES) return false;
+      const fd = openSync(file, 'r');
+      try {
+        // a gzip file's size says nothing of what it holds
+        if (readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b) return false;
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return false; // the digest itself names the problem
+    }
+  }
+  return true;
+}
+
 /** What `dbdiag digest` does once its flags are parsed (by yargs or parseDigestFast). */
 export async function runDigestCommand(args: DigestArgs): Promise<void> {
+  if (isShortDigest(args.files.length === 0 ? ['-'] : args.files)) {
+    // process-wide and for the rest of this process: `dbdiag digest` is the only thing it runs
+    const { setFlagsFromString } = await import('node:v8');
+    setFlagsFromString('--no-turbofan');
+  }
   const { progressBar, runDigest } = await import('../slowlog/digest-command.js');
   const bar = process.stderr.isTTY ? progressBar(process.stderr) : null;
   const output = await runDigest({

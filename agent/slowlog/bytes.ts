@@ -22,16 +22,32 @@ export function endsWith(buf: Uint8Array, start: number, end: number, pattern: U
   return end - start >= pattern.length && startsWith(buf, end - pattern.length, end, pattern);
 }
 
+const typedIndexOf = Uint8Array.prototype.indexOf;
+
+/**
+ * First index of `byte` in buf[from, end), or -1: V8's own typed-array search. Buffer's
+ * indexOf is JavaScript around a binding call, and a byte loop of ours runs in the interpreter
+ * for most of a short digest; either costs several times this per line.
+ */
+export function indexOfByte(buf: Uint8Array, byte: number, from: number, end: number): number {
+  const i = typedIndexOf.call(buf, byte, from);
+  return i < end ? i : -1;
+}
+
 /** First index of pattern in buf[from, end), or -1. */
 export function indexOf(buf: Uint8Array, from: number, end: number, pattern: Uint8Array): number {
   const n = pattern.length;
   const first = pattern[0]!;
   const last = end - n;
-  for (let i = from; i <= last; i++) {
-    if (buf[i] !== first) continue;
+  let i = from;
+  while (i <= last) {
+    // jump to the next first byte natively, compare the rest here
+    i = typedIndexOf.call(buf, first, i);
+    if (i < 0 || i > last) return -1;
     let k = 1;
     while (k < n && buf[i + k] === pattern[k]) k++;
     if (k === n) return i;
+    i++;
   }
   return -1;
 }

@@ -51,12 +51,6 @@ export interface ClassStats {
   sampleTruncated: boolean;
 }
 
-interface Entry {
-  stats: ClassStats;
-  key: Uint8Array;
-  next: Entry | null;
-}
-
 /** The transferable form of a digest (worker threads, persistence). */
 export interface DigestState {
   classes: ClassStats[];
@@ -148,8 +142,12 @@ export class SlowLogDigest {
   latin1 = 0;
   private readonly since: number;
   private readonly until: number;
-  private readonly table = new Map<number, Entry>();
-  private size = 0;
+  /**
+   * Classes by key: the dialect's letter and the fingerprint's bytes as Latin-1 (one character
+   * per byte, so distinct bytes are distinct keys). V8 hashes and compares the key natively:
+   * no per-byte loop of ours runs cold on the hot path.
+   */
+  private readonly table = new Map<string, ClassStats>();
   private other: ClassStats | null = null;
   private readonly fingerprinters: Record<SqlDialect, Fingerprinter> = {
     mysql: new Fingerprinter('mysql'),
@@ -224,77 +222,48 @@ export class SlowLogDigest {
   private lookup(fp: FingerprintResult, dialect: SqlDialect): ClassStats {
     let bytes = fp.bytes;
     let length = fp.length;
-    let hash = fp.hash;
     if (length > MAX_FINGERPRINT_BYTES) {
       // keep a prefix plus the hash of the whole as the identity
-      const suffix = Buffer.from(` /* ${(hash >>> 0).toString(16)}:${length} */`);
+      const suffix = Buffer.from(` /* ${fnv(bytes, length).toString(16)}:${length} */`);
       const keep = utf8CutEnd(bytes, 0, MAX_FINGERPRINT_BYTES);
       const cut = Buffer.allocUnsafe(keep + suffix.length);
       cut.set(bytes.subarray(0, keep));
       cut.set(suffix, keep);
       bytes = cut;
       length = cut.length;
-      hash = fnv(cut, length);
     }
-    return this.find(bytes, length, hash, dialect);
+    return this.find(bytes, length, dialect);
   }
 
-  private find(bytes: Uint8Array, length: number, hash: number, dialect: SqlDialect): ClassStats {
-    const head = this.table.get(hash);
-    for (let e: Entry | null = head ?? null; e !== null; e = e.next) {
-      const key = e.key;
-      if (key.length !== length || e.stats.dialect !== dialect) continue;
-      let same = true;
-      for (let k = 0; k < length; k++) {
-        if (key[k] !== bytes[k]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return e.stats;
-    }
-    if (this.size >= this.maxClasses) {
+  private find(bytes: Buffer, length: number, dialect: SqlDialect): ClassStats {
+    const key = (dialect === 'mysql' ? 'm' : 'p') + bytes.toString('latin1', 0, length);
+    const known = this.table.get(key);
+    if (known !== undefined) return known;
+    if (this.table.size >= this.maxClasses) {
       this.evict();
-      return this.find(bytes, length, hash, dialect);
+      return this.find(bytes, length, dialect);
     }
-    const key = new Uint8Array(length);
-    key.set(bytes.subarray(0, length));
-    const text = decodeText(key, 0, length);
+    const text = decodeText(bytes, 0, length);
     const stats = newStats(fingerprintId(text), text, dialect);
-    this.table.set(hash, { stats, key, next: head ?? null });
-    this.size++;
+    this.table.set(key, stats);
     return stats;
   }
 
   /** Folds the least costly 10% of classes into `other`. */
   private evict(): void {
-    const all: Array<[number, Entry]> = [];
-    for (const [hash, head] of this.table)
-      for (let e: Entry | null = head; e !== null; e = e.next) all.push([hash, e]);
-    all.sort((a, b) => a[1].stats.totalSeconds - b[1].stats.totalSeconds);
+    const all = [...this.table];
+    all.sort((a, b) => a[1].totalSeconds - b[1].totalSeconds);
     const n = Math.max(1, Math.floor(this.maxClasses / 10));
-    if (this.other === null) this.other = newStats(OTHER_ID, OTHER_ID, all[0]?.[1].stats.dialect ?? 'mysql');
-    const victims = new Set<Entry>();
-    for (let i = 0; i < n && i < all.length; i++) {
-      const e = all[i]![1];
-      mergeStats(this.other, e.stats);
-      victims.add(e);
-    }
+    if (this.other === null) this.other = newStats(OTHER_ID, OTHER_ID, all[0]?.[1].dialect ?? 'mysql');
+    for (let i = 0; i < n && i < all.length; i++) mergeStats(this.other, all[i]![1]);
+    // the kept classes in the same order as before: cheapest first
     this.table.clear();
-    this.size = 0;
-    for (const [hash, e] of all) {
-      if (victims.has(e)) continue;
-      e.next = this.table.get(hash) ?? null;
-      this.table.set(hash, e);
-      this.size++;
-    }
+    for (let i = n; i < all.length; i++) this.table.set(all[i]![0], all[i]![1]);
   }
 
   /** Every class (and `other` last, when it exists), most total time first. */
   classes(): ClassStats[] {
-    const list: ClassStats[] = [];
-    for (const head of this.table.values())
-      for (let e: Entry | null = head; e !== null; e = e.next) list.push(e.stats);
+    const list = [...this.table.values()];
     list.sort((a, b) => b.totalSeconds - a.totalSeconds || b.count - a.count);
     if (this.other !== null) list.push(this.other);
     return list;
@@ -324,7 +293,7 @@ export class SlowLogDigest {
         continue;
       }
       const bytes = Buffer.from(s.fingerprint, 'utf8');
-      mergeStats(this.find(bytes, bytes.length, fnv(bytes, bytes.length), s.dialect), s);
+      mergeStats(this.find(bytes, bytes.length, s.dialect), s);
     }
   }
 }

@@ -75,16 +75,14 @@ function isSpace(c: number): boolean {
 
 /** Result of one fingerprint call; `length` bytes of `bytes` are valid until the next call. */
 export interface FingerprintResult {
-  bytes: Uint8Array;
+  bytes: Buffer;
   length: number;
-  /** FNV-1a of the fingerprint bytes */
-  hash: number;
   /** control bytes found outside string literals: the "statement" is binary garbage */
   garbage: number;
 }
 
 export class Fingerprinter {
-  private out: Uint8Array = new Uint8Array(4096);
+  private out: Buffer = Buffer.alloc(4096);
   private o = 0;
   private pendingSpace = false;
   private lastKind = K_NONE;
@@ -108,14 +106,14 @@ export class Fingerprinter {
   private limitState = 0;
   private limitRewind = 0;
   private garbage = 0;
-  readonly result: FingerprintResult = { bytes: this.out, length: 0, hash: 0, garbage: 0 };
+  readonly result: FingerprintResult = { bytes: this.out, length: 0, garbage: 0 };
 
   constructor(readonly dialect: SqlDialect) {}
 
   /** Fingerprints `src[start, end)`. */
   run(src: Uint8Array, start: number, end: number): FingerprintResult {
     const need = (end - start) * 2 + 64;
-    if (this.out.length < need) this.out = new Uint8Array(Math.max(need, this.out.length * 2));
+    if (this.out.length < need) this.out = Buffer.alloc(Math.max(need, this.out.length * 2));
     this.reset();
     const dialect = this.dialect;
     const mysql = dialect === 'mysql';
@@ -627,12 +625,9 @@ export class Fingerprinter {
         o = 5;
       }
     }
-    let h = 0x811c9dc5;
-    for (let k = 0; k < o; k++) h = Math.imul(h ^ out[k]!, 0x01000193);
     const r = this.result;
     r.bytes = out;
     r.length = o;
-    r.hash = h >>> 0;
     r.garbage = this.garbage;
     return r;
   }
@@ -649,7 +644,7 @@ export function fingerprint(sql: string, dialect: SqlDialect = 'mysql'): string 
   }
   const bytes = Buffer.from(sql, 'utf8');
   const r = f.run(bytes, 0, bytes.length);
-  return Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.length).toString('utf8');
+  return r.bytes.toString('utf8', 0, r.length);
 }
 
 /** Stable short id of a fingerprint: the first 16 hex digits of its SHA-256. */

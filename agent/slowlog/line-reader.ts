@@ -1,3 +1,4 @@
+import { indexOfByte } from './bytes.js';
 import type { LineParser } from './event.js';
 import type { SkipCounter } from './skips.js';
 
@@ -27,8 +28,7 @@ export class LineReader {
     let s = start;
     const base = this.offset - start;
     while (s < end && !this.stopped) {
-      let nl = chunk.indexOf(0x0a, s);
-      if (nl < 0 || nl >= end) nl = -1;
+      const nl = indexOfByte(chunk, 0x0a, s, end);
       if (nl < 0) {
         this.keep(chunk, s, end, base + s);
         break;

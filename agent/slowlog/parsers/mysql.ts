@@ -3,6 +3,7 @@ import {
   daysFromCivil,
   endsWith,
   indexOf,
+  indexOfByte,
   numberEnd,
   parseNumber,
   parseTimestamp,
@@ -122,9 +123,12 @@ export class MysqlSlowLogParser implements LineParser {
     if (startsWith(buf, start, end, TIME_WORD) && indexOf(buf, start, end, COMMAND_ARGUMENT) >= 0)
       return true;
     // `/usr/sbin/mariadbd, Version: ... started with:`, or without a path (`mariadbd, Version:`,
-    // when the server was started by name): one word, then ", Version: "
-    const version = indexOf(buf, start, end, VERSION);
-    if (version <= start || indexOf(buf, start, version, SPACE) >= 0) return false;
+    // when the server was started by name): one word, then ", Version: ". With no space
+    // before it, ", Version: " can only sit just before the line's first space: look there
+    // (a statement line is not searched byte by byte).
+    const space = indexOfByte(buf, 0x20, start, end);
+    const version = space - 1;
+    if (version <= start || !startsWith(buf, version, end, VERSION)) return false;
     return buf[start] === 0x2f || endsWith(buf, start, end, STARTED_WITH);
   }
 
@@ -135,7 +139,9 @@ export class MysqlSlowLogParser implements LineParser {
       this.entryOffset = offset;
     }
     this.entryLines++;
-    if (startsWith(buf, start, end, TIME)) {
+    // the third byte tells the header lines apart before any comparison
+    const third = end - start > 2 ? buf[start + 2] : -1;
+    if (third === 0x54 && startsWith(buf, start, end, TIME)) {
       const s = skipSpaces(buf, start + TIME.length, end);
       const n = Math.min(end - s, this.timeLine.length);
       for (let k = 0; k < n; k++) this.timeLine[k] = buf[s + k]!;
@@ -143,11 +149,11 @@ export class MysqlSlowLogParser implements LineParser {
       return;
     }
     this.entryHasBody = true;
-    if (startsWith(buf, start, end, USER_HOST)) {
+    if (third === 0x55 && startsWith(buf, start, end, USER_HOST)) {
       this.userHost(buf, start + USER_HOST.length, end);
       return;
     }
-    if (startsWith(buf, start, end, ADMIN)) {
+    if (third === 0x61 && startsWith(buf, start, end, ADMIN)) {
       // pt-query-digest reports these as "administrator command: Quit"
       let e = end;
       while (e > start && (buf[e - 1] === 0x3b || buf[e - 1] === 0x20)) e--;
@@ -164,14 +170,18 @@ export class MysqlSlowLogParser implements LineParser {
     while (i < end) {
       i = skipSpaces(buf, i, end);
       const keyStart = i;
-      while (i < end && buf[i] !== 0x3a && buf[i] !== 0x20) i++;
-      if (i >= end || buf[i] !== 0x3a) {
+      // a key runs to a ':' before the next space; words and values are skipped to the next
+      // space by V8's own search (a header line is not walked byte by byte)
+      const space = indexOfByte(buf, 0x20, i, end);
+      const wordEnd = space < 0 ? end : space;
+      const colon = indexOfByte(buf, 0x3a, i, wordEnd);
+      if (colon < 0) {
         // not a key: skip this word
-        while (i < end && buf[i] !== 0x20) i++;
+        i = wordEnd;
         continue;
       }
-      const keyLen = i - keyStart;
-      i = skipSpaces(buf, i + 1, end);
+      const keyLen = colon - keyStart;
+      i = skipSpaces(buf, colon + 1, end);
       const k0 = buf[keyStart];
       if (keyLen === 10 && k0 === 0x51) {
         ev.seconds = parseNumber(buf, i, end); // Query_time
@@ -189,10 +199,12 @@ export class MysqlSlowLogParser implements LineParser {
       } else if (keyLen === 6 && k0 === 0x53 && buf[keyStart + 1] === 0x63) {
         // MariaDB "Schema: db" (empty when none)
         const s = i;
-        while (i < end && buf[i] !== 0x20) i++;
+        const e = indexOfByte(buf, 0x20, i, end);
+        i = e < 0 ? end : e;
         if (i > s) this.entryDatabase = this.schemas.get(buf, s, i);
       } else {
-        while (i < end && buf[i] !== 0x20) i++;
+        const e = indexOfByte(buf, 0x20, i, end);
+        i = e < 0 ? end : e;
       }
     }
   }

@@ -1,6 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
 import yargs from 'yargs';
-import { type DigestArgs, digestCommand, parseDigestFast } from '../../../agent/cli/digest.js';
+import {
+  type DigestArgs,
+  digestCommand,
+  isShortDigest,
+  parseDigestFast,
+  SHORT_DIGEST_BYTES,
+} from '../../../agent/cli/digest.js';
 
 // The digest fast path (no yargs) must read a plain command line exactly as yargs does, and
 // hand everything else to yargs.
@@ -79,5 +89,31 @@ describe('parseDigestFast', () => {
     [['--json', 'false', 'x']],
   ])('leaves %j to yargs', (argv) => {
     expect(parseDigestFast(argv)).toBeNull();
+  });
+});
+
+describe('isShortDigest (a short digest runs without TurboFan)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dbdiag-short-digest-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, content: string | Buffer, size?: number): string => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    if (size !== undefined) truncateSync(path, size);
+    return path;
+  };
+
+  it('takes plain files up to the limit together', () => {
+    const half = file('half.log', '# Time: 1\n', SHORT_DIGEST_BYTES / 2);
+    expect(isShortDigest([half])).toBe(true);
+    expect(isShortDigest([half, file('half2.log', '# Time: 2\n', SHORT_DIGEST_BYTES / 2)])).toBe(true);
+    expect(isShortDigest([half, file('more.log', '# Time: 3\n', SHORT_DIGEST_BYTES / 2 + 1)])).toBe(false);
+    expect(isShortDigest([file('empty.log', '')])).toBe(true);
+  });
+
+  it('leaves stdin, gzip, large and unreadable inputs to the default compiler', () => {
+    expect(isShortDigest(['-'])).toBe(false);
+    expect(isShortDigest([file('small.log.gz', gzipSync('# Time: 1\n'))])).toBe(false);
+    expect(isShortDigest([file('big.log', '# Time: 1\n', SHORT_DIGEST_BYTES + 1)])).toBe(false);
+    expect(isShortDigest([join(dir, 'missing.log')])).toBe(false);
   });
 });
