@@ -1,7 +1,7 @@
-import type { TableFacts } from '../engines/engine.js';
+import type { ExistingIndex, TableFacts } from '../engines/engine.js';
 import { baseColumn, type Candidate, candidateKey, rowsPerKey } from '../evidence/candidates.js';
 import { sumCost, type Verification, type VerifiedCandidate } from '../evidence/verify.js';
-import { createIndexAction } from '../findings/actions.js';
+import { createIndexAction, dropIndexAction } from '../findings/actions.js';
 import type { Finding } from '../findings/finding.js';
 import {
   type AdvisorInput,
@@ -261,6 +261,36 @@ export function keyPrefixes(
   return { prefix, reasons };
 }
 
+/** A column as an index names it, compared loosely: `Path(40)`, `"name" text_pattern_ops`. */
+const indexed = (c: string): string => c.toLowerCase().replace(/[`"]/g, '').replace(/\s+/g, ' ').trim();
+
+/**
+ * "Replace, don't add" (Percona, "Duplicate indexes and redundant indexes"; Use The Index, Luke,
+ * "Concatenated Keys"): an existing index whose key columns are a leading prefix of the new
+ * index's key — same columns, same operator classes and prefix lengths, no predicate — serves
+ * no lookup the new one does not, so it would only cost writes, space and cache beside it.
+ * Indexes that enforce something (primary key, unique) stay.
+ */
+export function redundantWith(
+  facts: TableFacts,
+  columns: readonly string[],
+  opclass: Readonly<Record<string, string>> = {},
+  prefix: Readonly<Record<string, number>> = {},
+): ExistingIndex[] {
+  const key = columns.map((c) =>
+    indexed(`${c}${prefix[c] ? `(${prefix[c]})` : ''}${opclass[c] ? ` ${opclass[c]}` : ''}`),
+  );
+  return facts.indexes.filter(
+    (i) =>
+      !i.primary &&
+      !i.unique &&
+      i.where === null &&
+      i.columns.length > 0 &&
+      i.columns.length <= key.length &&
+      i.columns.every((c, n) => indexed(c) === key[n]),
+  );
+}
+
 export interface Covering {
   include: string[];
   reason: string;
@@ -414,19 +444,49 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
       risk: writeOverhead,
       tableBytes: v.facts.dataBytes,
     });
-    const rendered = renderActions(input, [create]);
+    const tableIndexes = (input.history.at(-1)?.signals.tables?.indexes ?? []).filter(
+      (i) => i.table === v.candidate.table,
+    );
+    const replaced = redundantWith(v.facts, columns, opclass, prefixes.prefix).map((i) => {
+      const stat = tableIndexes.find((s) => bare(s.index) === bare(i.name));
+      return {
+        name: bare(i.name),
+        columns: i.columns,
+        sizeBytes: stat?.sizeBytes ?? null,
+        scans: stat?.scans ?? null,
+        drop: dropIndexAction({
+          table: v.candidate.table,
+          name: bare(i.name),
+          columns: i.columns,
+          unique: false,
+          where: null,
+          definition: stat?.definition ?? null,
+          tableBytes: v.facts.dataBytes,
+          risk: `Only after the new index is built: statements planned on ${bare(i.name)} move to the new index, whose leading columns are the same (slightly larger reads). A brief lock while dropping.`,
+        }),
+      };
+    });
+    const replaceReasons = replaced.map(
+      (r) =>
+        `replace, don't add: ${r.name} (${r.columns.join(', ')}) is a leading prefix of (${columns.join(', ')}), which serves every lookup it serves — drop it once the new index is built: one index to maintain on every write instead of two${
+          r.sizeBytes ? `, ${formatBytes(r.sizeBytes)} freed` : ''
+        }${r.scans !== null ? ` (${r.scans.toLocaleString('en-US')} scans of it so far move to the new index)` : ''}`,
+    );
+    const proof = `${because}${replaceReasons.map((r) => `; ${r}`).join('')}`;
+    const actions = [create, ...replaced.map((r) => r.drop)];
+    const rendered = renderActions(input, actions);
     out.push(
       makeFinding(input, 'missing-index', {
         severity: 'warning',
         object: key,
-        summary: `${v.candidate.table} needs an index on (${columns.join(', ')})${include.length > 0 ? ` carrying (${include.join(', ')})` : ''}: ${statements.length} statement(s), ${round(totalSeconds, 1)} s total; ${because}`,
+        summary: `${v.candidate.table} needs an index on (${columns.join(', ')})${include.length > 0 ? ` carrying (${include.join(', ')})` : ''}: ${statements.length} statement(s), ${round(totalSeconds, 1)} s total; ${proof}`,
         evidence: {
           table: v.candidate.table,
           columns,
           include,
           tableRows: Math.round(v.facts.rows),
           rowsPerLookup: Math.round(v.candidate.rowsPerKey),
-          proof: because,
+          proof,
           method: whatIf ?? v.verification.method,
           statementIds: statements.map((s) => s.id),
           statements: statements.map((s) => ({
@@ -442,17 +502,29 @@ export function missingIndex(input: AdvisorInput, verified: readonly VerifiedCan
           scanCost: estimate ? round(estimate.scanCost, 2) : null,
           scanCostAfterEstimate: estimate ? round(estimate.indexScanEstimate, 2) : null,
           existingIndexes: v.facts.indexes.map((i) => `${i.name} (${i.columns.join(', ')})`),
+          // existing indexes the new one makes redundant, dropped by the same fix
+          replaces: replaced.map((r) => ({
+            index: r.name,
+            columns: r.columns,
+            sizeBytes: r.sizeBytes,
+            scans: r.scans,
+          })),
           costBenefit: costBenefit(input, v, before, after, estimate, size),
           // the table's full-scan counters since statistics reset, when the tables probe has it
           tableSeqScans: scans?.seqScans ?? null,
           tableSeqRowsRead: scans?.seqRowsRead ?? null,
         },
         fix: {
-          summary: `Create index (${columns.join(', ')})${include.length > 0 ? ` carrying (${include.join(', ')})` : ''} on ${v.candidate.table}, about ${formatBytes(size)}`,
-          actions: [create],
+          summary: `Create index (${columns.join(', ')})${include.length > 0 ? ` carrying (${include.join(', ')})` : ''} on ${v.candidate.table}, about ${formatBytes(size)}${
+            replaced.length > 0
+              ? `, then drop ${replaced.map((r) => `${r.name} (${r.columns.join(', ')})`).join(', ')}, which it makes redundant`
+              : ''
+          }`,
+          actions,
           statements: rendered.statements,
           risk: `${rendered.risk} ${writeOverhead}`,
-          rollback: rollbackText(input, [create], 'None needed.'),
+          // undone in reverse: the dropped index back first, then the new one dropped
+          rollback: rollbackText(input, [...actions].reverse(), 'None needed.'),
           index: indexProposal(v.candidate.table, columns, { include, prefix: prefixes.prefix, opclass }),
           details: {
             costBefore: before === null ? null : round(before, 2),

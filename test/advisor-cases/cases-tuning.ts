@@ -246,4 +246,74 @@ export const TUNING_CASES: AdvisorCase[] = [
       { table: 't12_logins', columns: ['username', 'active'], reason: 'the unique index reads one row' },
     ],
   },
+  // "Replace, don't add" (tuning, written 2026-11-29 19:00 UTC before the rule): the index a
+  // statement needs extends an existing one, which it makes redundant: the fix drops it.
+  {
+    name: "replace, don't add: a customer's orders of one day, index on customer_id only",
+    source: SRC.perconaRedundant,
+    split: T,
+    engines: BOTH,
+    tables: [
+      {
+        name: 't13_orders',
+        rows: 200_000,
+        columns: [int('customer_id', 200), time('placed_at', 200_000), int('total', 5_000)],
+        indexes: [{ columns: ['customer_id'] }],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT id, total FROM t13_orders WHERE customer_id = ? AND placed_at >= ? AND placed_at < ?',
+        params: (i) => [(i * 7) % 200, ts(i * 9_000), ts(i * 9_000 + 1_440)],
+      },
+    ],
+    expected: [{ table: 't13_orders', columns: ['customer_id', 'placed_at'], replaces: ['t13_orders_x0'] }],
+    mustNot: [],
+  },
+  {
+    name: "replace, don't add: the latest posts of a thread under LIMIT, index on thread_id only",
+    source: SRC.lukeOrderBy,
+    split: T,
+    engines: BOTH,
+    tables: [
+      {
+        name: 't14_posts',
+        rows: 200_000,
+        columns: [int('thread_id', 100), time('created_at', 200_000), txt('title', 'post ')],
+        indexes: [{ columns: ['thread_id'] }],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT id, title FROM t14_posts WHERE thread_id = ? ORDER BY created_at DESC LIMIT 20',
+        params: (i) => [(i * 3) % 100],
+      },
+    ],
+    expected: [{ table: 't14_posts', columns: ['thread_id', 'created_at'], replaces: ['t14_posts_x0'] }],
+    mustNot: [],
+  },
+  {
+    name: "replace, don't add: a tenant's documents of one type, index on tenant_id only",
+    source: SRC.lukeConcatenated,
+    split: T,
+    engines: BOTH,
+    tables: [
+      {
+        name: 't15_documents',
+        rows: 200_000,
+        columns: [int('tenant_id', 101), int('doc_type', 37), txt('title', 'doc ')],
+        indexes: [{ columns: ['tenant_id'] }],
+      },
+    ],
+    workload: [
+      {
+        sql: 'SELECT id, title FROM t15_documents WHERE tenant_id = ? AND doc_type = ?',
+        params: (i) => [(i * 5) % 101, (i * 3) % 37],
+      },
+    ],
+    expected: [
+      { table: 't15_documents', columns: ['tenant_id', 'doc_type'], replaces: ['t15_documents_x0'] },
+    ],
+    mustNot: [],
+  },
 ];

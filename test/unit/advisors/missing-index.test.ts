@@ -256,4 +256,61 @@ describe('missing-index proof', () => {
       expect(notWorthIt(limited, DEFAULT_THRESHOLDS)).toBeNull();
     });
   });
+
+  describe("replace, don't add (Percona: redundant indexes)", () => {
+    const withIndexes = (indexes: TableFacts['indexes']): VerifiedCandidate => ({
+      candidate,
+      facts: { ...facts, indexes: [...facts.indexes, ...indexes] },
+      verification: {
+        method: 'hypopg',
+        columns: candidate.columns,
+        companions: [],
+        plans: [{ statementId: 'q1', before: seqPlan, after: plan(12.6, '<13543>btree_wohd', 'hypopg') }],
+      },
+    });
+    const plain = { unique: false, primary: false, where: null };
+
+    it('an existing index that leads the new one is dropped by the same fix, after the create, with its evidence', () => {
+      const [f] = missingIndex(input([snapshot(T0, {})]), [
+        withIndexes([{ name: 'wohd_wo', columns: ['work_order_id'], ...plain }]),
+      ]);
+      expect(f?.fix?.actions.map((a) => [a.type, 'name' in a ? a.name : null])).toEqual([
+        ['create-index', 'work_order_history_details_work_order_id_operation_seq_idx'],
+        ['drop-index', 'wohd_wo'],
+      ]);
+      expect(f?.fix?.statements.join('\n')).toMatch(
+        /CREATE INDEX CONCURRENTLY[\s\S]*DROP INDEX CONCURRENTLY[^\n]*wohd_wo/,
+      );
+      expect(f?.fix?.summary).toContain('then drop wohd_wo (work_order_id), which it makes redundant');
+      expect(f?.evidence.replaces).toEqual([
+        { index: 'wohd_wo', columns: ['work_order_id'], sizeBytes: null, scans: null },
+      ]);
+      expect(f?.evidence.proof).toMatch(
+        /replace, don't add: wohd_wo \(work_order_id\) is a leading prefix of \(work_order_id, operation_seq\)/,
+      );
+      // undone in reverse: the old index back before the new one goes
+      expect(f?.fix?.rollback).toMatch(
+        /CREATE INDEX[\s\S]*wohd_wo[\s\S]*DROP INDEX[^;]*work_order_id_operation_seq_idx/,
+      );
+    });
+
+    it('keeps an index that enforces uniqueness, a partial one, and one that does not lead the new index', () => {
+      const [f] = missingIndex(input([snapshot(T0, {})]), [
+        withIndexes([
+          { name: 'wohd_wo_unique', columns: ['work_order_id'], unique: true, primary: false, where: null },
+          {
+            name: 'wohd_wo_open',
+            columns: ['work_order_id'],
+            unique: false,
+            primary: false,
+            where: 'closed = false',
+          },
+          { name: 'wohd_seq', columns: ['operation_seq'], ...plain },
+          { name: 'wohd_wo_seq_at', columns: ['work_order_id', 'operation_seq', 'at'], ...plain },
+        ]),
+      ]);
+      expect(f?.fix?.actions.map((a) => a.type)).toEqual(['create-index']);
+      expect(f?.evidence.replaces).toEqual([]);
+    });
+  });
 });
