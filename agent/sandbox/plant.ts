@@ -1,7 +1,7 @@
 import { byEngine, type EngineName } from '../engines/names.js';
 import type { AppRequests } from './app-load.js';
 import type { PooledSession } from './app-pool.js';
-import type { SandboxServer, SandboxSession } from './server.js';
+import type { SandboxServer, SandboxServerOptions, SandboxSession } from './server.js';
 
 // The plant's manufacturing application, on any engine: its schema at a realistic scale, its
 // application login, and its two requests. work_order_history_details has NO index on its
@@ -45,6 +45,15 @@ export interface PlantSql {
   lastInsertId: string | null;
   /** parameters: work-order id, operator id */
   releaseEvent: string;
+  /**
+   * the incident's server (plant-incident drill, demo): the engine's own options beside the
+   * neutral max connections, cache and statement statistics the scenario sets
+   */
+  incidentServer: Pick<SandboxServerOptions, 'version' | 'reservedConnections' | 'settings'>;
+  /** what the statement statistics are called on the engine, for the narration */
+  statementStatsName: string;
+  /** the read path's top-level plan cost for work order `id`, as the agent's EXPLAIN counts it (null: unknown) */
+  readPathCost(session: SandboxSession, id: number): Promise<number | null>;
 }
 
 /** The plant's SQL for every engine, from each engine's descriptor (agent/engines/list.ts). */

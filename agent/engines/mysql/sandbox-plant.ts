@@ -1,4 +1,5 @@
 import type { PlantScale, PlantSql } from '../../sandbox/plant.js';
+import { mysqlPlanFromJson } from './explain.js';
 
 // The plant's manufacturing schema on MariaDB (agent/sandbox/plant.ts says what it is), the
 // same tables and rows as on PostgreSQL, generated set-wise from MariaDB's SEQUENCE engine
@@ -109,4 +110,21 @@ export const mysqlPlant: PlantSql = {
   submitWorkOrder: SUBMIT_WORK_ORDER_SQL,
   lastInsertId: 'SELECT LAST_INSERT_ID() AS id',
   releaseEvent: RELEASE_EVENT_SQL,
+  // MariaDB from the installed binaries: max_connections counts ordinary logins (root keeps one
+  // more slot of its own); refused and timed-out connection attempts of the overloaded app must
+  // not get 127.0.0.1 blocked (max_connect_errors), and a thread per connection is kept warm.
+  incidentServer: {
+    settings: {
+      'max-connect-errors': 1_000_000,
+      'thread-cache-size': 128,
+      'innodb-log-file-size': '8M',
+    },
+  },
+  statementStatsName: 'performance_schema',
+  // EXPLAIN FORMAT=JSON, counted as the agent counts it (query_cost where given, else rows)
+  async readPathCost(session, id) {
+    const [row] = await session.query(`EXPLAIN FORMAT=JSON ${READ_WORK_ORDER_SQL}`, [id]);
+    const text = row === undefined ? undefined : Object.values(row)[0];
+    return typeof text === 'string' ? (mysqlPlanFromJson(text)?.cost ?? null) : null;
+  },
 };

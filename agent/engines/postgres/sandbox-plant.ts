@@ -109,4 +109,28 @@ export const postgresPlant: PlantSql = {
   submitWorkOrder: SUBMIT_WORK_ORDER_SQL,
   lastInsertId: null,
   releaseEvent: RELEASE_EVENT_SQL,
+  // Embedded PostgreSQL 18. reservedConnections 0 so the application sees the plant's 100/100
+  // and its "sorry, too many clients already". Parallel query is off so a 2-core machine stays
+  // predictable (every slow JOIN is one backend on one core); WAL is kept minimal (a throw-away
+  // server, no replicas).
+  incidentServer: {
+    version: 18,
+    reservedConnections: 0,
+    settings: {
+      maintenance_work_mem: '256MB',
+      max_parallel_workers_per_gather: 0,
+      max_parallel_maintenance_workers: 2,
+      wal_level: 'minimal',
+      max_wal_senders: 0,
+      max_wal_size: '2GB',
+      checkpoint_timeout: '30min',
+    },
+  },
+  statementStatsName: 'pg_stat_statements',
+  // the generic plan, as the agent plans a parameterized statement
+  async readPathCost(session) {
+    const [row] = await session.query(`EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${READ_WORK_ORDER_SQL}`);
+    const plan = row?.['QUERY PLAN'] as { Plan?: { 'Total Cost'?: number } }[] | undefined;
+    return plan?.[0]?.Plan?.['Total Cost'] ?? null;
+  },
 };
