@@ -182,6 +182,76 @@ describe('dbdiag drill run plant-incident (PostgreSQL, auto)', () => {
   });
 });
 
+describe('dbdiag drill run plant-incident --engine mysql (MariaDB from the installed binaries, auto)', () => {
+  // The same scenario on MariaDB 10.11 (max_connections 100), small scale, one run: the rules'
+  // own for: durations (no alert asserted here; the PostgreSQL run above times them).
+  const store = mkdtempSync(join(tmpdir(), 'drill-store-mysql-'));
+  let run: Run;
+  let card: Scorecard;
+
+  beforeAll(async () => {
+    run = await dbdiag([
+      'drill',
+      'run',
+      'plant-incident',
+      '--engine',
+      'mysql',
+      '--format',
+      'json',
+      '--scale',
+      'small',
+      '--data-dir',
+      store,
+    ]);
+    card = JSON.parse(run.stdout) as Scorecard;
+  }, 240_000);
+
+  afterAll(() => {
+    rmSync(store, { recursive: true, force: true });
+  });
+
+  it('passes: critical pool-saturation linked to the missing index on the history table within 60 s of the load', () => {
+    expect(run.code, `${run.stderr.slice(-3000)}\n${JSON.stringify(card.failures)}`).toBe(0);
+    expect(card.engine).toBe('mysql');
+    expect(card.result).toBe('pass');
+    expect(card.times.detectSeconds as number).toBeLessThanOrEqual(60);
+    expect(card.findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'pool-saturation', severity: 'critical' }),
+        expect.objectContaining({
+          kind: 'missing-index',
+          object: expect.stringContaining('work_order_history_details'),
+        }),
+      ]),
+    );
+    // the link itself: the narration names the index finding as the saturation's root cause
+    expect(run.stderr).toMatch(
+      /root cause \(slow JOIN -> connections held longer -> saturation\): missing-index:plant-db:plant\.work_order_history_details\(work_order_id,/,
+    );
+    expect(card.symptom.incidentErrors).toBeGreaterThan(0);
+  });
+
+  it('mitigates with the finding’s create-index action, online (ALGORITHM=INPLACE, LOCK=NONE), and recovers', () => {
+    expect(card.mitigation.applied).toBe(true);
+    expect(card.mitigation.actions[0]?.type).toBe('create-index');
+    expect(card.mitigation.actions[0]?.statement).toMatch(
+      /^ALTER TABLE \S*work_order_history_details ADD INDEX \S+ \(work_order_id, [^)]*\), ALGORITHM=INPLACE, LOCK=NONE/,
+    );
+    expect(card.times.mitigateSeconds as number).toBeGreaterThan(card.times.detectSeconds as number);
+    expect(card.times.recoverSeconds as number).toBeGreaterThanOrEqual(card.times.mitigateSeconds as number);
+    expect(card.symptom.recovered).toBe(true);
+    expect(card.symptom.recoveryErrors).toBe(0);
+    expect(card.runbook.resolved).toBe(true);
+    expect(card.runbook.diagnosisRan).toBe(true);
+  });
+
+  it('validates and leaves nothing behind (no directory, no server process)', async () => {
+    expect(await scorecardErrors(card)).toEqual([]);
+    expect(card.cleanup).toMatchObject({ ok: true, leftovers: [] });
+    expect(drillRemains()).toEqual([]);
+  });
+});
+
 describe('dbdiag drill run on a target not marked sandbox', () => {
   it('is refused with exit status 4 and a message naming sandbox: true, before connecting', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drill-refuse-'));
