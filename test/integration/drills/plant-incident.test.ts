@@ -1,5 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,12 +19,14 @@ import { MARKER_FILE } from '../../../agent/sandbox/sandbox-dir.js';
 // `dbdiag drill run plant-incident` end to end, as a user runs it: the CLI in its own process
 // starts an embedded PostgreSQL, the plant's data, the agent (2 s sampling), the rising load;
 // the agent's findings, the index applied from the finding's action, the recovery; the
-// scorecard on stdout. Run twice into one store: the second compares with the first. A killed
-// run's leftover (a marked directory whose owner is gone) is removed by the next run.
+// scorecard on stdout. One run per engine (the comparison with the previous run and `drill
+// history` are proven with a short scenario in compare.test.ts). A killed run's leftover (a
+// marked directory whose owner is gone) is removed by the next run.
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 interface Run {
+  pid: number;
   code: number | null;
   stdout: string;
   stderr: string;
@@ -28,7 +38,7 @@ function dbdiag(args: string[]): Promise<Run> {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, DBDIAG_LOG_LEVEL: 'warn' },
   });
-  const run: Run = { code: null, stdout: '', stderr: '' };
+  const run: Run = { pid: child.pid ?? -1, code: null, stdout: '', stderr: '' };
   child.stdout.on('data', (c: Buffer) => {
     run.stdout += c.toString();
   });
@@ -44,14 +54,32 @@ function dbdiag(args: string[]): Promise<Run> {
   });
 }
 
-/** sandbox directories of drills, and server processes running in one */
-function drillRemains(): string[] {
-  const dirs = readdirSync(tmpdir()).filter((n) => n.startsWith('dbdiag-drill-'));
+/**
+ * What a run left: dbdiag-drill-* directories its process owns (their marker names it), and
+ * server processes running in such a directory or in one already removed. Other sessions'
+ * drills running meanwhile (their directories exist, their owner is not this run) are not counted.
+ */
+function drillRemains(run: Run): string[] {
+  const ours = (dir: string) => {
+    try {
+      return (
+        (JSON.parse(readFileSync(join(dir, MARKER_FILE), 'utf8')) as { ownerPid?: number }).ownerPid ===
+        run.pid
+      );
+    } catch {
+      return false;
+    }
+  };
+  const dirs = readdirSync(tmpdir())
+    .filter((n) => n.startsWith('dbdiag-drill-'))
+    .filter((n) => ours(join(tmpdir(), n)));
   const processes: string[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmdline.includes('dbdiag-drill-')) processes.push(`pid ${pid}`);
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      for (const [path] of cmdline.matchAll(new RegExp(`${tmpdir()}/dbdiag-drill-[^/ ]+`, 'g'))) {
+        if (!existsSync(path) || ours(path)) processes.push(`pid ${pid}: ${cmdline.slice(0, 120)}`);
+      }
     } catch {
       // gone meanwhile
     }
@@ -72,9 +100,7 @@ const drill = [
   dataDir,
 ];
 let first: Run;
-let second: Run;
 let firstCard: Scorecard;
-let secondCard: Scorecard;
 let planted: string;
 
 describe('dbdiag drill run plant-incident (PostgreSQL, auto)', () => {
@@ -96,9 +122,7 @@ describe('dbdiag drill run plant-incident (PostgreSQL, auto)', () => {
     // (1m -> 6 s): the drill mitigates long before a production for: runs out
     first = await dbdiag([...drill, '--alert-for-scale', '0.1']);
     firstCard = JSON.parse(first.stdout) as Scorecard;
-    second = await dbdiag(drill);
-    secondCard = JSON.parse(second.stdout) as Scorecard;
-  }, 600_000);
+  }, 300_000);
 
   afterAll(() => {
     rmSync(dataDir, { recursive: true, force: true });
@@ -154,31 +178,13 @@ describe('dbdiag drill run plant-incident (PostgreSQL, auto)', () => {
   it('leaves nothing behind (checked by the drill and here), and removed the killed run’s leftover', () => {
     expect(firstCard.cleanup).toMatchObject({ ok: true, leftovers: [] });
     expect(firstCard.cleanup.removedBefore.join('\n')).toContain(planted);
-    expect(drillRemains()).toEqual([]);
+    expect(drillRemains(first)).toEqual([]);
     expect(first.stderr).toContain(`Removed a sandbox left by an interrupted run: ${planted}`);
   });
 
-  it('the scorecards validate; the second compares with the first', async () => {
+  it('the scorecard validates against its schema', async () => {
     expect(await scorecardErrors(firstCard)).toEqual([]);
-    expect(await scorecardErrors(secondCard)).toEqual([]);
     expect(firstCard.previous).toBeNull();
-    // the comparison is there whatever the second run's result (0 pass, 2 fail: its own failures say why)
-    expect([0, 2], second.stderr).toContain(second.code);
-    expect(secondCard.previous?.id).toBe(firstCard.id);
-    const change = secondCard.previous?.change.detectSeconds;
-    expect(change).toBeCloseTo(
-      (secondCard.times.detectSeconds as number) - (firstCard.times.detectSeconds as number),
-      0,
-    );
-  });
-
-  it('drill history lists both runs, newest first', async () => {
-    const history = await dbdiag(['drill', 'history', 'plant-incident', '--data-dir', dataDir]);
-    expect(history.code, history.stderr).toBe(0);
-    const lines = history.stdout.trim().split('\n');
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toContain(secondCard.finishedAt);
-    expect(lines[1]).toContain(firstCard.finishedAt);
   });
 });
 
@@ -248,7 +254,7 @@ describe('dbdiag drill run plant-incident --engine mysql (MariaDB from the insta
   it('validates and leaves nothing behind (no directory, no server process)', async () => {
     expect(await scorecardErrors(card)).toEqual([]);
     expect(card.cleanup).toMatchObject({ ok: true, leftovers: [] });
-    expect(drillRemains()).toEqual([]);
+    expect(drillRemains(run)).toEqual([]);
   });
 });
 
