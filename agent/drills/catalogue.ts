@@ -5,6 +5,7 @@ import { lockPileup } from './scenarios/lock-pileup.js';
 import { longTransaction } from './scenarios/long-transaction.js';
 import { lostIndex } from './scenarios/lost-index.js';
 import { plantIncident } from './scenarios/plant-incident.js';
+import { slowQueryStorm } from './scenarios/slow-query-storm.js';
 
 /** Every drill scenario, by name; a new one adds its agent/drills/scenarios/<name>.ts here. */
 export const SCENARIOS: readonly DrillScenario[] = [
@@ -14,6 +15,7 @@ export const SCENARIOS: readonly DrillScenario[] = [
   longTransaction,
   cacheThrash,
   lostIndex,
+  slowQueryStorm,
 ];
 
 export function scenarioNamed(name: string): DrillScenario | undefined {

@@ -20,6 +20,8 @@ export interface SandboxServerOptions {
   statementStats?: boolean;
   /** log every statement with its duration to a file (PostgreSQL stderr log, MariaDB slow log); path in slowLogPath */
   slowLog?: boolean;
+  /** with slowLog: log only statements that ran at least this many milliseconds (default 0: every one) */
+  slowLogMinMs?: number;
   /** the buffer cache: shared_buffers / innodb_buffer_pool_size, in bytes */
   cacheBytes?: number;
   /** administrator password; none (trust / empty password) when absent */

@@ -98,9 +98,7 @@ const NOT_DRILLED: Record<string, NotDrilled> = {
  * When the scenario lands, its entry goes: the scenario names the rule in its alertRules, or
  * the rule moves to NOT_DRILLED with the reason.
  */
-const AWAITING_SCENARIO: Record<string, string> = {
-  DbdiagSlowQueryRateSpike: 'slow-query-storm',
-};
+const AWAITING_SCENARIO: Record<string, string> = {};
 
 const rules = loadRules().map((r) => r.alert);
 const claimed = new Map<string, string[]>();

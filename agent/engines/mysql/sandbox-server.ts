@@ -53,7 +53,7 @@ export function mariadbSettings(options: SandboxServerOptions, dir: string): Set
     Object.assign(settings, {
       'slow-query-log': 'ON',
       'slow-query-log-file': join(dir, 'slow.log'),
-      'long-query-time': 0,
+      'long-query-time': (options.slowLogMinMs ?? 0) / 1000,
     });
   }
   return { ...settings, ...options.settings };

@@ -97,7 +97,7 @@ export function postgresSettings(options: SandboxServerOptions, dir: string): Se
       log_filename: 'postgresql.log',
       log_destination: 'stderr',
       log_line_prefix: SANDBOX_LOG_LINE_PREFIX,
-      log_min_duration_statement: 0,
+      log_min_duration_statement: options.slowLogMinMs ?? 0,
     });
   }
   return { ...settings, ...options.settings };
