@@ -101,7 +101,8 @@ export function decodeText(buf: Uint8Array, start: number, end: number): string 
 
 /** True when buf[start, end) is valid UTF-8 (plain ASCII is). */
 export function isUtf8Range(buf: Uint8Array, start: number, end: number): boolean {
-  return isUtf8(Buffer.from(buf.buffer, buf.byteOffset + start, end - start));
+  // a plain view: Buffer.from(arrayBuffer, ...) is JavaScript with checks, once per statement
+  return isUtf8(new Uint8Array(buf.buffer, buf.byteOffset + start, end - start));
 }
 
 /** `end`, moved back so that buf[start, end) does not stop inside a UTF-8 sequence (for cuts). */

@@ -65,6 +65,22 @@ function isWordByte(c: number, dialect: SqlDialect): boolean {
   );
 }
 
+// Byte classes as tables: the hot loops below index them instead of calling a predicate per
+// byte (a call per byte is what costs most while V8 still runs this in its baseline tiers,
+// which is all of a short digest).
+function byteTable(test: (c: number) => boolean): Uint8Array {
+  const t = new Uint8Array(256);
+  for (let c = 0; c < 256; c++) t[c] = test(c) ? 1 : 0;
+  return t;
+}
+const WORD_BYTES: Record<SqlDialect, Uint8Array> = {
+  mysql: byteTable((c) => isWordByte(c, 'mysql')),
+  postgres: byteTable((c) => isWordByte(c, 'postgres')),
+};
+/** ASCII A-Z folded to a-z, every other byte kept */
+const LOWER = new Uint8Array(256);
+for (let c = 0; c < 256; c++) LOWER[c] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
@@ -108,19 +124,23 @@ export class Fingerprinter {
   private garbage = 0;
   readonly result: FingerprintResult = { bytes: this.out, length: 0, garbage: 0 };
 
-  constructor(readonly dialect: SqlDialect) {}
+  private readonly wordBytes: Uint8Array;
+
+  constructor(readonly dialect: SqlDialect) {
+    this.wordBytes = WORD_BYTES[dialect];
+  }
 
   /** Fingerprints `src[start, end)`. */
   run(src: Uint8Array, start: number, end: number): FingerprintResult {
     const need = (end - start) * 2 + 64;
     if (this.out.length < need) this.out = Buffer.alloc(Math.max(need, this.out.length * 2));
     this.reset();
-    const dialect = this.dialect;
-    const mysql = dialect === 'mysql';
+    const mysql = this.dialect === 'mysql';
+    const wordBytes = this.wordBytes;
     let i = start;
     while (i < end) {
       const c = src[i]!;
-      if (isSpace(c)) {
+      if (c === SPACE || (c >= 0x09 && c <= 0x0d)) {
         this.pendingSpace = true;
         i++;
         continue;
@@ -128,7 +148,7 @@ export class Fingerprinter {
       // Words: identifiers, keywords; case folded (rule: case).
       if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c >= 0x80) {
         let j = i + 1;
-        while (j < end && isWordByte(src[j]!, dialect)) j++;
+        while (j < end && wordBytes[src[j]!] === 1) j++;
         // Prefixed string literals: x'..', b'..', n'..', e'..', _charset'..' (rule: literals).
         if (j < end && src[j] === 0x27 && (j - i === 1 || c === 0x5f)) {
           const p = c | 0x20;
@@ -278,10 +298,9 @@ export class Fingerprinter {
     this.space();
     const start = this.o;
     const out = this.out;
-    for (let k = i; k < j; k++) {
-      const c = src[k]!;
-      out[this.o++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-    }
+    let o = start;
+    for (let k = i; k < j; k++) out[o++] = LOWER[src[k]!]!;
+    this.o = o;
     this.prevWordStart = this.lastWordStart;
     this.prevWordEnd = this.lastWordEnd;
     this.lastWordStart = start;
@@ -449,14 +468,14 @@ export class Fingerprinter {
     let j = i;
     if (src[j] === 0x30 && j + 1 < end && (src[j + 1]! | 0x20) === 0x78) {
       j += 2;
-      while (j < end && isWordByte(src[j]!, this.dialect)) j++;
+      while (j < end && this.wordBytes[src[j]!] === 1) j++;
       this.literal();
       return j;
     }
-    while (j < end && isDigit(src[j]!)) j++;
+    while (j < end && src[j]! >= 0x30 && src[j]! <= 0x39) j++;
     if (j < end && src[j] === 0x2e) {
       j++;
-      while (j < end && isDigit(src[j]!)) j++;
+      while (j < end && src[j]! >= 0x30 && src[j]! <= 0x39) j++;
     }
     if (j < end && (src[j]! | 0x20) === 0x65) {
       let k = j + 1;
@@ -467,9 +486,9 @@ export class Fingerprinter {
       }
     }
     // 123abc is an identifier in MySQL, not a number followed by a word.
-    if (j < end && isWordByte(src[j]!, this.dialect) && src[j - 1] !== 0x2e) {
+    if (j < end && this.wordBytes[src[j]!] === 1 && src[j - 1] !== 0x2e) {
       let k = j;
-      while (k < end && isWordByte(src[k]!, this.dialect)) k++;
+      while (k < end && this.wordBytes[src[k]!] === 1) k++;
       this.word(src, i, k);
       return k;
     }
