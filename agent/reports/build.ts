@@ -3,6 +3,7 @@ import type { TrackedFinding } from '../findings/tracker.js';
 import { hourOf } from '../state/rollup.js';
 import type { RollupHourPoint, SlowClassHour, StatementSum, Store } from '../state/store.js';
 import type {
+  AuditPosture,
   Baseline,
   Capacity,
   Changes,
@@ -389,7 +390,8 @@ function verdict(
   const critical = open.find((f) => f.severity === 'critical');
   if (critical) return { status: 'critical', reason: critical.summary };
   const regression = stmts.regressions[0];
-  const warning = open.find((f) => f.severity === 'warning');
+  // a server that audits too little is a standing warning: the reason names it only when nothing operational does
+  const warning = open.find((f) => f.severity === 'warning' && f.kind !== 'audit-posture');
   if (warning) return { status: 'warning', reason: warning.summary };
   if (regression)
     return {
@@ -401,6 +403,8 @@ function verdict(
       status: 'warning',
       reason: `connections at the saturation warning for ${cap.minutesAtSaturationWarning} min`,
     };
+  const audit = open.find((f) => f.severity === 'warning');
+  if (audit) return { status: 'warning', reason: audit.summary };
   if (groups.resolved.length > 0)
     return { status: 'ok', reason: `no open findings; ${groups.resolved.length} resolved during the period` };
   return {
@@ -410,6 +414,47 @@ function verdict(
 }
 
 const VERDICT_ORDER: readonly Verdict[] = ['ok', 'warning', 'critical'];
+
+const AUDITED = ['ddl', 'roles', 'writes', 'connections'] as const;
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+/**
+ * The audit posture at the end of the period: the open audit-posture finding says what falls
+ * short (with its fix); the audit probe's last reading in the rollups says what is logged when
+ * nothing does.
+ */
+export function auditPosture(
+  hours: readonly RollupHourPoint[],
+  openAtEnd: readonly TrackedFinding[],
+): AuditPosture | null {
+  const last = [...hours].reverse().find((h) => h.extra?.audit);
+  const reading = last?.extra?.audit ?? null;
+  const open = openAtEnd.find((t) => t.finding.kind === 'audit-posture');
+  if (!reading && !open) return null;
+  const f = open?.finding;
+  const e = f?.evidence ?? {};
+  const retentionDays = f
+    ? typeof e.retentionDays === 'number'
+      ? e.retentionDays
+      : null
+    : (reading?.retentionDays ?? null);
+  return {
+    at: last ? isoSecond(last.hour) : null,
+    status: f ? (f.severity === 'info' ? 'info' : 'warning') : 'ok',
+    sources: f ? strings(e.sources) : [...(reading?.sources ?? [])],
+    logged: f ? strings(e.logged) : AUDITED.filter((op) => reading?.logs[op]),
+    notLogged: f ? strings(e.notLogged) : [],
+    retentionDays: retentionDays === null ? null : sig(retentionDays),
+    retention: f ? String(e.retention ?? '') : (reading?.retention ?? ''),
+    targetRetentionDays: typeof e.targetRetentionDays === 'number' ? e.targetRetentionDays : null,
+    findingId: f?.id ?? null,
+    fix: f?.fix ? { summary: f.fix.summary, statements: [...f.fix.statements] } : null,
+    runbook: f?.runbook ?? null,
+  };
+}
 
 /** The period a baseline report covers, or the one of the same length just before. */
 export function baselineOf(report: Report | null, from: number, to: number): Baseline {
@@ -519,6 +564,7 @@ export async function buildReport(store: Store, options: BuildOptions): Promise<
       statements: stmts,
       maintenance: maintenance(openAtEnd),
       changes,
+      audit: auditPosture(own.hours, openAtEnd),
     });
   }
 

@@ -5,7 +5,7 @@
 
 import type { FindingKind, Severity } from '../findings/finding.js';
 
-export const REPORT_SCHEMA_VERSION = 2;
+export const REPORT_SCHEMA_VERSION = 3;
 export const REPORT_KINDS = ['daily', 'weekly', 'monthly', 'custom'] as const;
 export type ReportKind = (typeof REPORT_KINDS)[number];
 
@@ -171,6 +171,32 @@ export interface Changes {
   restarts: { at: string }[];
 }
 
+/**
+ * The audit posture at the end of the period (the plant's "key operations audited, logs kept
+ * 180 days"): from the open audit-posture finding, else from the audit probe's last reading
+ * kept in the rollups.
+ */
+export interface AuditPosture {
+  /** the hour of the last reading in the period; null when only the finding tells */
+  at: string | null;
+  /** ok: DDL, role changes and logins logged and the trail shown kept long enough; else the finding's severity */
+  status: 'ok' | 'info' | 'warning';
+  /** what writes the trail, by the server's names (empty: nothing) */
+  sources: string[];
+  /** operations logged / key operations not logged: ddl, roles, writes, connections */
+  logged: string[];
+  notLogged: string[];
+  /** days the server's settings keep the trail; null: not shown by the server */
+  retentionDays: number | null;
+  /** how the retention was read */
+  retention: string;
+  /** the retention asked for (thresholds.auditRetentionDays); null when no finding says it */
+  targetRetentionDays: number | null;
+  findingId: string | null;
+  fix: { summary: string; statements: string[] } | null;
+  runbook: string | null;
+}
+
 export interface TargetReport {
   target: string;
   status: Verdict;
@@ -181,6 +207,8 @@ export interface TargetReport {
   statements: Statements;
   maintenance: MaintenanceItem[];
   changes: Changes;
+  /** null: the audit posture was not read during the period (schema 3) */
+  audit: AuditPosture | null;
 }
 
 /** What made the report: a person (on demand) or a schedule, on time or caught up at start. */

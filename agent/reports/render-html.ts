@@ -1,5 +1,23 @@
-import type { Report, ReportFinding, StatementLine, TargetReport, TrendPoint } from './model.js';
-import { bytes, capacityRows, change, duration, ms, pct, SLOW_LOG_HEADER, slowLogRows } from './render-md.js';
+import type {
+  AuditPosture,
+  Report,
+  ReportFinding,
+  StatementLine,
+  TargetReport,
+  TrendPoint,
+} from './model.js';
+import {
+  AUDIT_STATUS,
+  auditRows,
+  bytes,
+  capacityRows,
+  change,
+  duration,
+  ms,
+  pct,
+  SLOW_LOG_HEADER,
+  slowLogRows,
+} from './render-md.js';
 
 // One self-contained HTML file: inline CSS and inline SVG charts, no script, nothing loaded
 // from outside the file (links such as runbook URLs are fine). Readable on a phone (fluid
@@ -122,6 +140,23 @@ function statementTable(lines: readonly StatementLine[]): string {
   return `<div class="scroll"><table><thead><tr><th>statement</th><th class="n">calls</th><th class="n">total</th><th class="n">mean</th><th class="n">baseline mean</th><th class="n">change</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
+function auditSection(a: AuditPosture | null): string {
+  if (a === null) return '<p>Not read during the period (the audit probe runs on the settings schedule).</p>';
+  const fix = a.fix
+    ? `<p>fix: ${esc(a.fix.summary)}${a.runbook ? ` (<a href="${safeHref(a.runbook)}">runbook</a>)` : ''}${a.fix.statements
+        .map((x) => `<br><code>${esc(x)}</code>`)
+        .join('')}</p>`
+    : '';
+  return `<p><span class="badge ${esc(a.status)}">${esc(AUDIT_STATUS[a.status])}</span>${
+    a.at === null ? '' : ` <span class="meta">read ${esc(a.at)}</span>`
+  }</p>
+<div class="scroll"><table><tbody>
+${auditRows(a)
+  .map(([label, value]) => `<tr><th>${esc(label)}</th><td>${esc(value)}</td></tr>`)
+  .join('\n')}
+</tbody></table></div>${fix}`;
+}
+
 function target(t: TargetReport, report: Report): string {
   const g = t.findings;
   const c = t.capacity;
@@ -219,6 +254,7 @@ ${
 </section>
 <section class="maintenance"><h3>Maintenance due</h3>${maintenance}</section>
 <section class="changes"><h3>Changes</h3>${changes}</section>
+<section class="audit"><h3>Audit posture</h3>${auditSection(t.audit)}</section>
 </section>`;
 }
 

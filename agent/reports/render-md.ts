@@ -1,7 +1,15 @@
-import type { Capacity, Report, ReportFinding, SlowLogLine, StatementLine, TargetReport } from './model.js';
+import type {
+  AuditPosture,
+  Capacity,
+  Report,
+  ReportFinding,
+  SlowLogLine,
+  StatementLine,
+  TargetReport,
+} from './model.js';
 
 // Markdown: what a team lead reads in a mail, a wiki page or a terminal. The verdict first,
-// then per target: findings, capacity, statements, maintenance due, changes.
+// then per target: findings, capacity, statements, maintenance due, changes, audit posture.
 
 const VERDICT_MARK = { ok: 'OK', warning: 'WARNING', critical: 'CRITICAL' } as const;
 
@@ -108,6 +116,48 @@ function findingLines(
   return out;
 }
 
+const OPERATION_NAMES: Record<string, string> = {
+  ddl: 'DDL',
+  roles: 'role and privilege changes',
+  writes: 'data changes',
+  connections: 'logins',
+};
+
+/** Audit posture rows beyond the status, as [label, value] (md and html both print them). */
+export function auditRows(a: AuditPosture): [string, string][] {
+  const names = (ops: readonly string[]) =>
+    ops.length === 0 ? 'none' : ops.map((o) => OPERATION_NAMES[o] ?? o).join(', ');
+  const rows: [string, string][] = [
+    ['logged', `${names(a.logged)}${a.sources.length > 0 ? ` (${a.sources.join('; ')})` : ''}`],
+  ];
+  if (a.notLogged.length > 0) rows.push(['not logged', names(a.notLogged)]);
+  rows.push([
+    'retention',
+    `${a.retentionDays === null ? '' : `${a.retentionDays} days: `}${a.retention}${
+      a.targetRetentionDays === null ? '' : ` (asked: ${a.targetRetentionDays} days)`
+    }`,
+  ]);
+  return rows;
+}
+
+export const AUDIT_STATUS = { ok: 'OK', info: 'INFO', warning: 'WARNING' } as const;
+
+function auditSection(a: AuditPosture | null): string[] {
+  const out = ['### Audit posture', ''];
+  if (a === null)
+    return [...out, 'Not read during the period (the audit probe runs on the settings schedule).', ''];
+  out.push(
+    `${AUDIT_STATUS[a.status]}${a.at === null ? '' : ` (read ${a.at})`}`,
+    '',
+    ...auditRows(a).map(([label, value]) => `- ${label}: ${value}`),
+  );
+  if (a.fix) {
+    out.push(`- fix: ${a.fix.summary}${a.runbook ? ` ([runbook](${a.runbook}))` : ''}`);
+    for (const s of a.fix.statements) out.push(`  \`${s.replace(/`/g, "'")}\``);
+  }
+  return [...out, ''];
+}
+
 function statementTable(lines: readonly StatementLine[]): string[] {
   const out = [
     '| statement | calls | total | mean | baseline mean | change |',
@@ -197,6 +247,7 @@ function target(t: TargetReport, report: Report): string[] {
     out.push(`- ${s.at} ${s.name}: ${s.previous} -> ${s.value ?? '(removed)'}`);
   for (const v of t.changes.serverVersions) out.push(`- ${v.at} server version ${v.version}`);
   if (changeCount > 0) out.push('');
+  out.push(...auditSection(t.audit));
   return out;
 }
 

@@ -260,7 +260,7 @@ export class HourlyRollupBuilder {
   }
 
   private observeExtra(h: HourState, snapshot: Snapshot): void {
-    const { settings, cache, runway, slowlog } = snapshot.signals;
+    const { settings, cache, runway, slowlog, audit } = snapshot.signals;
     if (snapshot.up) {
       if (settings?.serverStartedAt != null) h.extra.serverStartedAt = settings.serverStartedAt;
       if (cache?.dataBytes != null) h.extra.databaseBytes = cache.dataBytes;
@@ -268,6 +268,7 @@ export class HourlyRollupBuilder {
         h.extra.transactionIds = runway.transactionIds ? { ...runway.transactionIds } : null;
         h.extra.counters = runway.counters.map((c) => ({ name: c.name, value: c.value, max: c.max }));
       }
+      if (audit) h.extra.audit = { ...audit, settings: { ...audit.settings } };
     }
     if (slowlog && slowlog.at !== this.lastSlowAt) {
       this.lastSlowAt = slowlog.at;

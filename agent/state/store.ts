@@ -18,6 +18,7 @@
 
 import type { FindingKind, Severity } from '../findings/finding.js';
 import type { TrackedFinding } from '../findings/tracker.js';
+import type { AuditSignals } from '../snapshot/signals.js';
 
 export const RECORD_KINDS = ['report', 'drill-run', 'applied-fix', 'audit'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
@@ -162,6 +163,8 @@ export interface RollupExtra {
   counters: CounterHour[];
   /** slow-log classes of the hour, by total time (top N) */
   slowQueries: SlowClassHour[];
+  /** the audit posture last read in the hour (absent in rollups written before it was sampled) */
+  audit?: AuditSignals | null;
 }
 
 /** Statements of a period summed by the store (one row per statement id). */

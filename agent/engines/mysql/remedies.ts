@@ -200,8 +200,16 @@ function serverAuditEvents(current: string, missing: AuditGap['missing']): strin
  * audit_log plugin of MySQL Enterprise / Percona Server (untested here: no MySQL 8 server runs
  * in the tests); Community MySQL has none.
  */
+const OPERATIONS: Record<AuditGap['missing'][number], string> = {
+  ddl: 'DDL',
+  roles: 'GRANT/REVOKE and user/role changes',
+  writes: 'data changes',
+  connections: 'logins',
+};
+
 function auditFix(posture: AuditSignals, gap: AuditGap): AuditRemedy {
   const s = posture.settings;
+  const missing = gap.missing.map((op) => OPERATIONS[op]).join(', ');
   const mariadb =
     /mariadb/i.test(s.version ?? '') ||
     s['plugin:SERVER_AUDIT'] !== undefined ||
@@ -225,7 +233,7 @@ function auditFix(posture: AuditSignals, gap: AuditGap): AuditRemedy {
         `-- and in the server's option file, [mariadb] section, so it survives a restart: plugin_load_add = server_audit, server_audit = FORCE_PLUS_PERMANENT, server_audit_logging = ON, server_audit_events = ${events}`,
       );
       rollback.push('SET GLOBAL server_audit_logging = OFF;');
-      steps.push(`log ${gap.missing.join(', ')} with the server_audit plugin (events ${events})`);
+      steps.push(`log ${missing} with the server_audit plugin (events ${events})`);
       risks.push(
         'server_audit writes every matching event to server_audit.log in the data directory; FORCE_PLUS_PERMANENT keeps it from being uninstalled at runtime',
       );
@@ -256,7 +264,7 @@ function auditFix(posture: AuditSignals, gap: AuditGap): AuditRemedy {
         '-- in the option file: audit_log_policy = ALL (or LOGINS plus QUERIES filtered to DDL and GRANT with audit_log_filter)',
       );
       rollback.push('UNINSTALL PLUGIN audit_log;');
-      steps.push(`log ${gap.missing.join(', ')} with the audit_log plugin`);
+      steps.push(`log ${missing} with the audit_log plugin`);
       risks.push('untested here (no MySQL 8 server in the tests): check the plugin of your edition');
     }
     if (gap.retentionShort) {

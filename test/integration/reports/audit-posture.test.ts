@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditPosture } from '../../../agent/advisors/audit-posture.js';
@@ -7,10 +8,18 @@ import type { EngineSession, SamplingLimits } from '../../../agent/engines/engin
 import { connectMysql } from '../../../agent/engines/mysql/driver.js';
 import { postgresDriver } from '../../../agent/engines/postgres/driver.js';
 import type { Finding } from '../../../agent/findings/finding.js';
+import type { TrackedFinding } from '../../../agent/findings/tracker.js';
 import { rootLogger } from '../../../agent/log.js';
+import { buildReport } from '../../../agent/reports/build.js';
+import { renderHtml } from '../../../agent/reports/render-html.js';
+import { renderMarkdown } from '../../../agent/reports/render-md.js';
+import { validateReport } from '../../../agent/reports/schema.js';
 import { startSandboxServer } from '../../../agent/sandbox/engines.js';
 import type { SandboxServer } from '../../../agent/sandbox/server.js';
 import type { AuditSignals, EngineName } from '../../../agent/snapshot/signals.js';
+import type { Snapshot } from '../../../agent/snapshot/snapshot.js';
+import { openStore } from '../../../agent/state/open.js';
+import { HourlyRollupBuilder } from '../../../agent/state/rollup.js';
 import { createMonitorUser, startLocalMariadb, type TestMysqlServer } from '../../support/mysql.js';
 
 // The audit posture read for real, each engine on a server of its own (settings change and the
@@ -32,22 +41,24 @@ async function sampleAudit(session: EngineSession): Promise<AuditSignals> {
   return outcome.signals.audit;
 }
 
+function snapshotOf(engine: EngineName, audit: AuditSignals, at = audit.at): Snapshot {
+  return {
+    target: 'db',
+    engine,
+    at,
+    up: true,
+    downReason: null,
+    serverVersion: null,
+    signals: { audit },
+    probes: {},
+  };
+}
+
 function advise(engine: EngineName, audit: AuditSignals): Finding[] {
   return auditPosture({
     target: 'db',
     engine,
-    history: [
-      {
-        target: 'db',
-        engine,
-        at: audit.at,
-        up: true,
-        downReason: null,
-        serverVersion: null,
-        signals: { audit },
-        probes: {},
-      },
-    ],
+    history: [snapshotOf(engine, audit)],
     rates: { cache: null, statements: null, tables: null },
     thresholds: DEFAULT_THRESHOLDS,
     runbookBaseUrl: 'http://dbdiag/runbooks',
@@ -61,6 +72,10 @@ function runnable(finding: Finding): string[] {
 
 describe('audit posture on PostgreSQL 15 (own server)', () => {
   let server: SandboxServer;
+  /** what the server said before and after the fix, for the report */
+  let before: AuditSignals | undefined;
+  let after: AuditSignals | undefined;
+  let raised: Finding | undefined;
   const monitor = () => ({
     name: 'pg',
     engine: 'postgres' as const,
@@ -80,12 +95,12 @@ describe('audit posture on PostgreSQL 15 (own server)', () => {
   it('defaults: warning; log_statement=ddl alone: logins still missing; the fix and a restart: resolved, DDL and logins in the log file', async () => {
     let session = await postgresDriver.connect(monitor(), LIMITS, log);
     try {
-      const before = await sampleAudit(session);
+      before = await sampleAudit(session);
       expect(before.logs).toEqual({ ddl: false, roles: false, writes: false, connections: false });
       expect(before.sources).toEqual([]);
       expect(before.retentionDays).toBeNull();
       expect(before.retention).toMatch(/^unknown, kept outside the server: logging_collector is off/);
-      const [raised] = advise('postgres', before);
+      [raised] = advise('postgres', before);
       expect(raised).toMatchObject({ kind: 'audit-posture', severity: 'warning', object: 'audit-log' });
       expect(raised?.evidence.notLogged).toEqual(['ddl', 'roles', 'connections']);
       expect(raised?.fix?.statements).toContain("ALTER SYSTEM SET log_statement = 'ddl';");
@@ -107,7 +122,7 @@ describe('audit posture on PostgreSQL 15 (own server)', () => {
       await session.close();
       await server.restart();
       session = await postgresDriver.connect(monitor(), LIMITS, log);
-      const after = await sampleAudit(session);
+      after = await sampleAudit(session);
       expect(after.logs).toMatchObject({ ddl: true, roles: true, connections: true });
       expect(after.sources).toEqual(['log_statement=ddl', 'log_connections', 'log_disconnections']);
       expect(after.retentionDays).toBe(365);
@@ -130,6 +145,101 @@ describe('audit posture on PostgreSQL 15 (own server)', () => {
       await session.close();
     }
   }, 60_000);
+
+  it('the report shows the posture: the warning with its fix in the first hour, OK with what is logged and kept once fixed (JSON valid, Markdown and HTML sections)', async () => {
+    if (!before || !after || !raised) throw new Error('needs the readings of the test before');
+    const dir = mkdtempSync(join(tmpdir(), 'dbdiag-audit-report-'));
+    const store = await openStore({ dataDir: dir });
+    try {
+      const H = 3_600_000;
+      const T0 = Date.UTC(2026, 10, 1, 0);
+      const rates = { cache: null, statements: null, tables: null };
+      const hour = new HourlyRollupBuilder('db', {
+        topStatements: 10,
+        topTables: 10,
+        saturationWarningRatio: 0.8,
+        intervalSeconds: 15,
+      });
+      hour.observe(snapshotOf('postgres', before, T0 + 60_000), rates);
+      const first = hour.observe(snapshotOf('postgres', after, T0 + H + 60_000), rates);
+      const second = hour.current();
+      await store.saveRollups([first!, second!]);
+      const episode: TrackedFinding = {
+        finding: raised,
+        status: 'resolved',
+        firstSeen: T0 + 60_000,
+        lastSeen: T0 + H + 30_000,
+        resolvedAt: T0 + H + 90_000,
+        occurrences: 240,
+        severityChanges: [{ at: T0 + 60_000, from: null, to: 'warning' }],
+        worst: { severity: 'warning', at: T0 + 60_000, summary: raised.summary, evidence: raised.evidence },
+      };
+      // the first hour: the finding is open at its end
+      await store.saveFindings([{ ...episode, status: 'active', resolvedAt: null, lastSeen: T0 + H - 1 }]);
+      const build = (from: number, id: string) =>
+        buildReport(store, {
+          id,
+          kind: 'custom',
+          from,
+          to: from + H,
+          now: from + H,
+          baseline: null,
+          history: [],
+        });
+      const broken = await build(T0, 'custom-1');
+      expect(validateReport(broken)).toBeNull();
+      const a = broken.targets[0]?.audit;
+      expect(a).toMatchObject({
+        status: 'warning',
+        sources: [],
+        logged: [],
+        notLogged: ['ddl', 'roles', 'connections'],
+        retentionDays: null,
+        targetRetentionDays: 180,
+        findingId: 'audit-posture:db:audit-log',
+        at: '2026-11-01T00:00:00Z',
+      });
+      expect(a?.fix?.statements).toContain("ALTER SYSTEM SET log_statement = 'ddl';");
+      // the only warning: the verdict names it
+      expect(broken.targets[0]?.status).toBe('warning');
+      expect(broken.targets[0]?.reason).toMatch(/are not logged/);
+      const md = renderMarkdown(broken);
+      expect(md).toContain('### Audit posture\n\nWARNING (read 2026-11-01T00:00:00Z)');
+      expect(md).toContain('- not logged: DDL, role and privilege changes, logins');
+      expect(md).toMatch(
+        /- retention: unknown, kept outside the server: logging_collector is off.*\(asked: 180 days\)/,
+      );
+      const html = renderHtml(broken);
+      expect(html).toContain('<section class="audit"><h3>Audit posture</h3>');
+      expect(html).toContain('<span class="badge warning">WARNING</span>');
+
+      // the second hour: resolved early in it, the reading says what is logged and kept
+      await store.saveFindings([episode]);
+      const fixed = await build(T0 + H, 'custom-2');
+      expect(validateReport(fixed)).toBeNull();
+      expect(fixed.targets[0]?.audit).toEqual({
+        at: '2026-11-01T01:00:00Z',
+        status: 'ok',
+        sources: ['log_statement=ddl', 'log_connections', 'log_disconnections'],
+        logged: ['ddl', 'roles', 'connections'],
+        notLogged: [],
+        retentionDays: 365,
+        retention:
+          'postgresql-%j.log truncated on rotation every 1 days: each name comes back after 365 days',
+        targetRetentionDays: null,
+        findingId: null,
+        fix: null,
+        runbook: null,
+      });
+      expect(fixed.targets[0]?.findings.resolved.map((f) => f.kind)).toEqual(['audit-posture']);
+      expect(renderMarkdown(fixed)).toContain(
+        '### Audit posture\n\nOK (read 2026-11-01T01:00:00Z)\n\n- logged: DDL, role and privilege changes, logins (log_statement=ddl; log_connections; log_disconnections)\n- retention: 365 days: postgresql-%j.log',
+      );
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('audit posture on MariaDB (own server)', () => {

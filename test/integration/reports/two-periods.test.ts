@@ -282,6 +282,7 @@ describe('reports over two periods of a real PostgreSQL 15 (incident resolved, s
         'section.statements',
         'section.maintenance',
         'section.changes',
+        'section.audit',
       ])
         expect(await page.locator(section).count(), section).toBeGreaterThan(0);
       expect(await page.locator('h4.resolved-list').count()).toBe(1);

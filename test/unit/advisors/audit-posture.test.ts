@@ -86,7 +86,7 @@ describe('what the settings log', () => {
     });
     const off = mysqlAuditPosture({ 'plugin:SERVER_AUDIT': 'ACTIVE', server_audit_logging: 'OFF' });
     expect(off.sources).toEqual([]);
-    expect(off.retention).toBe('nothing is logged: no audit plugin, general_log off');
+    expect(off.retention).toBe('none: nothing is logged (no audit plugin, general_log off)');
     const general = mysqlAuditPosture({ general_log: 'ON', log_output: 'FILE' });
     expect(general.logs.ddl && general.logs.connections).toBe(true);
     expect(general.retentionDays).toBeNull();

@@ -16,7 +16,7 @@ const WEBHOOK_TOKEN = 'T000/B000/xoxbSecretWebhookToken';
 const SMTP_PASSWORD = 's3cret-smtp-Pa55';
 
 const report: Report = {
-  schemaVersion: 2,
+  schemaVersion: 3,
   id: 'daily-20260131T070000Z',
   kind: 'daily',
   generatedAt: '2026-01-31T07:00:01Z',
@@ -88,6 +88,7 @@ const report: Report = {
       statements: { top: [], regressions: [], new: [], all: [], slowLog: [] },
       maintenance: [],
       changes: { settings: [], serverVersions: [], restarts: [] },
+      audit: null,
     },
   ],
 };

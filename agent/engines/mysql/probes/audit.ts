@@ -113,7 +113,7 @@ export function mysqlAuditPosture(
   // the longest a source keeps its trail is what an audit can count on
   const shown = retention.filter((r) => r.days !== null).sort((a, b) => (b.days ?? 0) - (a.days ?? 0))[0];
   const chosen = shown ??
-    retention[0] ?? { days: null, text: 'nothing is logged: no audit plugin, general_log off' };
+    retention[0] ?? { days: null, text: 'none: nothing is logged (no audit plugin, general_log off)' };
   return { sources, logs, retentionDays: chosen.days, retention: chosen.text };
 }
 
