@@ -65,7 +65,13 @@ describe('what the settings log', () => {
       logs: { ddl: true, roles: true, writes: false, connections: true },
       sources: ['log_statement=ddl', 'log_connections'],
     });
-    expect(pgAuditedOperations({ log_statement: 'none', 'pgaudit.log': 'role' }).logs.roles).toBe(false);
+    expect(
+      pgAuditedOperations({
+        log_statement: 'none',
+        shared_preload_libraries: 'pg_stat_statements',
+        'pgaudit.log': 'role',
+      }).logs.roles,
+    ).toBe(false);
     const pgaudit = pgAuditedOperations({
       log_statement: 'none',
       shared_preload_libraries: 'pg_stat_statements, pgaudit',
@@ -74,6 +80,8 @@ describe('what the settings log', () => {
     expect(pgaudit.logs).toEqual({ ddl: true, roles: true, writes: true, connections: false });
     expect(pgaudit.sources).toEqual(['pgaudit.log=all, -read']);
     expect([...pgauditClasses('ddl, -ddl, role')]).toEqual(['role']);
+    // a role without pg_read_all_settings does not see shared_preload_libraries: pgaudit.log tells
+    expect(pgAuditedOperations({ log_statement: 'none', 'pgaudit.log': 'role' }).logs.roles).toBe(true);
   });
 
   it('server_audit events: empty is every event; general_log logs all; audit_log prunes', () => {

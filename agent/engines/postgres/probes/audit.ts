@@ -180,10 +180,13 @@ export function pgAuditedOperations(settings: Readonly<Record<string, string>>):
   };
   if (logs.connections) sources.push('log_connections');
   if (on(settings.log_disconnections)) sources.push('log_disconnections');
-  const preloaded = (settings.shared_preload_libraries ?? '')
-    .split(',')
-    .map((l) => l.trim().replace(/^"|"$/g, ''))
-    .includes('pgaudit');
+  // shared_preload_libraries is hidden from a role without pg_read_all_settings (pg_monitor has it): then pgaudit.log tells
+  const preloaded =
+    settings.shared_preload_libraries === undefined ||
+    settings.shared_preload_libraries
+      .split(',')
+      .map((l) => l.trim().replace(/^"|"$/g, ''))
+      .includes('pgaudit');
   if (preloaded && settings['pgaudit.log'] !== undefined) {
     const classes = pgauditClasses(settings['pgaudit.log']);
     if (classes.size > 0) sources.push(`pgaudit.log=${settings['pgaudit.log']}`);
