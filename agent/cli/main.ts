@@ -1,24 +1,17 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { didYouMean } from '../config/suggest.js';
-import { packageRoot } from '../package-root.js';
-import { parseDigestFast, runDigestCommand } from './digest.js';
-import { EXIT_USAGE, failOneLine } from './fail.js';
 
 // The command modules hold only their flags; each handler imports what it runs when it runs
 // (digest loads no database driver). `dbdiag --version` and a plain `dbdiag digest FILE...` load
 // neither yargs nor the other commands' modules: yargs and its helpers are ~60 modules and render
 // the whole help before a handler runs, which costs more than node's whole start-up
-// (npm run bench:startup prints the figures).
+// (npm run bench:startup prints the figures). Neither loads the error path (fail.js and the
+// secret scrubbing it uses) unless something fails; --version loads no command at all.
 
-function printVersionAlone(argv: readonly string[]): boolean {
+async function printVersionAlone(argv: readonly string[]): Promise<boolean> {
   if (argv.length !== 1 || argv[0] !== '--version') return false;
-  const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
-    version: string;
-  };
-  process.stdout.write(`${version}\n`);
+  const { agentVersion } = await import('../package-root.js');
+  process.stdout.write(`${agentVersion()}\n`);
   return true;
 }
 
@@ -45,6 +38,7 @@ function unknownCommand(
   message: string | null,
   argv: readonly string[],
   names: readonly string[],
+  didYouMean: (word: string, known: Iterable<string>) => string,
 ): string | null {
   const first = argv[0];
   if (first === undefined || first.startsWith('-') || names.includes(first)) return null;
@@ -54,13 +48,24 @@ function unknownCommand(
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  if (printVersionAlone(argv)) return;
+  if (await printVersionAlone(argv)) return;
   // the plain `dbdiag digest FILE...` skips yargs too (see parseDigestFast)
-  const digestArgs = argv[0] === 'digest' ? parseDigestFast(argv.slice(1)) : null;
-  if (digestArgs !== null) return runDigestCommand(digestArgs);
-  const [{ default: yargs }, { COMPLETION_COMMAND, withCompletion }, commands] = await Promise.all([
+  if (argv[0] === 'digest') {
+    const { parseDigestFast, runDigestCommand } = await import('./digest.js');
+    const digestArgs = parseDigestFast(argv.slice(1));
+    if (digestArgs !== null) return runDigestCommand(digestArgs);
+  }
+  const [
+    { default: yargs },
+    { COMPLETION_COMMAND, withCompletion },
+    { didYouMean },
+    { EXIT_USAGE, failOneLine },
+    commands,
+  ] = await Promise.all([
     import('yargs'),
     import('./completion.js'),
+    import('../config/suggest.js'),
+    import('./fail.js'),
     loadCommands(),
   ]);
   const names = [...commands.map((c) => String(c.command).split(' ')[0]!), COMPLETION_COMMAND];
@@ -79,9 +84,12 @@ async function main(): Promise<void> {
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     // A mistake is one line and a non-zero exit; the full help only when asked (--help).
     .fail((message, error) => {
-      failOneLine(unknownCommand(message, argv, names) ?? message, error, EXIT_USAGE);
+      failOneLine(unknownCommand(message, argv, names, didYouMean) ?? message, error, EXIT_USAGE);
     })
     .parseAsync();
 }
 
-main().catch((error: unknown) => failOneLine(null, error, EXIT_USAGE));
+main().catch(async (error: unknown) => {
+  const { EXIT_USAGE, failOneLine } = await import('./fail.js');
+  failOneLine(null, error, EXIT_USAGE);
+});

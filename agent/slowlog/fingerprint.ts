@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 // A single-pass fingerprint tokenizer over bytes. It runs once per logged statement, so it is
 // the hot path of the digest: no regexes, no per-token strings, output written into a reused
@@ -668,5 +668,8 @@ export function fingerprint(sql: string, dialect: SqlDialect = 'mysql'): string 
 
 /** Stable short id of a fingerprint: the first 16 hex digits of its SHA-256. */
 export function fingerprintId(fp: string): string {
-  return createHash('sha256').update(fp).digest('hex').slice(0, 16);
+  // crypto.hash (node >= 20.12) is one native call; createHash builds a Hash object in JS,
+  // once per class of a digest. The same SHA-256 either way.
+  if (typeof crypto.hash === 'function') return crypto.hash('sha256', fp, 'hex').slice(0, 16);
+  return crypto.createHash('sha256').update(fp).digest('hex').slice(0, 16);
 }
