@@ -80,6 +80,14 @@ describe('what the settings log', () => {
     expect(pgaudit.logs).toEqual({ ddl: true, roles: true, writes: true, connections: false });
     expect(pgaudit.sources).toEqual(['pgaudit.log=all, -read']);
     expect([...pgauditClasses('ddl, -ddl, role')]).toEqual(['role']);
+    // every statement with its duration is every DDL too; only the slow ones is not an audit
+    expect(pgAuditedOperations({ log_statement: 'none', log_min_duration_statement: '0' })).toEqual({
+      logs: { ddl: true, roles: true, writes: true, connections: false },
+      sources: ['log_min_duration_statement=0'],
+    });
+    expect(pgAuditedOperations({ log_statement: 'none', log_min_duration_statement: '1' }).logs.ddl).toBe(
+      false,
+    );
     // a role without pg_read_all_settings does not see shared_preload_libraries: pgaudit.log tells
     expect(pgAuditedOperations({ log_statement: 'none', 'pgaudit.log': 'role' }).logs.roles).toBe(true);
   });

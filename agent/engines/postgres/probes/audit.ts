@@ -178,6 +178,13 @@ export function pgAuditedOperations(settings: Readonly<Record<string, string>>):
     writes: statement === 'mod' || statement === 'all',
     connections: on(settings.log_connections),
   };
+  // log_min_duration_statement = 0 logs every statement with its duration (DDL and GRANT included); above 0, only slow ones
+  if (settings.log_min_duration_statement === '0') {
+    logs.ddl = true;
+    logs.roles = true;
+    logs.writes = true;
+    sources.push('log_min_duration_statement=0');
+  }
   if (logs.connections) sources.push('log_connections');
   if (on(settings.log_disconnections)) sources.push('log_disconnections');
   // shared_preload_libraries is hidden from a role without pg_read_all_settings (pg_monitor has it): then pgaudit.log tells
