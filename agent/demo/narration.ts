@@ -20,13 +20,16 @@ function perSecond(count: number, seconds: number): string {
   return rate >= 10 ? rate.toFixed(0) : rate.toFixed(1);
 }
 
+/** What the application's errors say, where the engine's own words differ from APP_ERROR_TEXT's. */
+export type ErrorTexts = Partial<Record<AppErrorKind, string>>;
+
 /** The errors of a window, most frequent first: `12 "sorry, too many clients already"`. */
-export function formatErrors(errors: Partial<Record<AppErrorKind, number>>): string {
+export function formatErrors(errors: Partial<Record<AppErrorKind, number>>, texts: ErrorTexts = {}): string {
   const entries = Object.entries(errors) as [AppErrorKind, number][];
   if (entries.length === 0) return 'no errors';
   return entries
     .sort((a, b) => b[1] - a[1])
-    .map(([kind, n]) => `${n} "${APP_ERROR_TEXT[kind]}"`)
+    .map(([kind, n]) => `${n} "${texts[kind] ?? APP_ERROR_TEXT[kind]}"`)
     .join(', ');
 }
 
@@ -34,7 +37,7 @@ export function formatErrors(errors: Partial<Record<AppErrorKind, number>>): str
  * One line of the application's view:
  * `app 0:24  work orders 9.5/s ok, 3.0/s FAILED | reads 28/s | p95 1.8 s | 98 conns | 12 "sorry, too many clients already"`
  */
-export function formatAppWindow(w: AppWindow, note = ''): string {
+export function formatAppWindow(w: AppWindow, note = '', texts: ErrorTexts = {}): string {
   const failed = w.submitFailed + w.readFailed;
   const parts = [
     `app ${clock(w.at)}`,
@@ -42,7 +45,7 @@ export function formatAppWindow(w: AppWindow, note = ''): string {
     `reads ${perSecond(w.reads, w.seconds)}/s`,
     `p95 ${formatMs(w.p95Ms)}`,
     `pools ${w.connections}/${w.poolCapacity} (${w.idleConnections} idle${w.waiting > 0 ? `, ${w.waiting} queued` : ''})`,
-    failed > 0 ? `errors: ${formatErrors(w.errors)}` : 'no errors',
+    failed > 0 ? `errors: ${formatErrors(w.errors, texts)}` : 'no errors',
   ];
   return `${parts.join(' | ')}${note ? `  ${note}` : ''}`;
 }

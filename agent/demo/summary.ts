@@ -1,7 +1,7 @@
 import type { Finding } from '../findings/finding.js';
 import type { AppWindow } from '../sandbox/app-load.js';
 import { HISTORY_TABLE } from '../sandbox/plant.js';
-import { costReduction, formatErrors, formatMs, proofLabel } from './narration.js';
+import { costReduction, type ErrorTexts, formatErrors, formatMs, proofLabel } from './narration.js';
 
 // The end of the demo, readable in ten seconds: what broke, what dbdiag said and why, what to
 // do now and what fixes it, and (with --fix) what the fix did.
@@ -39,6 +39,8 @@ export interface DemoSummary {
   findings: Finding[];
   metricsUrl: string;
   fixRequested: boolean;
+  /** the engine's own words for the application's errors (MariaDB: "Too many connections") */
+  errorTexts?: ErrorTexts;
 }
 
 /** The three findings the demo is about, when the agent raised them. */
@@ -84,7 +86,7 @@ export function formatSummary(s: DemoSummary): string {
     out.push(
       `  Incident    ${failed} of ${a.submitted + failed} new work orders FAILED in ${Math.round(a.seconds)} s; ` +
         `read p95 ${formatMs(a.readP95Ms)}; server connections ${serverText(inc.server)}`,
-      `              errors of all requests: ${formatErrors(a.errors)}`,
+      `              errors of all requests: ${formatErrors(a.errors, s.errorTexts)}`,
     );
   }
   const d = diagnosisOf(s.findings);

@@ -50,6 +50,8 @@ export interface PlantSql {
    * neutral max connections, cache and statement statistics the scenario sets
    */
   incidentServer: Pick<SandboxServerOptions, 'version' | 'reservedConnections' | 'settings'>;
+  /** what a full server answers a new ordinary login, as the application logs it */
+  fullServerMessage: string;
   /** what the statement statistics are called on the engine, for the narration */
   statementStatsName: string;
   /** the read path's top-level plan cost for work order `id`, as the agent's EXPLAIN counts it (null: unknown) */

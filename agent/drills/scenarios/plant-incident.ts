@@ -246,6 +246,7 @@ export async function runPlantIncident(options: PlantIncidentOptions): Promise<P
     findings: [],
     metricsUrl: '',
     fixRequested: options.fix,
+    errorTexts: { 'too-many-clients': sql.fullServerMessage },
   };
   try {
     // 1. The sandbox server, after what a killed run may have left behind.
@@ -398,7 +399,7 @@ export async function runPlantIncident(options: PlantIncidentOptions): Promise<P
         if (app.phase === 'recovery') timeline.appRecoveredAt = load.elapsed();
         load.window('phase');
       }
-      print(formatAppWindow(w, lineNote));
+      print(formatAppWindow(w, lineNote, summary.errorTexts));
     }, APP_LINE_SECONDS * 1000);
     cleanups.push(async () => clearInterval(lines));
 

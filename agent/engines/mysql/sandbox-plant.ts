@@ -120,6 +120,7 @@ export const mysqlPlant: PlantSql = {
       'innodb-log-file-size': '8M',
     },
   },
+  fullServerMessage: 'Too many connections',
   statementStatsName: 'performance_schema',
   // EXPLAIN FORMAT=JSON, counted as the agent counts it (query_cost where given, else rows)
   async readPathCost(session, id) {

@@ -126,6 +126,7 @@ export const postgresPlant: PlantSql = {
       checkpoint_timeout: '30min',
     },
   },
+  fullServerMessage: 'sorry, too many clients already',
   statementStatsName: 'pg_stat_statements',
   // the generic plan, as the agent plans a parameterized statement
   async readPathCost(session) {

@@ -235,6 +235,8 @@ describe('dbdiag drill run plant-incident --engine mysql (MariaDB from the insta
       /root cause \(slow JOIN -> connections held longer -> saturation\): missing-index:plant-db:plant\.work_order_history_details\(work_order_id,/,
     );
     expect(card.symptom.incidentErrors).toBeGreaterThan(0);
+    // the application's errors in MariaDB's words
+    expect(run.stderr).toMatch(/\d+ "Too many connections"/);
   });
 
   it('mitigates with the finding’s create-index action, online (ALGORITHM=INPLACE, LOCK=NONE), and recovers', () => {

@@ -6,6 +6,7 @@ import { postgresSandbox } from '../../../agent/engines/postgres/sandbox-server.
 import type { Finding } from '../../../agent/findings/finding.js';
 import { classifyConnectError, percentile, RisingLoad } from '../../../agent/sandbox/app-load.js';
 import { PoolWaitTimeout } from '../../../agent/sandbox/app-pool.js';
+import { plantSql } from '../../../agent/sandbox/plant.js';
 
 function finding(parts: Partial<Finding> & Pick<Finding, 'id' | 'kind'>): Finding {
   return {
@@ -132,6 +133,31 @@ describe('the demo load', () => {
     expect(line).toContain('new work orders 5.0/s ok, 3.0/s FAILED');
     expect(line).toContain('p95 3.4 s');
     expect(line).toContain('8 "sorry, too many clients already"');
+  });
+
+  it("says the engine's own words for a full server (MariaDB: Too many connections), from its plant", () => {
+    const w = {
+      at: 4,
+      seconds: 2,
+      rate: 30,
+      submitted: 1,
+      submitFailed: 3,
+      reads: 5,
+      readFailed: 0,
+      p95Ms: 900,
+      readP95Ms: 900,
+      errors: { 'too-many-clients': 3 },
+      connections: 100,
+      poolCapacity: 120,
+      idleConnections: 0,
+      waiting: 0,
+    };
+    const line = formatAppWindow(w, '', { 'too-many-clients': plantSql.mysql.fullServerMessage });
+    expect(line).toContain('3 "Too many connections"');
+    expect(line).not.toContain('sorry');
+    expect(formatAppWindow(w, '', { 'too-many-clients': plantSql.postgres.fullServerMessage })).toContain(
+      '3 "sorry, too many clients already"',
+    );
   });
 });
 
