@@ -316,4 +316,45 @@ export const TUNING_CASES: AdvisorCase[] = [
     ],
     mustNot: [],
   },
+  // Negatives beside them (tuning, 2026-11-29 19:12 UTC), so the set keeps at least as many
+  // negative cases as positive ones.
+  {
+    name: 'too small: a 2,000-row lookup table read in full is cheaper than any index',
+    source: SRC.pgExamine,
+    split: T,
+    engines: BOTH,
+    tables: [{ name: 't16_countries', rows: 2_000, columns: [txt('iso_code', 'c'), int('region', 20)] }],
+    workload: [{ sql: 'SELECT id FROM t16_countries WHERE region = ?', params: (i) => [i % 20], calls: 50 }],
+    expected: [],
+    mustNot: [{ table: 't16_countries', columns: ['region'], reason: 'a table of a few pages' }],
+  },
+  {
+    name: 'already served: (customer_id, placed_at) exists, the statement filters customer_id alone',
+    source: SRC.lukeConcatenated,
+    split: T,
+    engines: BOTH,
+    tables: [
+      {
+        name: 't17_orders',
+        rows: 150_000,
+        columns: [int('customer_id', 5_000), time('placed_at', 150_000), int('total', 5_000)],
+        indexes: [{ columns: ['customer_id', 'placed_at'] }],
+      },
+    ],
+    workload: [
+      { sql: 'SELECT id, total FROM t17_orders WHERE customer_id = ?', params: (i) => [(i * 11) % 5_000] },
+    ],
+    expected: [],
+    mustNot: [{ table: 't17_orders', columns: ['customer_id'], reason: 'the composite leads with it' }],
+  },
+  {
+    name: 'unselective: a yes/no flag true on half the rows',
+    source: SRC.myHowUse,
+    split: T,
+    engines: BOTH,
+    tables: [{ name: 't18_subscribers', rows: 100_000, columns: [int('opted_in', 2), txt('email', 'e')] }],
+    workload: [{ sql: 'SELECT count(*) FROM t18_subscribers WHERE opted_in = ?', params: (i) => [i % 2] }],
+    expected: [],
+    mustNot: [{ table: 't18_subscribers', columns: ['opted_in'], reason: 'half the table per value' }],
+  },
 ];
