@@ -27,7 +27,9 @@ const typedIndexOf = Uint8Array.prototype.indexOf;
 /**
  * First index of `byte` in buf[from, end), or -1: V8's own typed-array search. Buffer's
  * indexOf is JavaScript around a binding call, and a byte loop of ours runs in the interpreter
- * for most of a short digest; either costs several times this per line.
+ * for most of a short digest; either costs several times this per line. The search itself does
+ * not stop at `end`: use it only where the byte is expected soon after (a newline, the next
+ * space of a header line), never once per line for a byte that may not come for megabytes.
  */
 export function indexOfByte(buf: Uint8Array, byte: number, from: number, end: number): number {
   const i = typedIndexOf.call(buf, byte, from);
@@ -39,15 +41,13 @@ export function indexOf(buf: Uint8Array, from: number, end: number, pattern: Uin
   const n = pattern.length;
   const first = pattern[0]!;
   const last = end - n;
-  let i = from;
-  while (i <= last) {
-    // jump to the next first byte natively, compare the rest here
-    i = typedIndexOf.call(buf, first, i);
-    if (i < 0 || i > last) return -1;
+  // a byte loop bounded by `end`: the native search (indexOfByte) cannot be bounded and would
+  // run on past the line for a rare first byte, once per line
+  for (let i = from; i <= last; i++) {
+    if (buf[i] !== first) continue;
     let k = 1;
     while (k < n && buf[i + k] === pattern[k]) k++;
     if (k === n) return i;
-    i++;
   }
   return -1;
 }

@@ -125,8 +125,9 @@ export class MysqlSlowLogParser implements LineParser {
     // `/usr/sbin/mariadbd, Version: ... started with:`, or without a path (`mariadbd, Version:`,
     // when the server was started by name): one word, then ", Version: ". With no space
     // before it, ", Version: " can only sit just before the line's first space: look there
-    // (a statement line is not searched byte by byte).
-    const space = indexOfByte(buf, 0x20, start, end);
+    // only (a statement line is not searched to its end).
+    let space = start;
+    while (space < end && buf[space] !== 0x20) space++;
     const version = space - 1;
     if (version <= start || !startsWith(buf, version, end, VERSION)) return false;
     return buf[start] === 0x2f || endsWith(buf, start, end, STARTED_WITH);
@@ -171,11 +172,13 @@ export class MysqlSlowLogParser implements LineParser {
       i = skipSpaces(buf, i, end);
       const keyStart = i;
       // a key runs to a ':' before the next space; words and values are skipped to the next
-      // space by V8's own search (a header line is not walked byte by byte)
+      // space by V8's own search (a header line is not walked byte by byte; the next space is
+      // at most the next line's "# ")
       const space = indexOfByte(buf, 0x20, i, end);
       const wordEnd = space < 0 ? end : space;
-      const colon = indexOfByte(buf, 0x3a, i, wordEnd);
-      if (colon < 0) {
+      let colon = i;
+      while (colon < wordEnd && buf[colon] !== 0x3a) colon++;
+      if (colon === wordEnd) {
         // not a key: skip this word
         i = wordEnd;
         continue;
