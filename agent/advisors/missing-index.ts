@@ -237,7 +237,37 @@ export function notWorthIt(v: VerifiedCandidate, thresholds: AdvisorInput['thres
   }
   if (smallest !== null && smallest / tableRows > thresholds.indexMaxFetchShare)
     return `unselective: each execution returns ~${Math.round(smallest).toLocaleString('en-US')} of ${Math.round(tableRows).toLocaleString('en-US')} rows (${percent(smallest / tableRows)}%), read faster in full`;
+  if (smallest === null) return openRangeUnselective(v, thresholds);
   return null;
+}
+
+/** PostgreSQL's default selectivity of one inequality on an unknown value (DEFAULT_INEQ_SEL). */
+const OPEN_RANGE_SHARE = 1 / 3;
+
+/**
+ * The plan gave no row estimate (MariaDB without condition statistics reports filtered 100):
+ * the share from the statistics instead, as PostgreSQL's planner estimates it — the rows of one
+ * lookup of the equality prefix, times a third for a single open-ended inequality on the range
+ * column (`visited_at > ?`). Closed ranges (BETWEEN, >= and <) and LIKE are not judged this way.
+ */
+function openRangeUnselective(v: VerifiedCandidate, thresholds: AdvisorInput['thresholds']): string | null {
+  const c = v.candidate;
+  const range = c.columns[c.equalityCount];
+  if (range === undefined || c.columns.length !== c.equalityCount + 1 || c.statements.length === 0)
+    return null;
+  const name = baseColumn(range).toLowerCase();
+  const open = c.statements.every((s) => {
+    const bounds = s.shape.uses.filter((u) => u.kind === 'range' && u.column.toLowerCase() === name).length;
+    const quoted = name.replace(/[^a-z0-9_]/g, '');
+    const comparisons =
+      s.text.match(new RegExp(`(?:^|[^\\w])[\`"]?${quoted}[\`"]?\\s*(<=|>=|<|>)`, 'gi')) ?? [];
+    return bounds === 1 && comparisons.length === 1 && !/\bbetween\b/i.test(s.text);
+  });
+  if (!open) return null;
+  const tableRows = Math.max(1, v.facts.rows);
+  const returned = c.rowsPerKey * OPEN_RANGE_SHARE;
+  if (returned / tableRows <= thresholds.indexMaxFetchShare) return null;
+  return `unselective: each execution returns ~${Math.round(returned).toLocaleString('en-US')} of ${Math.round(tableRows).toLocaleString('en-US')} rows (${percent(returned / tableRows)}%), read faster in full — estimated from the statistics (~${Math.round(c.rowsPerKey).toLocaleString('en-US')} rows per ${c.columns.slice(0, c.equalityCount).join(', ') || 'table'}, a third of them past an open-ended ${range} bound, the planner's default), as the plan gave no row estimate`;
 }
 
 /**

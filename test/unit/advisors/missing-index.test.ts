@@ -313,4 +313,101 @@ describe('missing-index proof', () => {
       expect(f?.evidence.replaces).toEqual([]);
     });
   });
+
+  describe('unselective without a row estimate in the plan (MariaDB without condition statistics)', () => {
+    const VISITS = 'cases.visits';
+    const visits = (sql: string, ranges: number): VerifiedCandidate => ({
+      candidate: {
+        table: VISITS,
+        columns: ['region', 'visited_at'],
+        rowsPerKey: 40_000,
+        equalityCount: 1,
+        payload: [],
+        limited: false,
+        keyWrites: 0,
+        statements: [
+          {
+            id: 'v1',
+            text: sql,
+            shown: sql,
+            database: 'cases',
+            calls: 10,
+            totalSeconds: 0.3,
+            shape: {
+              tables: [VISITS],
+              aliases: {},
+              uses: [
+                { table: null, column: 'region', kind: 'eq' },
+                ...Array.from({ length: ranges }, () => ({
+                  table: null,
+                  column: 'visited_at',
+                  kind: 'range' as const,
+                })),
+              ],
+              limit: false,
+            },
+          },
+        ],
+      },
+      facts: {
+        table: VISITS,
+        rows: 120_000,
+        dataBytes: 4 * 1024 * 1024,
+        columns: [
+          { name: 'region', distinct: 3, nullFraction: 0, avgWidth: 4 },
+          { name: 'visited_at', distinct: 120_000, nullFraction: 0, avgWidth: 8 },
+        ],
+        indexes: [],
+      },
+      verification: {
+        method: 'explain',
+        columns: ['region', 'visited_at'],
+        companions: [],
+        // filtered 100: no `returned`
+        plans: [
+          {
+            statementId: 'v1',
+            before: {
+              cost: 120_000,
+              method: 'generic-plan',
+              accesses: [{ table: VISITS, method: 'seq', index: null, rows: 120_000 }],
+            },
+            after: null,
+          },
+        ],
+      },
+    });
+
+    it("a third of a lookup's rows past one open-ended bound (the planner's default) is judged against the share", () => {
+      expect(
+        notWorthIt(
+          visits("SELECT COUNT(*) FROM `visits` WHERE `region` = 1 AND `visited_at` > '2024-01-07'", 1),
+          DEFAULT_THRESHOLDS,
+        ),
+      ).toMatch(
+        /^unselective: each execution returns ~13,333 of 120,000 rows \(11%\).*estimated from the statistics/,
+      );
+    });
+
+    it('a closed range (>= and <, BETWEEN) is not judged from the default', () => {
+      expect(
+        notWorthIt(
+          visits(
+            "SELECT COUNT(*) FROM visits WHERE region = 1 AND visited_at >= '2024-01-07' AND visited_at < '2024-01-08'",
+            2,
+          ),
+          DEFAULT_THRESHOLDS,
+        ),
+      ).toBeNull();
+      expect(
+        notWorthIt(
+          visits(
+            "SELECT COUNT(*) FROM visits WHERE region = 1 AND visited_at BETWEEN '2024-01-07' AND '2024-01-08'",
+            1,
+          ),
+          DEFAULT_THRESHOLDS,
+        ),
+      ).toBeNull();
+    });
+  });
 });
