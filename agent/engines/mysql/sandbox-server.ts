@@ -126,6 +126,14 @@ export interface MariadbDataDir {
   user: RunAsUser | null;
 }
 
+/**
+ * The server's own temporary directory, inside the sandbox: in the shared /tmp, servers of
+ * other runs (and other sessions' mariadb-install-db) clashed on #sql temporary file names.
+ */
+function tmpDirOf(sandboxPath: string): string {
+  return join(sandboxPath, 'tmp');
+}
+
 /** A fresh data directory (mariadb-install-db) in a new dbdiag-<purpose>-* directory. */
 export async function freshDataDir(options: Pick<SandboxServerOptions, 'purpose'>): Promise<MariadbDataDir> {
   if (!existsSync(MARIADBD))
@@ -136,10 +144,12 @@ export async function freshDataDir(options: Pick<SandboxServerOptions, 'purpose'
   const user = serverUser(['mysql']);
   try {
     mkdirSync(data);
+    mkdirSync(tmpDirOf(sandbox.path));
     chownTree(sandbox.path, user);
     await runAs(user, MARIADB_INSTALL_DB, [
       '--no-defaults',
       `--datadir=${data}`,
+      `--tmpdir=${tmpDirOf(sandbox.path)}`,
       '--auth-root-authentication-method=normal',
       '--skip-test-db',
       '--innodb-log-file-size=8M',
@@ -184,6 +194,7 @@ export async function launchMariadb(
     `--socket=${join(dir, 'mysqld.sock')}`,
     `--pid-file=${join(dir, 'mysqld.pid')}`,
     `--log-error=${logPath}`,
+    `--tmpdir=${tmpDirOf(dir)}`,
     `--port=${port}`,
     '--bind-address=127.0.0.1',
     '--skip-name-resolve',
