@@ -52,6 +52,13 @@ export interface PlantSql {
   incidentServer: Pick<SandboxServerOptions, 'version' | 'reservedConnections' | 'settings'>;
   /** what a full server answers a new ordinary login, as the application logs it */
   fullServerMessage: string;
+  /**
+   * Team mode: how people still get in when the application holds every slot. null: the engine
+   * always keeps one (MariaDB/MySQL: one connection beyond max_connections for an account with
+   * SUPER or CONNECTION ADMIN). Else the slots the incident's server keeps for administrators
+   * beside the application's 100, and what the application is told once only those are left.
+   */
+  teamAdminSlots: { reservedConnections: number; fullServerMessage: string } | null;
   /** what the statement statistics are called on the engine, for the narration */
   statementStatsName: string;
   /** the read path's top-level plan cost for work order `id`, as the agent's EXPLAIN counts it (null: unknown) */

@@ -34,6 +34,7 @@ import type { Snapshot } from '../../snapshot/snapshot.js';
 import { checkRunbook } from '../runbook-check.js';
 import type { DrillContext, DrillScenario, ScenarioOutcome } from '../scenario.js';
 import type { RunbookCheck } from '../scorecard.js';
+import type { TeamConsole } from '../team.js';
 
 // The plant's incident (the demo's story) as a drill, on any engine: a JOIN on the un-indexed
 // history table under rising load saturates the connections. This file owns the whole of it —
@@ -59,11 +60,15 @@ export function incidentServerOptions(
   engine: EngineName,
   adminPassword: string,
   purpose: string,
+  team = false,
 ): SandboxServerOptions {
+  // team mode: slots kept for the team beside the application's 100, where the engine keeps none itself
+  const adminSlots = team ? plantSql[engine].teamAdminSlots : null;
   return {
     ...plantSql[engine].incidentServer,
+    ...(adminSlots === null ? {} : { reservedConnections: adminSlots.reservedConnections }),
     purpose,
-    maxConnections: INCIDENT_MAX_CONNECTIONS,
+    maxConnections: INCIDENT_MAX_CONNECTIONS + (adminSlots?.reservedConnections ?? 0),
     statementStats: true,
     cacheBytes: 256 * 1024 * 1024,
     adminPassword,
@@ -99,6 +104,11 @@ export interface PlantIncidentOptions {
   onAgentStarted?: (url: string) => void;
   /** the application's load starts now: the incident's t0 */
   onLoadStarted?: () => void;
+  /**
+   * Team mode: after the diagnosis the runbook is shown and people work on the full server while
+   * the load goes on; nothing is applied by dbdiag (`fix` is ignored).
+   */
+  team?: TeamConsole;
 }
 
 export interface DiagnosisContext {
@@ -246,7 +256,10 @@ export async function runPlantIncident(options: PlantIncidentOptions): Promise<P
     findings: [],
     metricsUrl: '',
     fixRequested: options.fix,
-    errorTexts: { 'too-many-clients': sql.fullServerMessage },
+    errorTexts: {
+      'too-many-clients':
+        (options.team === undefined ? null : sql.teamAdminSlots)?.fullServerMessage ?? sql.fullServerMessage,
+    },
   };
   try {
     // 1. The sandbox server, after what a killed run may have left behind.
@@ -259,8 +272,14 @@ export async function runPlantIncident(options: PlantIncidentOptions): Promise<P
       );
     }
     let started = performance.now();
+    const serverOptions = incidentServerOptions(
+      engine,
+      randomBytes(12).toString('hex'),
+      options.purpose ?? 'drill',
+      options.team !== undefined,
+    );
     const server = await startSandboxServer(engine, {
-      ...incidentServerOptions(engine, randomBytes(12).toString('hex'), options.purpose ?? 'drill'),
+      ...serverOptions,
       onLog: (line) => log.debug({ server: line }, engine),
     });
     cleanups.push(() => server.destroy());
@@ -269,7 +288,7 @@ export async function runPlantIncident(options: PlantIncidentOptions): Promise<P
     lowerServerPriority(server, log);
     print(
       `Sandbox ${server.label} started in ${((performance.now() - started) / 1000).toFixed(1)} s on 127.0.0.1:${server.port} ` +
-        `(max_connections ${INCIDENT_MAX_CONNECTIONS}, ${sql.statementStatsName}; data in ${server.dir}, removed on exit)`,
+        `(max_connections ${serverOptions.maxConnections}${serverOptions.reservedConnections ? `, ${serverOptions.reservedConnections} kept for administrators` : ''}, ${sql.statementStatsName}; data in ${server.dir}, removed on exit)`,
     );
 
     // 2. The plant's data.
@@ -433,9 +452,38 @@ export async function runPlantIncident(options: PlantIncidentOptions): Promise<P
       });
     }
 
-    // 6. --fix: the proposed index, applied online while the load goes on; then the recovery.
+    // 6. The mitigation — the proposed index applied online while the load goes on (--fix), or
+    // the team's own work (team mode) — then the recovery.
     const index = diagnosisOf(runner.findings).index;
-    if (options.fix && index && !signal?.aborted) {
+    const team = options.team ?? null;
+    if (team !== null && index && !signal?.aborted) {
+      const incident = diagnosisOf(summary.findings);
+      const watched = [incident.saturation?.id, index.id].filter((id): id is string => id !== undefined);
+      const t0 = performance.now() - load.elapsed() * 1000;
+      team.begin(
+        (incident.saturation ?? index).runbook ?? null,
+        t0,
+        server.dsn({ database: PLANT_DATABASE }),
+      );
+      app.phase = 'fixing';
+      const teamDeadline = performance.now() + team.limitSeconds * 1000;
+      while (!signal?.aborted && !team.gaveUp && performance.now() < teamDeadline) {
+        const open = new Set(runner.findings.map((f) => f.id));
+        if (watched.every((id) => !open.has(id))) {
+          timeline.resolvedAt = load.elapsed();
+          break;
+        }
+        await team.next(250);
+      }
+      // from here the first clean line of requests starts the recovery
+      app.phase = 'fixed';
+      print(
+        `\nThe diagnosed findings ${timeline.resolvedAt === null ? `are still open${team.gaveUp ? ': the team gave up' : ''}` : 'are resolved'}; watching the requests\n`,
+      );
+      await awaitRecoveredApp();
+      if (timeline.resolvedAt !== null && timeline.appRecoveredAt !== null)
+        team.cleared(t0 + Math.max(timeline.resolvedAt, timeline.appRecoveredAt) * 1000);
+    } else if (options.fix && index && !signal?.aborted) {
       app.phase = 'fixing';
       const p95 = (incidentApp.readP95Ms ?? 1000) / 1000;
       const lockTimeout = Math.max(5, Math.ceil(p95 * 2));
@@ -488,22 +536,25 @@ export async function runPlantIncident(options: PlantIncidentOptions): Promise<P
         }
         await sleep(250, signal);
       }
-      // At least a few seconds of the recovered app in the figures (given 30 s to come).
-      const waitFrom = performance.now();
-      while (!signal?.aborted && recoveredFor() < 3 * APP_LINE_SECONDS * 1000) {
-        if (recoveredFor() < 0 && performance.now() - waitFrom > 30_000) break;
-        await sleep(250, signal);
-      }
-      const recoveryApp: AppWindow = load.window('phase');
-      summary.recovery = {
-        app: recoveryApp,
-        server: serverView(agent.latest(INCIDENT_TARGET)),
-      } satisfies PhaseView;
+      await awaitRecoveredApp();
     } else if (options.fix && !index) {
       print('No missing-index finding on the history table to apply: --fix skipped.');
     }
     runner.off('snapshot', onSnapshot);
     return finish();
+
+    /** At least a few seconds of the recovered app in the figures (given 30 s to come). */
+    async function awaitRecoveredApp(): Promise<void> {
+      const waitFrom = performance.now();
+      while (!signal?.aborted && recoveredFor() < 3 * APP_LINE_SECONDS * 1000) {
+        if (recoveredFor() < 0 && performance.now() - waitFrom > 30_000) break;
+        await sleep(250, signal);
+      }
+      summary.recovery = {
+        app: load.window('phase'),
+        server: serverView(running.latest(INCIDENT_TARGET)),
+      } satisfies PhaseView;
+    }
   } finally {
     for (const cleanup of cleanups.reverse()) {
       await cleanup().catch((error: unknown) =>
@@ -540,11 +591,13 @@ function failedRequests(app: { submitFailed: number; readFailed: number } | unde
 
 async function run(context: DrillContext): Promise<ScenarioOutcome> {
   const failures: string[] = [];
+  const team = context.mode === 'team' ? (context.team ?? null) : null;
   let runbook: RunbookCheck = { url: null, resolved: false, diagnosisRan: false, statements: 0, failed: [] };
   const result = await runPlantIncident({
     engine: context.engine,
     durationSeconds: INCIDENT_SECONDS,
-    fix: true,
+    fix: team === null,
+    ...(team === null ? {} : { team }),
     intervalSeconds: context.intervalSeconds,
     listen: '127.0.0.1:0',
     scale: context.scale === 'small' ? SMALL_SCALE : DEFAULT_PLANT_SCALE,
@@ -570,17 +623,19 @@ async function run(context: DrillContext): Promise<ScenarioOutcome> {
     failures.push(
       `no complete diagnosis (critical pool-saturation linked to missing-index on ${HISTORY_TABLE}) within ${INCIDENT_SECONDS} s`,
     );
-  if (summary.fix === null && timeline.diagnosedAt !== null)
+  if (team === null && summary.fix === null && timeline.diagnosedAt !== null)
     failures.push('the create-index action was not applied');
   const baselineP95 = timeline.baseline?.p95Ms ?? null;
   const recoveryP95 = summary.recovery?.app.p95Ms ?? null;
   const recoveryErrors = summary.recovery === null ? null : failedRequests(summary.recovery.app);
   const p95Back = recoveryP95 !== null && (baselineP95 === null || recoveryP95 <= baselineP95 * P95_SLACK);
   const recovered = recoveryErrors === 0 && p95Back && timeline.resolvedAt !== null;
-  if (summary.fix !== null && !recovered)
+  if ((summary.fix !== null || (team !== null && timeline.diagnosedAt !== null)) && !recovered)
     failures.push(
       timeline.resolvedAt === null
-        ? `the findings were not resolved within ${RECOVERY_SECONDS} s of the fix`
+        ? team !== null
+          ? `the findings were not resolved while the team worked (${team.gaveUp ? 'the team gave up' : `limit ${team.limitSeconds} s`})`
+          : `the findings were not resolved within ${RECOVERY_SECONDS} s of the fix`
         : `the application did not recover (errors ${recoveryErrors ?? '?'}, p95 ${recoveryP95 ?? '?'} ms vs healthy ${baselineP95 ?? '?'} ms)`,
     );
   const recoverSeconds =
@@ -592,7 +647,8 @@ async function run(context: DrillContext): Promise<ScenarioOutcome> {
     server: result.server ?? `${context.engine} sandbox (not started)`,
     times: {
       detectSeconds: round(timeline.diagnosedAt),
-      mitigateSeconds: round(timeline.fixAppliedAt),
+      // team mode: the last step the team marked done before the symptom cleared
+      mitigateSeconds: team === null ? round(timeline.fixAppliedAt) : team.lastStepSeconds(),
       recoverSeconds: round(recoverSeconds),
     },
     findings: seen.map((f) => ({ kind: f.kind, object: f.object, severity: f.severity })),
@@ -623,6 +679,7 @@ async function run(context: DrillContext): Promise<ScenarioOutcome> {
     runbook,
     failures,
     sandbox: timeline.sandbox,
+    ...(team === null ? {} : { team: team.end() }),
   };
 }
 
@@ -634,7 +691,7 @@ export const plantIncident: DrillScenario = {
   name: 'plant-incident',
   summary: `a JOIN on the un-indexed ${HISTORY_TABLE} under rising load saturates the connections; mitigation: the proposed index, online`,
   engines: ['postgres', 'mysql'],
-  modes: ['auto'],
+  modes: ['auto', 'team'],
   findingKinds: ['pool-saturation', 'missing-index'],
   alertRules: [
     'DbdiagConnectionSaturationWarning',

@@ -121,6 +121,7 @@ export const mysqlPlant: PlantSql = {
     },
   },
   fullServerMessage: 'Too many connections',
+  teamAdminSlots: null,
   statementStatsName: 'performance_schema',
   // EXPLAIN FORMAT=JSON, counted as the agent counts it (query_cost where given, else rows)
   async readPathCost(session, id) {

@@ -127,6 +127,11 @@ export const postgresPlant: PlantSql = {
     },
   },
   fullServerMessage: 'sorry, too many clients already',
+  // PostgreSQL's default superuser_reserved_connections, so the team's psql gets in
+  teamAdminSlots: {
+    reservedConnections: 3,
+    fullServerMessage: 'remaining connection slots are reserved for roles with the SUPERUSER attribute',
+  },
   statementStatsName: 'pg_stat_statements',
   // the generic plan, as the agent plans a parameterized statement
   async readPathCost(session) {

@@ -103,3 +103,85 @@ describe('dbdiag drill run --mode team (connection-leak, PostgreSQL)', () => {
     expect(card.cleanup).toMatchObject({ ok: true, leftovers: [] });
   });
 });
+
+describe('dbdiag drill run plant-incident --mode team (PostgreSQL)', () => {
+  it('shows the pool-saturation runbook after the diagnosis; the team builds the index; the scorecard times their steps', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'agent/cli/main.ts',
+        'drill',
+        'run',
+        'plant-incident',
+        '--mode',
+        'team',
+        '--format',
+        'json',
+        '--scale',
+        'small',
+        '--no-alerts',
+        '--team-limit',
+        '150',
+        '--data-dir',
+        dataDir,
+      ],
+      { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DBDIAG_LOG_LEVEL: 'warn' } },
+    );
+    let stdout = '';
+    let stderr = '';
+    let worked: Promise<string> | null = null;
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      const dsn = /The faulty server: (\S+)/.exec(stderr)?.[1];
+      if (worked === null && dsn !== undefined && stderr.includes('Mark each step')) worked = teamWorks(dsn);
+    });
+    /**
+     * What the team does: step 1 of the runbook, the missing index, built online. The
+     * application holds all of its 100 slots; in team mode the server keeps three more for
+     * administrators (superuser_reserved_connections), so the team's session gets in at once.
+     */
+    const teamWorks = async (dsn: string): Promise<string> => {
+      const client = new pg.Client({ connectionString: dsn });
+      await client.connect();
+      try {
+        const statement =
+          'CREATE INDEX CONCURRENTLY wohd_team_idx ON work_order_history_details (work_order_id, operation_seq)';
+        await client.query(statement);
+        child.stdin.write('1\n');
+        return statement;
+      } finally {
+        await client.end();
+      }
+    };
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(worked, stderr).not.toBeNull();
+    await (worked as unknown as Promise<string>);
+    const card = JSON.parse(stdout) as Scorecard;
+    const story = `${stderr.slice(-6000)}\n${JSON.stringify(card.failures)}`;
+    expect(await scorecardErrors(card)).toEqual([]);
+    expect(code, story).toBe(0);
+    expect(card).toMatchObject({ scenario: 'plant-incident', mode: 'team', result: 'pass' });
+    expect(stderr).toContain('TEAM MODE');
+    expect(stderr).toMatch(/1\. If `related` names missing-index findings: apply them first/);
+    // the application was refused once only the administrators' slots were left
+    expect(stderr).toContain(
+      'remaining connection slots are reserved for roles with the SUPERUSER attribute',
+    );
+    // dbdiag applied nothing: the team did
+    expect(card.mitigation).toEqual({ applied: false, actions: [] });
+    const team = card.team;
+    expect(team?.runbook).toMatch(/\/runbooks\/pool-saturation\.md$/);
+    expect(team?.done.map((d) => d.step)).toEqual([1]);
+    expect(team?.done[0]?.atSeconds as number).toBeGreaterThanOrEqual(card.times.detectSeconds as number);
+    expect(team?.symptomClearedSeconds, story).not.toBeNull();
+    expect(card.times.mitigateSeconds).toBe(team?.done[0]?.atSeconds);
+    expect(card.times.recoverSeconds as number).toBeGreaterThanOrEqual(card.times.mitigateSeconds as number);
+    expect(card.symptom.recoveryErrors).toBe(0);
+    expect(card.cleanup).toMatchObject({ ok: true, leftovers: [] });
+  });
+});
