@@ -17,11 +17,12 @@ import { scorecardErrors } from '../../../agent/drills/scorecard.js';
 import { MARKER_FILE } from '../../../agent/sandbox/sandbox-dir.js';
 
 // `dbdiag drill run plant-incident` end to end, as a user runs it: the CLI in its own process
-// starts an embedded PostgreSQL, the plant's data, the agent (2 s sampling), the rising load;
-// the agent's findings, the index applied from the finding's action, the recovery; the
-// scorecard on stdout. One run per engine (the comparison with the previous run and `drill
-// history` are proven with a short scenario in compare.test.ts). A killed run's leftover (a
-// marked directory whose owner is gone) is removed by the next run.
+// starts a sandbox MariaDB, the plant's data, the agent (2 s sampling), the rising load; the
+// agent's findings, the index applied from the finding's action, the recovery; the scorecard on
+// stdout. On PostgreSQL the same scenario runs as `dbdiag demo --fix` (auto) and in team mode.
+// The comparison with the previous run and `drill history` are proven with a short scenario
+// (scenarios.test.ts). A killed run's leftover (a marked directory whose owner is gone) is
+// removed by the next run.
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -87,23 +88,17 @@ function drillRemains(run: Run): string[] {
   return [...dirs, ...processes];
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'drill-store-'));
-const drill = [
-  'drill',
-  'run',
-  'plant-incident',
-  '--format',
-  'json',
-  '--scale',
-  'small',
-  '--data-dir',
-  dataDir,
-];
-let first: Run;
-let firstCard: Scorecard;
-let planted: string;
+describe('dbdiag drill run plant-incident --engine mysql (MariaDB from the installed binaries, auto)', () => {
+  // The scenario on MariaDB 10.11 (max_connections 100), small scale, one run. Its alerts are
+  // timed on a real Prometheus with every rule's for: scaled by 0.1 (1m -> 6 s): the drill
+  // mitigates long before a production for: runs out. On PostgreSQL the same scenario runs in
+  // auto mode as `dbdiag demo --fix` (test/integration/demo) and in team mode
+  // (test/integration/drills/team-mode.test.ts), each a run of its own: CI time.
+  const store = mkdtempSync(join(tmpdir(), 'drill-store-mysql-'));
+  let run: Run;
+  let card: Scorecard;
+  let planted: string;
 
-describe('dbdiag drill run plant-incident (PostgreSQL, auto)', () => {
   beforeAll(async () => {
     // what a SIGKILLed drill leaves: a marked directory whose owner process is gone
     planted = join(tmpdir(), `dbdiag-drill-killed-${process.pid}`);
@@ -112,90 +107,12 @@ describe('dbdiag drill run plant-incident (PostgreSQL, auto)', () => {
       join(planted, MARKER_FILE),
       JSON.stringify({
         purpose: 'drill',
-        engine: 'postgres',
+        engine: 'mysql',
         ownerPid: 2 ** 22 + 7,
         serverPid: null,
         createdAt: '',
       }),
     );
-    // the first run times its alerts on a real Prometheus with every rule's for: scaled by 0.1
-    // (1m -> 6 s): the drill mitigates long before a production for: runs out
-    first = await dbdiag([...drill, '--alert-for-scale', '0.1']);
-    firstCard = JSON.parse(first.stdout) as Scorecard;
-  }, 300_000);
-
-  afterAll(() => {
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(planted, { recursive: true, force: true });
-  });
-
-  it('passes: detected within 60 s of the load, mitigated from the finding, recovered', () => {
-    expect(first.code, `${first.stderr}\n${JSON.stringify(firstCard.failures)}`).toBe(0);
-    expect(firstCard.result).toBe('pass');
-    expect(firstCard.times.detectSeconds).not.toBeNull();
-    expect(firstCard.times.detectSeconds as number).toBeLessThanOrEqual(60);
-    expect(firstCard.mitigation.applied).toBe(true);
-    expect(firstCard.mitigation.actions[0]?.type).toBe('create-index');
-    expect(firstCard.mitigation.actions[0]?.statement).toMatch(
-      /CREATE INDEX CONCURRENTLY .*work_order_history_details/,
-    );
-    expect(firstCard.times.mitigateSeconds as number).toBeGreaterThan(
-      firstCard.times.detectSeconds as number,
-    );
-    expect(firstCard.times.recoverSeconds as number).toBeGreaterThanOrEqual(
-      firstCard.times.mitigateSeconds as number,
-    );
-    expect(firstCard.symptom.recovered).toBe(true);
-    expect(firstCard.symptom.incidentErrors).toBeGreaterThan(0);
-    expect(firstCard.symptom.recoveryErrors).toBe(0);
-    expect(firstCard.findings.map((f) => f.kind)).toEqual(
-      expect.arrayContaining(['pool-saturation', 'missing-index']),
-    );
-  });
-
-  it('times the alert on a real Prometheus evaluating the rules file (for: scaled, and says so)', () => {
-    expect(firstCard.alerts?.measured, firstCard.alertNote).toBe(true);
-    expect(firstCard.alertNote).toContain('SCALED by 0.1');
-    const critical = firstCard.alerts?.rules.find((r) => r.name === 'DbdiagConnectionSaturationCritical');
-    expect(critical?.for).toBe('6s');
-    expect(critical?.pendingSeconds, firstCard.alertNote).not.toBeNull();
-    expect(critical?.firingSeconds, firstCard.alertNote).not.toBeNull();
-    // firing follows pending by at least the (scaled) for:, and the page is the first of them
-    expect(critical?.firingSeconds as number).toBeGreaterThanOrEqual(
-      (critical?.pendingSeconds as number) + 6 - 0.2,
-    );
-    expect(firstCard.times.alertSeconds).not.toBeNull();
-    expect(firstCard.times.alertSeconds as number).toBeLessThanOrEqual(critical?.firingSeconds as number);
-  });
-
-  it('checks the runbook: its URL answers and its PostgreSQL Diagnosis ran on the full server', () => {
-    expect(firstCard.runbook.url).toMatch(/\/runbooks\/pool-saturation\.md$/);
-    expect(firstCard.runbook.resolved).toBe(true);
-    expect(firstCard.runbook.diagnosisRan).toBe(true);
-    expect(firstCard.runbook.statements).toBeGreaterThan(0);
-  });
-
-  it('leaves nothing behind (checked by the drill and here), and removed the killed run’s leftover', () => {
-    expect(firstCard.cleanup).toMatchObject({ ok: true, leftovers: [] });
-    expect(firstCard.cleanup.removedBefore.join('\n')).toContain(planted);
-    expect(drillRemains(first)).toEqual([]);
-    expect(first.stderr).toContain(`Removed a sandbox left by an interrupted run: ${planted}`);
-  });
-
-  it('the scorecard validates against its schema', async () => {
-    expect(await scorecardErrors(firstCard)).toEqual([]);
-    expect(firstCard.previous).toBeNull();
-  });
-});
-
-describe('dbdiag drill run plant-incident --engine mysql (MariaDB from the installed binaries, auto)', () => {
-  // The same scenario on MariaDB 10.11 (max_connections 100), small scale, one run: the rules'
-  // own for: durations (no alert asserted here; the PostgreSQL run above times them).
-  const store = mkdtempSync(join(tmpdir(), 'drill-store-mysql-'));
-  let run: Run;
-  let card: Scorecard;
-
-  beforeAll(async () => {
     run = await dbdiag([
       'drill',
       'run',
@@ -206,14 +123,17 @@ describe('dbdiag drill run plant-incident --engine mysql (MariaDB from the insta
       'json',
       '--scale',
       'small',
+      '--alert-for-scale',
+      '0.1',
       '--data-dir',
       store,
     ]);
     card = JSON.parse(run.stdout) as Scorecard;
-  }, 240_000);
+  }, 300_000);
 
   afterAll(() => {
     rmSync(store, { recursive: true, force: true });
+    rmSync(planted, { recursive: true, force: true });
   });
 
   it('passes: critical pool-saturation linked to the missing index on the history table within 60 s of the load', () => {
@@ -253,10 +173,28 @@ describe('dbdiag drill run plant-incident --engine mysql (MariaDB from the insta
     expect(card.runbook.diagnosisRan).toBe(true);
   });
 
-  it('validates and leaves nothing behind (no directory, no server process)', async () => {
+  it('times the alert on a real Prometheus evaluating the rules file (for: scaled, and says so)', () => {
+    expect(card.alerts?.measured, card.alertNote).toBe(true);
+    expect(card.alertNote).toContain('SCALED by 0.1');
+    const critical = card.alerts?.rules.find((r) => r.name === 'DbdiagConnectionSaturationCritical');
+    expect(critical?.for).toBe('6s');
+    expect(critical?.pendingSeconds, card.alertNote).not.toBeNull();
+    expect(critical?.firingSeconds, card.alertNote).not.toBeNull();
+    // firing follows pending by at least the (scaled) for:, and the page is the first of them
+    expect(critical?.firingSeconds as number).toBeGreaterThanOrEqual(
+      (critical?.pendingSeconds as number) + 6 - 0.2,
+    );
+    expect(card.times.alertSeconds).not.toBeNull();
+    expect(card.times.alertSeconds as number).toBeLessThanOrEqual(critical?.firingSeconds as number);
+  });
+
+  it('validates, leaves nothing behind (no directory, no server process), and removed the killed run’s leftover', async () => {
     expect(await scorecardErrors(card)).toEqual([]);
+    expect(card.previous).toBeNull();
     expect(card.cleanup).toMatchObject({ ok: true, leftovers: [] });
     expect(drillRemains(run)).toEqual([]);
+    expect(card.cleanup.removedBefore.join('\n')).toContain(planted);
+    expect(run.stderr).toContain(`Removed a sandbox left by an interrupted run: ${planted}`);
   });
 });
 

@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../agent/config/schema.js';
 import { SCENARIOS } from '../../../agent/drills/catalogue.js';
@@ -7,13 +12,19 @@ import { componentLogger } from '../../../agent/log.js';
 import { startSandboxServer } from '../../../agent/sandbox/engines.js';
 import type { SandboxServer } from '../../../agent/sandbox/server.js';
 import type { EngineName } from '../../../agent/snapshot/signals.js';
+import { openStore } from '../../../agent/state/open.js';
+import type { Store } from '../../../agent/state/store.js';
 
 // The catalogue's fault drills in auto mode on real servers, one sandbox server per engine
 // shared by the scenarios that allow it (each works in a database and login of its own): the
 // expected findings within their threshold time plus two 2 s sampling intervals, the
 // mitigation applied from the findings' actions, recovery measured, and afterwards nothing of
 // the drill on the server — no session, open transaction, lock, database or login — checked
-// here with the server's own catalog, not only by the drill.
+// here with the server's own catalog, not only by the drill. The scorecards go to a store, as a
+// team's quarterly runs do: one more run of a scenario compares with the stored one, and
+// `dbdiag drill history` lists both.
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** what is on the server besides the test's own query (sessions, transactions, locks, drill objects) */
 const REMAINS: Record<EngineName, string> = {
@@ -43,27 +54,30 @@ describe.each(ENGINES)('drill scenarios on a shared %s sandbox (auto)', (engine)
   const scenarios = SCENARIOS.filter((s) => !s.needsOwnServer && s.engines.includes(engine));
   let server: SandboxServer;
   const lines: string[] = [];
+  const dataDir = mkdtempSync(join(tmpdir(), `drill-scenarios-${engine}-`));
+  let store: Store;
+  const cards = new Map<string, Scorecard>();
 
   beforeAll(async () => {
     // what the shared scenarios need: a small connection limit (connection-leak fills it)
     server = await startSandboxServer(engine, { purpose: 'drill-test', maxConnections: 20 });
+    store = await openStore({ dataDir });
   });
   afterAll(async () => {
     await server?.destroy();
+    await store?.close();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it.each(scenarios.map((s) => s.name))('%s', async (name) => {
-    const scenario = scenarios.find((s) => s.name === name);
-    if (scenario === undefined) throw new Error(name);
-    lines.length = 0;
-    const card: Scorecard = await runDrill({
+  const drill = (name: string): Promise<Scorecard> =>
+    runDrill({
       scenario: name,
       engine,
       mode: 'auto',
       config: configSchema.parse({}),
       intervalSeconds: 2,
       scale: 'small',
-      store: null,
+      store,
       log,
       print: (text) => lines.push(text),
       signal: new AbortController().signal,
@@ -74,6 +88,13 @@ describe.each(ENGINES)('drill scenarios on a shared %s sandbox (auto)', (engine)
       // then never fires (at 0.1, 6 s, the mitigation won that race on PostgreSQL)
       alertForScale: 0.02,
     });
+
+  it.each(scenarios.map((s) => s.name))('%s', async (name) => {
+    const scenario = scenarios.find((s) => s.name === name);
+    if (scenario === undefined) throw new Error(name);
+    lines.length = 0;
+    const card = await drill(name);
+    cards.set(name, card);
     const story = `${lines.join('\n')}\n${JSON.stringify(card.failures)}`;
     expect(await scorecardErrors(card)).toEqual([]);
     expect(card.result, story).toBe('pass');
@@ -109,4 +130,47 @@ describe.each(ENGINES)('drill scenarios on a shared %s sandbox (auto)', (engine)
     });
     lines.length = 0;
   });
+
+  it('lock-pileup run again: its scorecard compares with the stored one, and drill history lists both', async () => {
+    const first = cards.get('lock-pileup');
+    expect(first, 'the lock-pileup run above').toBeDefined();
+    expect(first?.previous).toBeNull();
+    const second = await drill('lock-pileup');
+    expect(await scorecardErrors(second)).toEqual([]);
+    // the comparison is there whatever the second run's result
+    expect(second.previous?.id).toBe(first?.id);
+    expect(second.previous?.change.detectSeconds).toBeCloseTo(
+      (second.times.detectSeconds as number) - (first?.times.detectSeconds as number),
+      0,
+    );
+    // the CLI reads the same store
+    await store.close();
+    const history = await cli(['drill', 'history', 'lock-pileup', '--engine', engine, '--data-dir', dataDir]);
+    store = await openStore({ dataDir });
+    expect(history.code, history.stderr).toBe(0);
+    const listed = history.stdout.trim().split('\n');
+    expect(listed).toHaveLength(2);
+    expect(listed[0]).toContain(second.finishedAt);
+    expect(listed[1]).toContain(first?.finishedAt);
+  });
 });
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'agent/cli/main.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DBDIAG_LOG_LEVEL: 'warn' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
