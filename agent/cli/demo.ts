@@ -1,4 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { ENGINE_NAMES, type EngineName } from '../engines/names.js';
 import { checkNumbers } from './flags.js';
 
 interface DemoArgs {
@@ -7,12 +8,13 @@ interface DemoArgs {
   json: boolean;
   interval: number;
   listen: string;
+  engine: EngineName;
 }
 
 export const demoCommand: CommandModule<object, DemoArgs> = {
   command: 'demo',
   describe:
-    "Replay the plant's work-order outage on an embedded PostgreSQL and watch dbdiag diagnose it (--fix applies the proposed index)",
+    "Replay the plant's work-order outage on a sandbox server (embedded PostgreSQL by default) and watch dbdiag diagnose it (--fix applies the proposed index)",
   builder: (yargs: Argv) =>
     yargs
       .option('duration', {
@@ -23,7 +25,8 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .option('fix', {
         type: 'boolean',
         default: false,
-        describe: 'then apply the proposed index online (CREATE INDEX CONCURRENTLY) and show the recovery',
+        describe:
+          'then apply the proposed index online (PostgreSQL CREATE INDEX CONCURRENTLY, MariaDB ALTER TABLE ... LOCK=NONE) and show the recovery',
       })
       .option('json', {
         type: 'boolean',
@@ -35,6 +38,11 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
         type: 'number',
         default: 2,
         describe: "the agent's sampling interval, in seconds",
+      })
+      .option('engine', {
+        choices: ENGINE_NAMES,
+        default: 'postgres' as EngineName,
+        describe: 'the sandbox server: embedded PostgreSQL, or MariaDB from the installed binaries',
       })
       .option('listen', {
         type: 'string',
@@ -71,6 +79,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
         fix: args.fix,
         intervalSeconds: args.interval,
         listen: args.listen,
+        engine: args.engine,
         log,
         print,
         signal: abort.signal,
