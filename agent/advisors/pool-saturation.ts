@@ -140,10 +140,13 @@ export function poolSaturation(input: AdvisorInput, explaining: readonly Finding
   // statements' incident into a pool-sizing one.
   const peakActive = Math.max(...samples.map((s) => s.connections.byState.active));
   const oversized = needed !== null && Math.max(needed, peakActive) * t.heldToNeededRatio < held;
-  const newMax = stopGapMaxConnections(peak, c.max, t.connectionHeadroomFactor);
+  // the setting a person raises (MySQL/MariaDB keep their admin slot beyond it)
+  const newMax = stopGapMaxConnections(peak, c.maxSetting, t.connectionHeadroomFactor);
   const perConn = perConnectionBytes(input, c);
-  const extraMemory = perConn === null ? null : (newMax - c.max) * perConn;
-  const appPool = Math.max(1, newMax - c.reserved - 5);
+  const extraMemory = perConn === null ? null : (newMax - c.maxSetting) * perConn;
+  // the reserved slots the setting counts (PostgreSQL's), which the applications cannot take
+  const reservedWithin = Math.max(0, c.reserved - (c.max - c.maxSetting));
+  const appPool = Math.max(1, newMax - reservedWithin - 5);
 
   const cause = oversized
     ? `connections are held, not used: ${held} held for ${round(needed ?? 0, 1)} needed by the workload (${states.idle} idle, ${states.idleInTransaction} idle in transaction)`
@@ -181,7 +184,7 @@ export function poolSaturation(input: AdvisorInput, explaining: readonly Finding
     input,
     'max-connections',
     newMax,
-    c.max,
+    c.maxSetting,
     'more memory: each connection has its own buffers',
   );
   const pools: FixAction = {
@@ -241,7 +244,7 @@ export function poolSaturation(input: AdvisorInput, explaining: readonly Finding
         })),
       },
       fix: {
-        summary: `Stop-gap: max_connections ${c.max} -> ${newMax} (peak ${peak} x ${t.connectionHeadroomFactor})${
+        summary: `Stop-gap: max_connections ${c.maxSetting} -> ${newMax} (peak ${peak} x ${t.connectionHeadroomFactor})${
           extraMemory === null ? '' : `, up to ${formatBytes(extraMemory)} more memory`
         }; ${oversized ? 'then shrink the pools / add a pooler' : 'then fix what made statements slow'}`,
         actions,
@@ -249,7 +252,7 @@ export function poolSaturation(input: AdvisorInput, explaining: readonly Finding
         risk: `${setting.risk} Each extra connection may allocate its own sort/hash and session buffers${perConn === null ? '' : ` (${formatBytes(perConn)})`}.`,
         rollback: `${rollbackText(input, [raise], 'None needed.')} Restore the previous pool sizes.`,
         details: {
-          currentMaxConnections: c.max,
+          currentMaxConnections: c.maxSetting,
           proposedMaxConnections: newMax,
           proposedAppPoolTotal: appPool,
           extraMemoryBytes: extraMemory,

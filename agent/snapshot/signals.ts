@@ -19,7 +19,13 @@ export interface ConnectionSignals {
   at: number;
   /** client connections holding a slot, the agent's own included (that slot is taken) */
   used: number;
+  /** every slot the server has, reserved ones included */
   max: number;
+  /**
+   * the max_connections setting as the server holds it (what a person raises): PostgreSQL's
+   * counts the reserved slots (= max); MySQL/MariaDB keep their administrator's slot beyond it (max - 1)
+   */
+  maxSetting: number;
   /** slots ordinary clients can never take: PostgreSQL superuser_reserved_connections (+ reserved_connections on 16+); MySQL the one extra connection kept for an administrative user */
   reserved: number;
   byState: ConnectionStates;

@@ -106,6 +106,7 @@ function snapshotAt(target: string, at: number, cycle: number): { snapshot: Snap
         at,
         used,
         max: 100,
+        maxSetting: 100,
         reserved: 3,
         byState: {
           active: Math.floor(used / 2),

@@ -54,7 +54,8 @@ export interface ProbeContractServer {
   /** client sessions open on the server when the shared tests start, the agent's not counted */
   sessionsAtStart: number;
   /** max and reserved as the connections probe reports them */
-  slots: { max: number; reserved: number };
+  /** the server's slots; `setting`: its max_connections as configured */
+  slots: { max: number; reserved: number; setting: number };
   /** the agent's own session shows in byState as active (PostgreSQL), or in no state (MySQL) */
   ownSessionCountedActive: boolean;
   /** the table-lock fault holds its lock inside a transaction (PostgreSQL LOCK TABLE) rather than outside one (MySQL LOCK TABLES) */
@@ -179,6 +180,7 @@ export function probeContracts(server: () => ProbeContractServer): void {
       expect(before.used).toBe(s.sessionsAtStart + 1);
       expect(before.max).toBe(s.slots.max);
       expect(before.reserved).toBe(s.slots.reserved);
+      expect(before.maxSetting).toBe(s.slots.setting);
       await withSessions(s, 5, async (held) => {
         const [idle, locker, waiter] = held as [SandboxSession, SandboxSession, SandboxSession];
         const expectedUsed = s.sessionsAtStart + held.length + 1; // the agent's own slot is taken too

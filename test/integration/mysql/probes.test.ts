@@ -132,7 +132,7 @@ describe.each(kinds)('MySQL/MariaDB probes on $label', (kind) => {
     agentDsn: monitorUrl,
     appDsn: appUrl,
     sessionsAtStart: 1, // the file's own agent session
-    slots: { max: MAX_CONNECTIONS + 1, reserved: 1 },
+    slots: { max: MAX_CONNECTIONS + 1, reserved: 1, setting: MAX_CONNECTIONS },
     ownSessionCountedActive: false,
     lockHolderInTransaction: false,
     faultTables: { idle: 'shop.orders', locked: 'shop.order_lines' },

@@ -118,7 +118,7 @@ describe.each(PG_VERSIONS)('PostgreSQL %i probes', (version) => {
     agentDsn: server.url(),
     appDsn: server.url(),
     sessionsAtStart: 2, // the administrator's and the file's own agent session
-    slots: { max: MAX_CONNECTIONS, reserved },
+    slots: { max: MAX_CONNECTIONS, reserved, setting: MAX_CONNECTIONS },
     ownSessionCountedActive: true,
     lockHolderInTransaction: true,
     faultTables: { idle: 'public.scan_me', locked: 'public.hot' },

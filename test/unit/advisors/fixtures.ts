@@ -33,6 +33,7 @@ export function connections(
     at,
     used,
     max: 100,
+    maxSetting: 100,
     reserved: 0,
     byState: { active: used, idle: 0, idleInTransaction: 0, waitingLock: 0, other: 0 },
     oldestTransactionSeconds: null,

@@ -49,6 +49,24 @@ describe('pool-saturation', () => {
     expect(f?.fix?.risk).toMatch(/WARNING.*restart/);
   });
 
+  it('proposes the stop-gap against the max_connections setting where the admin slot lies beyond it (MySQL/MariaDB)', () => {
+    // MariaDB at 100 of max_connections 100: the server's max is 101 with one slot for an administrator
+    const history = [0, 15_000, 30_000].map((d) =>
+      snapshot(T0 + d, {
+        connections: connections(T0 + d, 100, { max: 101, maxSetting: 100, reserved: 1, peakUsed: 100 }),
+      }),
+    );
+    const [f] = poolSaturation(input(history, { rates: slowRates }), [indexFinding]);
+    expect(f?.severity).toBe('critical');
+    expect(f?.fix?.details?.currentMaxConnections).toBe(100);
+    expect(f?.fix?.details?.proposedMaxConnections).toBe(150);
+    // every one of the new 150 is the applications' (the admin slot is beyond them)
+    expect(f?.fix?.details?.proposedAppPoolTotal).toBe(145);
+    expect(f?.fix?.summary).toMatch(/^Stop-gap: max_connections 100 -> 150/);
+    const raise = f?.fix?.actions.find((a) => a.type === 'set-setting');
+    expect(raise?.rollback).toMatchObject({ value: 100 });
+  });
+
   it('does not fire on one saturated sample in a window that was otherwise calm', () => {
     const history = [
       snapshot(T0, { connections: connections(T0, 40) }),

@@ -43,6 +43,7 @@ function snapshot(up: boolean): Snapshot {
         at: 1_700_000_000_000,
         used: 97,
         max: 100,
+        maxSetting: 100,
         reserved: 3,
         byState: { active: 90, idle: 5, idleInTransaction: 2, waitingLock: 0, other: 0 },
         oldestTransactionSeconds: 12,

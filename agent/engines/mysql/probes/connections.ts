@@ -131,6 +131,7 @@ export async function sampleConnections(ctx: ProbeContext): Promise<ProbeOutcome
     at: ctx.now(),
     used: status.get('threads_connected') ?? 0,
     max: maxConnections + ADMIN_RESERVED_SLOTS,
+    maxSetting: maxConnections,
     reserved: ADMIN_RESERVED_SLOTS,
     byState,
     oldestTransactionSeconds: numOrNull(settings?.oldest_transaction_seconds),

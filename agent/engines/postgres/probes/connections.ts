@@ -70,6 +70,7 @@ export function toConnectionSignals(row: Row, at: number): ConnectionSignals {
     at,
     used,
     max: num(row.max_connections),
+    maxSetting: num(row.max_connections),
     reserved: num(row.reserved),
     byState,
     oldestTransactionSeconds: numOrNull(row.oldest_xact_seconds),
