@@ -240,9 +240,12 @@ export class AlertWatch {
       prometheus: this.version,
       forScale: this.options.forScale,
       rules: this.options.rules.map(timing),
+      // other rules the fault set off: one already pending before t0 is the sandbox's start, not
+      // the fault (DbdiagAgentDown holds until Prometheus' first scrape of the drill's agent)
       others: measured
         ? [...this.firstPending.keys()]
             .filter((n) => !this.options.rules.includes(n))
+            .filter((n) => (this.firstPending.get(n) ?? 0) >= (this.t0 ?? 0))
             .sort()
             .map(timing)
         : [],
