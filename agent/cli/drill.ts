@@ -122,7 +122,7 @@ async function listScenarios(args: DrillArgs): Promise<void> {
   }
   for (const s of SCENARIOS)
     process.stdout.write(
-      `${s.name}  [${s.engines.join(', ')}; ${s.modes.join(', ')}; detect within ${s.detectLimitSeconds} s]  ${s.summary}\n`,
+      `${s.name}  [${s.engines.join(', ')}; detect within ${s.detectLimitSeconds} s]  ${s.summary}\n`,
     );
 }
 

@@ -559,7 +559,6 @@ export function faultDrill(spec: FaultDrill): DrillScenario {
     name: spec.name,
     summary: spec.summary,
     engines: spec.engines,
-    modes: ['auto', 'team'],
     findingKinds: spec.findingKinds,
     alertRules: spec.alertRules,
     detectLimitSeconds: spec.thresholdSeconds + 2 * 2,

@@ -98,10 +98,6 @@ export function checkDrillRequest(
     throw new DrillUsageError(
       `scenario "${scenario.name}" runs on ${scenario.engines.join(', ')}, not on ${request.engine}`,
     );
-  if (!scenario.modes.includes(request.mode))
-    throw new DrillUsageError(
-      `scenario "${scenario.name}" has no ${request.mode} mode yet (it has: ${scenario.modes.join(', ')})`,
-    );
   return scenario;
 }
 

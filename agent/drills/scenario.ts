@@ -59,12 +59,12 @@ export interface ScenarioOutcome {
   leftovers?: string[];
 }
 
+/** A drill; every scenario runs in both modes (DrillMode): auto applies the findings' actions, team waits for people. */
 export interface DrillScenario {
   name: string;
   /** one line: what it injects, what it expects */
   summary: string;
   engines: readonly EngineName[];
-  modes: readonly DrillMode[];
   /** the finding kinds the agent must raise */
   findingKinds: readonly string[];
   /** the alert rules (dashboards/prometheus/dbdiag.rules.yml) it makes fire */

@@ -691,7 +691,6 @@ export const plantIncident: DrillScenario = {
   name: 'plant-incident',
   summary: `a JOIN on the un-indexed ${HISTORY_TABLE} under rising load saturates the connections; mitigation: the proposed index, online`,
   engines: ['postgres', 'mysql'],
-  modes: ['auto', 'team'],
   findingKinds: ['pool-saturation', 'missing-index'],
   alertRules: [
     'DbdiagConnectionSaturationWarning',

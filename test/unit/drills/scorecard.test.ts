@@ -141,9 +141,10 @@ describe('drill safety: refused before anything is touched', () => {
         config,
       }),
     ).toThrow(/starts its own sandbox server/);
-    expect(() =>
-      checkDrillRequest({ scenario: 'plant-incident', engine: 'postgres', mode: 'team', config }),
-    ).toThrow(/no team mode/);
+    // every scenario runs in both modes
+    expect(
+      checkDrillRequest({ scenario: 'plant-incident', engine: 'postgres', mode: 'team', config }).name,
+    ).toBe('plant-incident');
     expect(
       checkDrillRequest({ scenario: 'plant-incident', engine: 'postgres', mode: 'auto', config }).name,
     ).toBe('plant-incident');
