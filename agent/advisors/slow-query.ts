@@ -4,8 +4,10 @@ import { type AdvisorInput, latest, makeFinding, remedies, round } from './conte
 
 // Statements that are slow per call, or that take most of the server's statement time, from
 // the statement statistics (cumulative, so a one-shot check of an idle server still sees
-// them) and from the slow-query log digest. Missing-index findings that target the same
-// statement are linked as the explanation.
+// them) and from the slow-query log digest. The followed log is a stream of events: a class is
+// judged on what was logged in the last slowLogRecentSeconds (the digest counts since the agent
+// started following), so its finding resolves once the statements stop being slow. Missing-index
+// findings that target the same statement are linked as the explanation.
 
 interface Candidate {
   id: string;
@@ -21,6 +23,25 @@ const DML = /^\s*(\/\*.*?\*\/\s*)*(select|with|update|delete|insert|replace)\b/i
 
 export function shortId(text: string): string {
   return createHash('sha1').update(text).digest('hex').slice(0, 12);
+}
+
+/**
+ * The slow-log classes as they stood at `from` (the newest sample at or before it), by id; empty
+ * when the history does not reach back that far (the agent started following since: every
+ * statement it counted is recent).
+ */
+function slowLogBefore(
+  input: AdvisorInput,
+  from: number,
+): Map<string, { count: number; totalSeconds: number }> {
+  for (let i = input.history.length - 1; i >= 0; i--) {
+    const snapshot = input.history[i];
+    if (snapshot === undefined || snapshot.at > from) continue;
+    const classes = snapshot.signals.slowlog?.classes;
+    if (classes === undefined) continue;
+    return new Map(classes.map((c) => [c.id, { count: c.count, totalSeconds: c.totalSeconds }]));
+  }
+  return new Map();
 }
 
 export function slowQuery(input: AdvisorInput, explaining: readonly Finding[]): Finding[] {
@@ -40,15 +61,21 @@ export function slowQuery(input: AdvisorInput, explaining: readonly Finding[]): 
       maxSeconds: null,
     });
   }
+  const before = slowLogBefore(input, snapshot.at - t.slowLogRecentSeconds * 1000);
   for (const c of snapshot.signals.slowlog?.classes ?? []) {
-    if (c.count <= 0) continue;
+    const earlier = before.get(c.id);
+    // a count that went down: the digest started over (a new log file followed from its start)
+    const since = earlier !== undefined && earlier.count <= c.count ? earlier : undefined;
+    const calls = c.count - (since?.count ?? 0);
+    if (calls <= 0) continue;
+    const totalSeconds = c.totalSeconds - (since?.totalSeconds ?? 0);
     candidates.push({
       id: c.id,
       source: 'slowlog',
       fingerprint: c.fingerprint,
-      calls: c.count,
-      totalSeconds: c.totalSeconds,
-      meanSeconds: c.totalSeconds / c.count,
+      calls,
+      totalSeconds,
+      meanSeconds: totalSeconds / calls,
       maxSeconds: c.maxSeconds,
     });
   }

@@ -303,6 +303,13 @@ export const thresholdsSchema = z
         'statements called fewer times are one-offs (a bulk load, a report run once), not slow queries',
       ),
     slowQueryMax: z.number().int().min(1).default(10).describe('statements reported at most'),
+    slowLogRecentSeconds: z
+      .number()
+      .min(1)
+      .default(3600)
+      .describe(
+        "a slow-log class is judged on the statements logged in this many seconds before the latest sample, so its slow-query finding resolves once they stop (the agent's history must reach that far back: historySize x intervalSeconds)",
+      ),
 
     // --- replication: replica-lag, replication-broken, inactive-slot, read-split-candidate ---
     replicaLagWarningSeconds: z

@@ -67,13 +67,6 @@ export interface FaultDrill {
   summary: string;
   engines: readonly EngineName[];
   findingKinds: readonly string[];
-  /**
-   * the kinds whose findings must be resolved for recovery (default: every one of findingKinds);
-   * a kind left out is one that stays open by design (e.g. a slow-log class's slow-query: the
-   * digest is cumulative since the agent began following the log) and the scenario's verify()
-   * checks its symptom instead
-   */
-  resolvedKinds?: readonly string[];
   alertRules: readonly string[];
   /**
    * the expected finding's own threshold time (its thresholds below), in seconds: the drill
@@ -414,10 +407,7 @@ async function runFaultDrill(spec: FaultDrill, context: DrillContext): Promise<S
     );
     if (signal.aborted) return outcome();
 
-    const resolvedKinds = spec.resolvedKinds ?? spec.findingKinds;
-    const watched = expected
-      .filter((f): f is Finding => f !== undefined && resolvedKinds.includes(f.kind))
-      .map((f) => f.id);
+    const watched = expected.filter((f): f is Finding => f !== undefined).map((f) => f.id);
     const team = context.mode === 'team' ? (context.team ?? null) : null;
     teamConsole = team;
     let mitigatedAt: number;

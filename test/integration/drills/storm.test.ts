@@ -83,7 +83,7 @@ describe.each(ENGINES)('slow-query-storm on its own %s sandbox (auto)', (engine)
     expect(card.mitigation.actions.map((a) => a.type)).toContain('create-index');
     expect(card.mitigation.actions.map((a) => a.statement).join(' ')).toMatch(/readings.*sensor/is);
     expect(card.times.mitigateSeconds as number).toBeGreaterThanOrEqual(card.times.detectSeconds as number);
-    // recovered: missing-index resolved, the requests clean, the slow log back to its rate
+    // recovered: both findings resolved (the slow-log class over its last 20 s), the requests clean, the slow log back to its rate
     expect(card.symptom.recovered, story).toBe(true);
     expect(card.symptom.recoveryErrors).toBe(0);
     expect(card.times.recoverSeconds as number).toBeGreaterThanOrEqual(card.times.mitigateSeconds as number);

@@ -15,6 +15,7 @@ import { samplingLimits } from '../../../agent/runtime/target-runner.js';
 import { openStore } from '../../../agent/state/open.js';
 import type { Store } from '../../../agent/state/store.js';
 import { startLocalMariadb, type TestMysqlServer } from '../../support/mysql.js';
+import { until } from '../../support/until.js';
 
 // dbdiag apply on a real MariaDB while reads filtered on an un-indexed column run: the index is
 // added in the online form (ALTER TABLE ... ADD INDEX, ALGORITHM=INPLACE, LOCK=NONE, behind
@@ -73,9 +74,16 @@ describe('dbdiag apply on a real MariaDB', () => {
     );
     let statementId = '';
     try {
-      const sample = await session.sample('statements');
-      const statements = sample.status === 'ok' ? (sample.signals.statements?.statements ?? []) : [];
-      statementId = statements.find((s) => /select\s*count.*customer_id/i.test(s.fingerprint))?.id ?? '';
+      // the workload's first reads may not be digested yet (CI once read none): sample until they are
+      statementId = await until(
+        'the read in the statements probe',
+        async () => {
+          const sample = await session.sample('statements');
+          const statements = sample.status === 'ok' ? (sample.signals.statements?.statements ?? []) : [];
+          return statements.find((s) => /select\s*count.*customer_id/i.test(s.fingerprint))?.id;
+        },
+        20_000,
+      );
     } finally {
       await session.close();
     }

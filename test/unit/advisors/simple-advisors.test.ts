@@ -277,4 +277,43 @@ describe('slow-query', () => {
     expect(found.map((f) => f.evidence.statementId)).toEqual(['q1']);
     expect(found[0]?.related).toEqual(['missing-index:db:x']);
   });
+
+  it('judges a followed slow log on what it logged in the last slowLogRecentSeconds: quiet since, no finding', () => {
+    const slowClass = (count: number, totalSeconds: number) => ({
+      id: 'c1',
+      fingerprint: 'SELECT * FROM readings WHERE sensor = ?',
+      count,
+      totalSeconds,
+      maxSeconds: 2,
+      lockSeconds: 0,
+      rowsSent: count,
+      rowsExamined: count * 1000,
+      databases: ['app'],
+      sample: null,
+      firstSeenAt: null,
+      lastSeenAt: null,
+    });
+    const at = (ms: number, count: number, totalSeconds: number) =>
+      snapshot(T0 + ms, {
+        slowlog: {
+          at: T0 + ms,
+          path: '/var/log/slow.log',
+          classes: [slowClass(count, totalSeconds)],
+          linesSkipped: 0,
+        },
+      });
+    const t = { slowLogRecentSeconds: 60, slowQueryMeanSeconds: 1 };
+    // 40 slow statements (1.5 s each) in the last minute: a finding on those 40
+    const storming = slowQuery(input([at(0, 10, 15), at(60_000, 50, 75)], { thresholds: t }), []);
+    expect(storming.map((f) => f.object)).toEqual(['slowlog:c1']);
+    expect(storming[0]?.summary).toMatch(/^1500 ms per call x 40 calls/);
+    // nothing logged since a minute ago: the digest still holds the 50, the finding is gone
+    expect(
+      slowQuery(input([at(0, 10, 15), at(60_000, 50, 75), at(120_000, 50, 75)], { thresholds: t }), []),
+    ).toEqual([]);
+    // the history does not reach back a minute (the agent started following since): all of it is recent
+    expect(slowQuery(input([at(0, 50, 75)], { thresholds: t }), []).map((f) => f.object)).toEqual([
+      'slowlog:c1',
+    ]);
+  });
 });
