@@ -17,45 +17,75 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const dataDir = mkdtempSync(join(tmpdir(), 'drill-team-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
+interface TeamRun<T> {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** what the team's work returned; null when the drill never handed over */
+  worked: T | null;
+}
+
+/**
+ * `dbdiag drill run SCENARIO --mode team` on PostgreSQL in its own process; once the terminal
+ * shows the runbook and the faulty server, `team` works on that server (the DSN) and marks its
+ * steps on the drill's stdin.
+ */
+async function teamDrill<T>(
+  scenario: string,
+  limitSeconds: number,
+  team: (dsn: string, mark: (line: string) => void) => Promise<T>,
+): Promise<TeamRun<T>> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'agent/cli/main.ts',
+      'drill',
+      'run',
+      scenario,
+      '--mode',
+      'team',
+      '--format',
+      'json',
+      '--scale',
+      'small',
+      '--no-alerts',
+      '--team-limit',
+      String(limitSeconds),
+      '--data-dir',
+      dataDir,
+    ],
+    { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DBDIAG_LOG_LEVEL: 'warn' } },
+  );
+  let stdout = '';
+  let stderr = '';
+  let worked: Promise<T> | null = null;
+  let failed: unknown = null;
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    const dsn = /The faulty server: (\S+)/.exec(stderr)?.[1];
+    if (worked === null && dsn !== undefined && stderr.includes('Mark each step'))
+      worked = team(dsn, (line) => child.stdin.write(`${line}\n`)).catch((error: unknown) => {
+        // kept for the end: a rejection here must not go unhandled while the drill runs on
+        failed = error;
+        return null as T;
+      });
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const result = worked === null ? null : await worked;
+  if (failed !== null) throw failed;
+  return { code, stdout, stderr, worked: result };
+}
+
 describe('dbdiag drill run --mode team (connection-leak, PostgreSQL)', () => {
   it('shows the runbook, records the steps the team marks on stdin and when the symptom cleared', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'agent/cli/main.ts',
-        'drill',
-        'run',
-        'connection-leak',
-        '--mode',
-        'team',
-        '--format',
-        'json',
-        '--scale',
-        'small',
-        '--no-alerts',
-        '--team-limit',
-        '120',
-        '--data-dir',
-        dataDir,
-      ],
-      { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DBDIAG_LOG_LEVEL: 'warn' } },
-    );
-    let stdout = '';
-    let stderr = '';
-    let worked: Promise<number> | null = null;
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      const dsn = /The faulty server: (\S+)/.exec(stderr)?.[1];
-      if (worked === null && dsn !== undefined && stderr.includes('Mark each step')) worked = teamWorks(dsn);
-    });
     /** what the team does: finds the owner, ends the leaked sessions, says so */
-    const teamWorks = async (dsn: string): Promise<number> => {
-      child.stdin.write('1\n');
+    const { code, stdout, stderr, worked } = await teamDrill('connection-leak', 120, async (dsn, mark) => {
+      mark('1');
       const client = new pg.Client({ connectionString: dsn });
       await client.connect();
       try {
@@ -63,16 +93,15 @@ describe('dbdiag drill run --mode team (connection-leak, PostgreSQL)', () => {
           `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
             WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()`,
         );
-        child.stdin.write('2\n');
-        child.stdin.write('told the application team about the missing COMMIT\n');
+        mark('2');
+        mark('told the application team about the missing COMMIT');
         return rowCount ?? 0;
       } finally {
         await client.end();
       }
-    };
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    });
     expect(worked, stderr).not.toBeNull();
-    expect(await (worked as unknown as Promise<number>)).toBeGreaterThan(0);
+    expect(worked as number).toBeGreaterThan(0);
     const card = JSON.parse(stdout) as Scorecard;
     const story = `${stderr}\n${JSON.stringify(card.failures)}`;
     expect(await scorecardErrors(card)).toEqual([]);
@@ -106,61 +135,25 @@ describe('dbdiag drill run --mode team (connection-leak, PostgreSQL)', () => {
 
 describe('dbdiag drill run plant-incident --mode team (PostgreSQL)', () => {
   it('shows the pool-saturation runbook after the diagnosis; the team builds the index; the scorecard times their steps', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'agent/cli/main.ts',
-        'drill',
-        'run',
-        'plant-incident',
-        '--mode',
-        'team',
-        '--format',
-        'json',
-        '--scale',
-        'small',
-        '--no-alerts',
-        '--team-limit',
-        '150',
-        '--data-dir',
-        dataDir,
-      ],
-      { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DBDIAG_LOG_LEVEL: 'warn' } },
-    );
-    let stdout = '';
-    let stderr = '';
-    let worked: Promise<string> | null = null;
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      const dsn = /The faulty server: (\S+)/.exec(stderr)?.[1];
-      if (worked === null && dsn !== undefined && stderr.includes('Mark each step')) worked = teamWorks(dsn);
-    });
     /**
      * What the team does: step 1 of the runbook, the missing index, built online. The
-     * application holds all of its 100 slots; in team mode the server keeps three more for
-     * administrators (superuser_reserved_connections), so the team's session gets in at once.
+     * application holds all of its 100 slots; in team mode the server keeps five more for
+     * administrators (superuser_reserved_connections); the team retries for a while, as a DBA
+     * would, should the drill's own administrator sessions hold them for a moment.
      */
-    const teamWorks = async (dsn: string): Promise<string> => {
-      const client = new pg.Client({ connectionString: dsn });
-      await client.connect();
+    const { code, stdout, stderr, worked } = await teamDrill('plant-incident', 150, async (dsn, mark) => {
+      const client = await connectWithin(dsn, 30_000);
       try {
-        const statement =
-          'CREATE INDEX CONCURRENTLY wohd_team_idx ON work_order_history_details (work_order_id, operation_seq)';
-        await client.query(statement);
-        child.stdin.write('1\n');
-        return statement;
+        await client.query(
+          'CREATE INDEX CONCURRENTLY wohd_team_idx ON work_order_history_details (work_order_id, operation_seq)',
+        );
+        mark('1');
+        return true;
       } finally {
         await client.end();
       }
-    };
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-    expect(worked, stderr).not.toBeNull();
-    await (worked as unknown as Promise<string>);
+    });
+    expect(worked, stderr).toBe(true);
     const card = JSON.parse(stdout) as Scorecard;
     const story = `${stderr.slice(-6000)}\n${JSON.stringify(card.failures)}`;
     expect(await scorecardErrors(card)).toEqual([]);
@@ -185,3 +178,19 @@ describe('dbdiag drill run plant-incident --mode team (PostgreSQL)', () => {
     expect(card.cleanup).toMatchObject({ ok: true, leftovers: [] });
   });
 });
+
+/** A session on `dsn`, retried every 250 ms while the server refuses it (full), for up to `ms`. */
+async function connectWithin(dsn: string, ms: number): Promise<pg.Client> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const client = new pg.Client({ connectionString: dsn });
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
