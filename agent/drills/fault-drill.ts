@@ -21,6 +21,7 @@ import type {
 import { checkRunbook } from './runbook-check.js';
 import type { DrillContext, DrillScenario, ScenarioOutcome } from './scenario.js';
 import type { AppliedActionView, RunbookCheck } from './scorecard.js';
+import { sleep } from './sleep.js';
 import type { TeamConsole } from './team.js';
 
 // The shape every fault drill but the plant's incident shares: a database and an application
@@ -123,18 +124,6 @@ function p95(values: number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] ?? null;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** The normal workload: its requests, timed, are the user-visible symptom. */

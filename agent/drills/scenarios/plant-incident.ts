@@ -34,6 +34,7 @@ import type { Snapshot } from '../../snapshot/snapshot.js';
 import { checkRunbook } from '../runbook-check.js';
 import type { DrillContext, DrillScenario, ScenarioOutcome } from '../scenario.js';
 import type { RunbookCheck } from '../scorecard.js';
+import { sleep } from '../sleep.js';
 import type { TeamConsole } from '../team.js';
 
 // The plant's incident (the demo's story) as a drill, on any engine: a JOIN on the un-indexed
@@ -161,18 +162,6 @@ export function incidentConfig(dsn: string, listen: string, intervalSeconds: num
     tablesIntervalSeconds: 10,
     thresholds: { saturationWindowSeconds: 10, resolveAfterSeconds: 10 },
     targets: [{ name: INCIDENT_TARGET, dsn }],
-  });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
   });
 }
 

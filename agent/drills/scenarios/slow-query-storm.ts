@@ -3,6 +3,7 @@ import type { CreateIndexAction } from '../../findings/actions.js';
 import type { SandboxSession } from '../../sandbox/server.js';
 import { SlowLogTracker } from '../../slowlog/follow.js';
 import { type FaultContext, faultDrill } from '../fault-drill.js';
+import { sleep } from '../sleep.js';
 
 // A slow-query storm in the followed slow log: the server logs the statements that run at
 // least SLOW_MS (PostgreSQL log_min_duration_statement, MariaDB slow_query_log +
@@ -58,10 +59,6 @@ const STORM_MIN_CALLS = 100;
  * evidence on the next two 2 s table samples. Measured on 2 shared cores at load 26-60: 8.4-17.5 s.
  */
 const THRESHOLD_SECONDS = STORM_MIN_CALLS / 10 + 2 * 2;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** The storm: sessions of the application's login running the un-indexed lookup back to back. */
 async function startStorm(ctx: FaultContext): Promise<{ stop(): Promise<void>; statements(): number }> {
