@@ -4,31 +4,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from './free-port.js';
+import { until } from './until.js';
 
 // A real `dbdiag agent` process, as an operator starts it (a config file, the CLI), for the
 // console's browser tests: its base URL, its stderr, and a clean stop.
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 
-/** Waits for `probe` to return something other than undefined (errors count as "not yet"). */
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  log: () => string = () => '',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** the one wait helper of the tests (test/support/until.ts), for the console tests that import it from here */
+export { until };
 
 /** Bundles the console into dist/web (what `npm run build:web` does). */
 export function buildConsole(): void {
